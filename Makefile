@@ -1,0 +1,43 @@
+# make run: set up .venv, index seeds/ if needed, start the chat.   make test: lint, type-check and test.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: setup index run chat test test-fast lint bench clean
+
+setup: $(VENV)/.installed
+
+# torch first, pinned: that CPU build is on disk here, and a looser pin pulls a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+index: setup
+	$(BIN)/citebot index seeds
+
+run: index
+	$(BIN)/citebot chat
+
+chat: run
+
+lint: setup
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest -m "not slow"
+
+bench: setup
+	$(PY) benchmarks/squad.py
+
+clean:
+	rm -rf .citebot .pytest_cache .mypy_cache .ruff_cache *.egg-info

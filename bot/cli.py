@@ -1,0 +1,198 @@
+"""citebot: ask questions about a folder of documents and get answers that cite their sources.
+
+Examples:
+  citebot index seeds/                       # index (or update the index of) a folder
+  citebot ask "Why can't Ukraine join NATO?"  # answer with [n] citations
+  citebot ask "Why can't Ukraine join NATO?" --json
+  citebot chat                               # multi-turn chat in the terminal
+  citebot eval tests/questions/seed.yaml     # check a question set
+
+Settings come from CITEBOT_* environment variables (e.g. CITEBOT_INDEX_DIR) and these options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.config import Settings
+from bot.errors import CitebotError
+
+if TYPE_CHECKING:
+    from bot.answerer import Bot
+    from bot.types import Answer
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `citebot` command; returns the exit code (0 ok, 1 failure, 2 usage or input error)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings.from_env(index_dir=args.index_dir, strict=getattr(args, "strict", None) or None)
+        return int(args.run(args, settings))
+    except CitebotError as exc:
+        print(f"citebot: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("citebot: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="citebot", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index-dir", type=Path, help="index folder (default: .citebot/index or $CITEBOT_INDEX_DIR)")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = _command(
+        sub,
+        "index",
+        cmd_index,
+        common,
+        "Index documents (only new or changed files are embedded).",
+        "citebot index seeds/ docs/handbook.pdf --index-dir /tmp/ix",
+    )
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: seeds/ or $CITEBOT_DOCS_DIR)")
+    p.add_argument("--rebuild", action="store_true", help="re-embed everything instead of updating")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+    p = _command(
+        sub,
+        "ask",
+        cmd_ask,
+        common,
+        "Answer one question with cited passages.",
+        'citebot ask "Why can\'t Ukraine join NATO?" --json',
+    )
+    p.add_argument("question", help="the question, in quotes")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON (Answer.to_dict())")
+    p.add_argument("--strict", action="store_true", help="refuse more readily when evidence is weak")
+
+    p = _command(
+        sub,
+        "chat",
+        cmd_chat,
+        common,
+        "Chat in the terminal; follow-up questions use the conversation.",
+        "citebot chat   (type 'quit' or press Ctrl-D to leave)",
+    )
+    p.add_argument("--strict", action="store_true", help="refuse more readily when evidence is weak")
+
+    _add_extra_commands(sub, common)
+    return parser
+
+
+def _command(
+    sub: Any, name: str, run: Callable[..., int], common: argparse.ArgumentParser, help: str, example: str
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        parents=[common],
+        help=help,
+        description=f"{help}\n\nExample:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _add_extra_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Commands defined in their own modules (eval, serve), registered if present."""
+    from importlib import import_module
+
+    for module in ("bot.eval_cli", "ui.serve_cli"):
+        try:
+            import_module(module).register(sub, common, _command)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from index.pipeline import index_paths
+
+    paths = args.paths or [settings.docs_dir]
+    progress = not args.quiet and sys.stderr.isatty()
+    report, skipped = index_paths(paths, settings, progress=progress, rebuild=args.rebuild)
+    for item in skipped:
+        print(f"citebot: warning: skipped {item.source}: {item.reason}", file=sys.stderr)
+    if not args.quiet:
+        counts = f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
+        counts += f"{len(report.unchanged)} unchanged"
+        print(
+            f"Indexed {report.chunks} chunks from {len(report.added) + len(report.changed) + len(report.unchanged)} "
+            f"files ({counts}; {report.embedded} texts embedded) into {settings.index_dir}"
+        )
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.answerer import clean_question
+
+    question = clean_question(args.question)  # fail fast, before the model loads
+    result = _load_bot(settings).answer(question)
+    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if args.json else render(result))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.errors import EmptyQuestion
+
+    bot = _load_bot(settings)
+    history: list[tuple[str, Answer]] = []
+    print("Ask about the documents ('quit' or Ctrl-D to leave).")
+    while True:
+        try:
+            question = input("you> ")
+        except EOFError:
+            print()
+            return 0
+        if question.strip().lower() in {"quit", "exit", ":q"}:
+            return 0
+        try:
+            result = bot.answer(question, history)
+        except EmptyQuestion as exc:
+            print(exc)
+            continue
+        print(render(result) + "\n")
+        history.append((question, result))
+
+
+def _load_bot(settings: Settings) -> Bot:
+    from bot.answerer import Bot
+
+    return Bot.load(settings=settings)
+
+
+def render(answer: Answer) -> str:
+    """The answer for a terminal: text, then each citation with its source and offsets.
+
+    Example: "X. [1]\\n\\n[1] a.txt:0-2  \\"X.\\""
+    """
+    lines = [answer.text, ""]
+    if answer.refused:
+        lines += ["Closest passages (related, not an answer):"]
+        lines += [
+            f"  - {p.source}:{p.start}-{p.end} (score {p.score:.2f}) {_short(p.text)}" for p in answer.passages[:3]
+        ]
+    for c in answer.citations:
+        lines.append(f"[{c.n}] {c.source}:{c.start}-{c.end} (score {c.score:.2f})")
+    return "\n".join(lines).rstrip()
+
+
+def _short(text: str, limit: int = 100) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

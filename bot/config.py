@@ -1,0 +1,59 @@
+"""Settings: the one place that reads configuration (CITEBOT_* environment variables)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from bot.errors import CitebotError
+
+EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything tunable, with defaults that work on a laptop.
+
+    `min_score` and `strict_min_score` are refusal thresholds on the evidence score
+    (see bot/extractive.py for how they were calibrated).
+    """
+
+    docs_dir: Path = Path("seeds")
+    index_dir: Path = Path(".citebot/index")
+    embed_model: str = EMBED_MODEL
+    chunk_size: int = 200
+    chunk_overlap: int = 40
+    top_k: int = 5
+    min_score: float = 0.35
+    strict: bool = False
+    strict_min_score: float = 0.47
+    max_sentences: int = 2
+    query_threads: int = 1
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `CITEBOT_<FIELD>` variables, then explicit overrides (None is ignored).
+
+        Example: CITEBOT_INDEX_DIR=/tmp/ix -> Settings(index_dir=Path('/tmp/ix'), ...)
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"CITEBOT_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw, type(getattr(cls(), f.name)))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+def _parse(name: str, raw: str, kind: type[Any]) -> Any:
+    """Parse one environment value into the field's type."""
+    if kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    try:
+        return Path(raw) if issubclass(kind, Path) else kind(raw)
+    except ValueError as exc:
+        raise CitebotError(f"CITEBOT_{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc

@@ -1,0 +1,52 @@
+"""Typed results: what `answer()` returns. Plain frozen dataclasses, no llama-index types."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk: `text == source_text[start:end]`."""
+
+    source: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verbatim quote backing the claim marked `[n]`: `source_text[start:end] == quote`."""
+
+    n: int
+    source: str
+    quote: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer with `[n]` markers, its citations and the passages it was drawn from."""
+
+    question: str
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    latency_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape printed by `citebot ask --json` and returned by the HTTP API."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [asdict(c) for c in self.citations],
+            "passages": [asdict(p) for p in self.passages],
+            "latency_ms": self.latency_ms,
+        }

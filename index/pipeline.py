@@ -1,0 +1,48 @@
+"""Index folders of documents: load, then build or update the stored index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.config import Settings
+from bot.errors import NoDocuments
+from index.embeddings import DIMENSION
+from index.loader import Skipped, load_documents
+from index.store import BuildReport, IndexConfig, build_index
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+
+def index_config(settings: Settings) -> IndexConfig:
+    """What the index is built with, from the settings."""
+    return IndexConfig(settings.embed_model, DIMENSION, settings.chunk_size, settings.chunk_overlap)
+
+
+def index_paths(
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    progress: bool = False,
+    rebuild: bool = False,
+    embedder: BaseEmbedding | None = None,
+) -> tuple[BuildReport, list[Skipped]]:
+    """Index the files under `paths` into settings.index_dir; the model is loaded only if something must be embedded."""
+    from index.embeddings import batch_embed, make_embedder
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise NoDocuments(f"No such file or folder: {', '.join(missing)} (give a folder of documents)")
+    documents, skipped = load_documents(paths)
+    if not documents:
+        shown = ", ".join(str(p) for p in paths)
+        raise NoDocuments(f"No readable .txt, .md, .pdf, .html or .docx files under {shown}")
+
+    def embed(texts: list[str]):  # type: ignore[no-untyped-def]
+        model = embedder or make_embedder(settings.embed_model)
+        return batch_embed(model, progress=progress)(texts)
+
+    report = build_index(documents, settings.index_dir, index_config(settings), embed=embed, rebuild=rebuild)
+    return report, skipped

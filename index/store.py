@@ -1,0 +1,285 @@
+"""Build, update and load the persisted index: chunk vectors in FAISS (via llama-index), sentence vectors beside it.
+
+Layout of `index_dir`: a `CURRENT` file naming the live version folder, which holds the llama-index storage
+(FaissVectorStore + docstore), `sentences.json`/`sentences.npy` and `manifest.json`. A new version is written
+in full before `CURRENT` is swapped atomically, so an interrupted run leaves the previous index loadable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bot.errors import IndexMismatch, IndexNotFound
+from index.chunking import Span, split_sentences, split_text
+from index.loader import Document
+
+if TYPE_CHECKING:
+    from llama_index.core import VectorStoreIndex
+    from llama_index.core.schema import TextNode
+
+FORMAT = 1
+CURRENT = "CURRENT"
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """What an index is built with; a mismatch on load means it must be rebuilt."""
+
+    embed_model: str
+    dim: int
+    chunk_size: int
+    chunk_overlap: int
+
+
+@dataclass
+class StoredIndex:
+    """A loaded index: chunks (with vectors in FAISS) and sentences (with their own vectors)."""
+
+    path: Path
+    manifest: dict[str, Any]
+    vector_index: VectorStoreIndex
+    chunks: list[Span]
+    chunk_ids: list[str]
+    sentences: list[Span]
+    sentence_vectors: np.ndarray
+    chunk_sentences: list[list[int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What `build_index` did."""
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+    embedded: int
+    chunks: int
+
+
+def build_index(
+    documents: Sequence[Document],
+    index_dir: Path,
+    config: IndexConfig,
+    *,
+    embed: Callable[[list[str]], np.ndarray],
+    rebuild: bool = False,
+) -> BuildReport:
+    """Index `documents` into `index_dir`, embedding (with `embed`) only files that are new or changed.
+
+    An unchanged folder writes nothing and never calls `embed`, so the model need not even be loaded.
+    """
+    files = {d.source: d.sha256 for d in documents}
+    if not rebuild and _is_current(index_dir, config, files):
+        return BuildReport([], [], [], sorted(files), 0, _chunk_count(index_dir))
+    previous = None if rebuild else _load_previous(index_dir, config)
+    old_files: dict[str, str] = previous.manifest["files"] if previous else {}
+    reuse = {d.source for d in documents if old_files.get(d.source) == d.sha256}
+    fresh = [d for d in documents if d.source not in reuse]
+    new_chunks = [
+        c for d in fresh for c in split_text(d.source, d.text, size=config.chunk_size, overlap=config.chunk_overlap)
+    ]
+    new_sents = [s for d in fresh for s in split_sentences(d.source, d.text)]
+    texts = [s.text for s in new_chunks + new_sents]
+    vectors = embed(texts) if texts else np.zeros((0, config.dim), dtype=np.float32)
+    chunks, chunk_vecs = _merge(previous, reuse, new_chunks, vectors[: len(new_chunks)], kind="chunks")
+    sents, sent_vecs = _merge(previous, reuse, new_sents, vectors[len(new_chunks) :], kind="sentences")
+    _write_version(index_dir, config, files, chunks, chunk_vecs, sents, sent_vecs)
+    return BuildReport(
+        added=sorted(s for s in files if s not in old_files),
+        changed=sorted(s for s in files if s in old_files and s not in reuse),
+        removed=sorted(s for s in old_files if s not in files),
+        unchanged=sorted(reuse),
+        embedded=len(texts),
+        chunks=len(chunks),
+    )
+
+
+def _merge(
+    previous: StoredIndex | None, reuse: set[str], new: list[Span], new_vecs: np.ndarray, *, kind: str
+) -> tuple[list[Span], np.ndarray]:
+    """Old spans (and vectors) of unchanged sources followed by the new ones."""
+    spans: list[Span] = []
+    vecs: list[np.ndarray] = []
+    if previous is not None:
+        old_spans, old_vecs = _spans_and_vectors(previous, kind)
+        keep = [i for i, s in enumerate(old_spans) if s.source in reuse]
+        spans = [old_spans[i] for i in keep]
+        vecs = [old_vecs[keep]] if keep else []
+    if len(new):
+        vecs.append(new_vecs)
+    return spans + new, (np.vstack(vecs) if vecs else np.zeros((0, 1), dtype=np.float32))
+
+
+def _spans_and_vectors(stored: StoredIndex, kind: str) -> tuple[list[Span], np.ndarray]:
+    """The stored spans of one kind with their vectors, in the same order."""
+    if kind == "sentences":
+        return stored.sentences, stored.sentence_vectors
+    faiss_index = stored.vector_index.vector_store._faiss_index  # type: ignore[attr-defined]
+    ids = stored.vector_index.index_struct.nodes_dict  # faiss row id -> node id
+    row_of = {node_id: int(row) for row, node_id in ids.items()}
+    rows = [row_of[cid] for cid in stored.chunk_ids]
+    return stored.chunks, np.asarray([faiss_index.reconstruct(r) for r in rows], dtype=np.float32).reshape(
+        len(rows), -1
+    )
+
+
+def _write_version(
+    index_dir: Path,
+    config: IndexConfig,
+    files: dict[str, str],
+    chunks: list[Span],
+    chunk_vecs: np.ndarray,
+    sents: list[Span],
+    sent_vecs: np.ndarray,
+) -> None:
+    """Write a complete new version folder, then point CURRENT at it and drop older versions."""
+    import faiss
+    from llama_index.core import StorageContext, VectorStoreIndex
+    from llama_index.core.embeddings import MockEmbedding
+    from llama_index.vector_stores.faiss import FaissVectorStore
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    version = f"v{time.time_ns()}-{os.getpid()}"
+    tmp = index_dir / f".tmp-{version}"
+    nodes = [_to_node(c, v) for c, v in zip(chunks, chunk_vecs, strict=True)]
+    store = FaissVectorStore(faiss_index=faiss.IndexFlatIP(config.dim))
+    context = StorageContext.from_defaults(vector_store=store)
+    # Every node carries its vector already; the mock only keeps llama-index from defaulting to OpenAI.
+    VectorStoreIndex(nodes, storage_context=context, embed_model=MockEmbedding(embed_dim=config.dim))
+    context.persist(persist_dir=str(tmp))
+    _write_json(tmp / "sentences.json", [[s.source, s.start, s.end, s.text] for s in sents])
+    np.save(tmp / "sentences.npy", sent_vecs.reshape(len(sents), config.dim) if sents else np.zeros((0, config.dim)))
+    manifest = {"format": FORMAT, **config.__dict__, "files": files, "chunk_ids": [n.node_id for n in nodes]}
+    _write_json(tmp / "manifest.json", manifest)
+    os.replace(tmp, index_dir / version)
+    _write_json(index_dir / f".{CURRENT}.tmp", version)
+    os.replace(index_dir / f".{CURRENT}.tmp", index_dir / CURRENT)
+    for old in index_dir.iterdir():
+        if old.name != version and old.name != CURRENT and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _to_node(chunk: Span, vector: np.ndarray) -> TextNode:
+    """A llama-index node for a chunk, with its offsets as metadata kept out of the embedded text."""
+    import hashlib
+
+    from llama_index.core.schema import TextNode
+
+    meta = {"source": chunk.source, "start": chunk.start, "end": chunk.end}
+    node_id = hashlib.sha256(f"{chunk.source}\0{chunk.start}\0{chunk.text}".encode()).hexdigest()[:32]
+    return TextNode(
+        id_=node_id,
+        text=chunk.text,
+        metadata=meta,
+        embedding=vector.tolist(),
+        excluded_embed_metadata_keys=list(meta),
+        excluded_llm_metadata_keys=list(meta),
+    )
+
+
+def _write_json(path: Path, value: Any) -> None:
+    """Write JSON and fsync it, so a completed version is complete on disk."""
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(value, fh, ensure_ascii=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _is_current(index_dir: Path, config: IndexConfig, files: dict[str, str]) -> bool:
+    """True when the live index was built from exactly these files with this config (read from the manifest only)."""
+    try:
+        _, manifest = read_manifest(index_dir)
+    except (IndexNotFound, IndexMismatch):
+        return False
+    same_config = all(manifest.get(k) == v for k, v in config.__dict__.items())
+    return same_config and manifest.get("files") == files
+
+
+def _chunk_count(index_dir: Path) -> int:
+    return len(read_manifest(index_dir)[1]["chunk_ids"])
+
+
+def _load_previous(index_dir: Path, config: IndexConfig) -> StoredIndex | None:
+    """The current index if it was built with the same config; otherwise None (a full rebuild)."""
+    try:
+        stored = load_index(index_dir)
+    except (IndexNotFound, IndexMismatch):
+        return None
+    return stored if IndexConfig(**{k: stored.manifest[k] for k in config.__dict__}) == config else None
+
+
+def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """The live version folder and its manifest; raise IndexNotFound/IndexMismatch with what to run."""
+    hint = f"run `citebot index` to build it at {index_dir}"
+    try:
+        version = json.loads((index_dir / CURRENT).read_text(encoding="utf-8"))
+        path = index_dir / version
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexNotFound(f"No index at {index_dir} ({hint})") from exc
+    if not isinstance(manifest, dict) or manifest.get("format", FORMAT + 1) > FORMAT:
+        raise IndexMismatch(f"The index at {index_dir} was written by a newer citebot (upgrade citebot, or {hint})")
+    return path, manifest
+
+
+def load_index(index_dir: Path, *, expect: IndexConfig | None = None) -> StoredIndex:
+    """Load the live index; with `expect`, check it was built with that model and dimension."""
+    from llama_index.core import StorageContext, load_index_from_storage
+    from llama_index.core.embeddings import MockEmbedding
+    from llama_index.vector_stores.faiss import FaissVectorStore
+
+    path, manifest = read_manifest(index_dir)
+    if expect is not None and (manifest["embed_model"], manifest["dim"]) != (expect.embed_model, expect.dim):
+        raise IndexMismatch(
+            f"The index at {index_dir} was built with {manifest['embed_model']} ({manifest['dim']}-d), "
+            f"not {expect.embed_model} ({expect.dim}-d): run `citebot index --rebuild`"
+        )
+    store = FaissVectorStore.from_persist_dir(str(path))
+    context = StorageContext.from_defaults(vector_store=store, persist_dir=str(path))
+    # The real embedder is attached by the retriever; a mock keeps llama-index from reaching for OpenAI.
+    vector_index = load_index_from_storage(context, embed_model=MockEmbedding(embed_dim=manifest["dim"]))
+    chunk_ids: list[str] = manifest["chunk_ids"]
+    docs = vector_index.docstore.docs
+    chunks = [_to_span(docs[cid]) for cid in chunk_ids]
+    rows = json.loads((path / "sentences.json").read_text(encoding="utf-8"))
+    sentences = [Span(src, text, start, end) for src, start, end, text in rows]
+    vectors = np.load(path / "sentences.npy").astype(np.float32)
+    stored = StoredIndex(path, manifest, vector_index, chunks, chunk_ids, sentences, vectors)  # type: ignore[arg-type]
+    stored.chunk_sentences = _sentences_of_chunks(chunks, sentences)
+    return stored
+
+
+def _to_span(node: Any) -> Span:
+    """Back from a stored llama-index node to a Span."""
+    meta = node.metadata
+    return Span(meta["source"], node.get_content(), int(meta["start"]), int(meta["end"]))
+
+
+def _sentences_of_chunks(chunks: list[Span], sentences: list[Span]) -> list[list[int]]:
+    """For each chunk, the sentences that lie mostly inside it.
+
+    Example: chunk [0, 100) and sentences [0, 40), [41, 120) -> [[0]] (the second is mostly outside).
+    """
+    by_source: dict[str, list[int]] = {}
+    for i, s in enumerate(sentences):
+        by_source.setdefault(s.source, []).append(i)
+    result = []
+    for c in chunks:
+        inside = []
+        for i in by_source.get(c.source, []):
+            s = sentences[i]
+            overlap = min(s.end, c.end) - max(s.start, c.start)
+            if overlap > 0 and overlap * 2 >= s.end - s.start:
+                inside.append(i)
+        result.append(inside)
+    return result

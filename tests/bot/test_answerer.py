@@ -1,0 +1,67 @@
+"""The answering logic with the hashing embedder: fast, deterministic, no model."""
+
+from pathlib import Path
+
+import pytest
+from fakes import HashingEmbedder
+
+from bot import Bot
+from bot.answerer import REFUSAL, clean_question
+from bot.citations import check
+from bot.errors import EmptyQuestion
+
+
+@pytest.fixture
+def bot(tiny_index: Path) -> Bot:
+    return Bot.load(tiny_index, embedder=HashingEmbedder())
+
+
+def _reader(docs_dir: Path):  # type: ignore[no-untyped-def]
+    return lambda source: (docs_dir / source).read_text(encoding="utf-8")
+
+
+def test_answers_with_a_cited_sentence(bot: Bot, docs_dir: Path) -> None:
+    answer = bot.answer("Which planet is the largest planet in the solar system?")
+    assert not answer.refused
+    assert answer.text.startswith("Jupiter is the largest planet in the solar system. [1]")
+    assert answer.citations[0].source == "space/planets.md"
+    assert check(answer, _reader(docs_dir)) == []
+    assert answer.passages[0].source == "space/planets.md" and answer.latency_ms > 0
+
+
+def test_refuses_when_nothing_matches(bot: Bot) -> None:
+    answer = bot.answer("Quantum chromodynamics lattice gauge theory?")
+    assert answer.refused and answer.text == REFUSAL and answer.citations == []
+    assert answer.passages, "the closest passages are still listed"
+
+
+def test_strict_mode_refuses_more(tiny_index: Path) -> None:
+    from dataclasses import replace
+
+    loose = Bot.load(tiny_index, embedder=HashingEmbedder())
+    strict = Bot(loose.stored, loose.retriever.embedder, replace(loose.settings, strict=True, strict_min_score=0.99))
+    question = "Why do dogs bark?"
+    assert not loose.answer(question).refused
+    assert strict.answer(question).refused
+
+
+def test_follow_up_uses_the_previous_turn(bot: Bot) -> None:
+    first = bot.answer("Tell me about Jupiter, the largest planet")
+    follow = bot.answer("How old is its storm?", [("Tell me about Jupiter, the largest planet", first)])
+    assert "300 years" in follow.text
+
+
+@pytest.mark.parametrize("question", ["", "   ", "?!?", "\x00\x01", "\n\t"])
+def test_empty_questions_are_domain_errors(bot: Bot, question: str) -> None:
+    with pytest.raises(EmptyQuestion):
+        bot.answer(question)
+
+
+@pytest.mark.parametrize("question", ["Jupiter\x00 planet?", "木星はどこ？", "🪐 Jupiter 🪐", "x" * 100_000])
+def test_odd_questions_get_an_answer_or_refusal(bot: Bot, question: str) -> None:
+    answer = bot.answer(question)
+    assert isinstance(answer.refused, bool) and len(answer.question) <= 2000
+
+
+def test_clean_question() -> None:
+    assert clean_question("  Why\x00 NATO?\n") == "Why NATO?"

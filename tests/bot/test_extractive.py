@@ -1,0 +1,47 @@
+import pytest
+
+from bot.conversation import queries_for
+from bot.extractive import Candidate, Vocabulary, select, terms
+from bot.retrieval import Query
+from bot.types import Answer
+from index.chunking import Span
+
+
+def _cand(text: str, start: int, cosine: float, lexical: float = 0.0, passage: float = 0.0) -> Candidate:
+    return Candidate(Span("s.txt", text, start, start + len(text)), cosine, lexical, passage)
+
+
+def test_terms_drop_stopwords_and_stem() -> None:
+    assert terms("Why can't Ukraine join NATO?") == {"ukrain", "join", "nato"}
+    assert terms("") == set()
+
+
+def test_coverage_weights_rare_words_higher() -> None:
+    vocab = Vocabulary(["NATO has members.", "NATO meets.", "Ukraine is large.", "NATO again."])
+    q = terms("Ukraine NATO")
+    assert vocab.coverage(q, "Ukraine is large.") > vocab.coverage(q, "NATO again.") > 0
+    assert vocab.coverage(q, "Ukraine and NATO") == pytest.approx(1.0)
+    assert vocab.coverage(set(), "anything") == 0.0
+
+
+def test_select_best_then_close_runner_up_only() -> None:
+    a = _cand("Best.", 0, 0.9, 0.9, 0.5)
+    b = _cand("Close.", 10, 0.85, 0.85, 0.5)
+    c = _cand("Far.", 20, 0.1, 0.0, 0.5)
+    assert select([c, b, a], max_sentences=2) == [a, b]
+    assert select([c, a], max_sentences=2) == [a]
+    assert select([a, b], max_sentences=1) == [a]
+    assert select([], max_sentences=2) == []
+
+
+def test_select_deduplicates_a_sentence_seen_in_two_passages() -> None:
+    low, high = _cand("Same.", 0, 0.5, 0.5, 0.1), _cand("Same.", 0, 0.5, 0.5, 0.6)
+    assert select([low, high], max_sentences=2) == [high]
+
+
+def test_follow_up_adds_a_weaker_query_with_the_previous_turn() -> None:
+    assert queries_for("When?", []) == [Query("When?")]
+    previous = Answer("Who sends a brigade?", "Germany does. [1]", False)
+    queries = queries_for("When is it ready?", [("Who sends a brigade?", previous)])
+    assert queries[0] == Query("When is it ready?")
+    assert queries[1].text == "Who sends a brigade? Germany does.  When is it ready?" and queries[1].weight < 1

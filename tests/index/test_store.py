@@ -1,0 +1,146 @@
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from fakes import HashingEmbedder, hashing_settings
+
+from bot.errors import IndexMismatch, IndexNotFound, NoDocuments
+from index.pipeline import index_config, index_paths
+from index.store import CURRENT, load_index
+
+
+def _build(docs: Path, index_dir: Path, embedder: HashingEmbedder):  # type: ignore[no-untyped-def]
+    return index_paths([docs], hashing_settings(index_dir), embedder=embedder)[0]
+
+
+def test_build_and_load_round_trip(docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder) -> None:
+    report = _build(docs_dir, tmp_path / "ix", embedder)
+    assert report.added == ["animals.txt", "cooking.txt", "space/planets.md"]
+    stored = load_index(tmp_path / "ix")
+    assert len(stored.chunks) == report.chunks == 3
+    assert stored.manifest["format"] == 1 and stored.manifest["dim"] == 384
+    assert set(stored.manifest["files"]) == set(report.added)
+    for chunk in stored.chunks:
+        assert (docs_dir / chunk.source).read_text(encoding="utf-8")[chunk.start : chunk.end] == chunk.text
+    for sentence in stored.sentences:
+        assert (docs_dir / sentence.source).read_text(encoding="utf-8")[sentence.start : sentence.end] == sentence.text
+    assert stored.sentence_vectors.shape == (len(stored.sentences), 384)
+
+
+def test_unchanged_folder_embeds_nothing_and_writes_nothing(
+    docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder
+) -> None:
+    _build(docs_dir, tmp_path / "ix", embedder)
+    version = (tmp_path / "ix" / CURRENT).read_text(encoding="utf-8")
+    embedder.calls.clear()
+    report = _build(docs_dir, tmp_path / "ix", embedder)
+    assert embedder.calls == [] and report.embedded == 0
+    assert report.unchanged == ["animals.txt", "cooking.txt", "space/planets.md"]
+    assert (tmp_path / "ix" / CURRENT).read_text(encoding="utf-8") == version
+
+
+def test_only_changed_and_added_files_are_embedded(docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder) -> None:
+    _build(docs_dir, tmp_path / "ix", embedder)
+    before = load_index(tmp_path / "ix")
+    (docs_dir / "cooking.txt").write_text("Pasta cooks in ten minutes in boiling salted water.", encoding="utf-8")
+    (docs_dir / "new.txt").write_text("Owls hunt at night.", encoding="utf-8")
+    (docs_dir / "animals.txt").unlink()
+    embedder.calls.clear()
+    report = _build(docs_dir, tmp_path / "ix", embedder)
+    assert (report.added, report.changed, report.removed) == (["new.txt"], ["cooking.txt"], ["animals.txt"])
+    embedded = " ".join(embedder.calls)
+    assert "Pasta" in embedded and "Owls" in embedded
+    assert "Jupiter" not in embedded and "Cats" not in embedded, "unchanged or removed files were re-embedded"
+    after = load_index(tmp_path / "ix")
+    assert {c.source for c in after.chunks} == {"cooking.txt", "new.txt", "space/planets.md"}
+    assert not any("Cats" in s.text for s in after.sentences)
+    # the unchanged file kept its exact vectors
+    old = {s.text: v for s, v in zip(before.sentences, before.sentence_vectors, strict=True)}
+    for s, v in zip(after.sentences, after.sentence_vectors, strict=True):
+        if s.source == "space/planets.md":
+            assert (old[s.text] == v).all()
+
+
+def test_missing_index_says_what_to_run(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFound, match="citebot index"):
+        load_index(tmp_path / "nothing")
+
+
+def test_index_from_another_model_or_newer_format_is_refused(tiny_index: Path) -> None:
+    other = index_config(hashing_settings(tiny_index)).__class__("other-model", 768, 200, 40)
+    with pytest.raises(IndexMismatch, match="other-model|hashing"):
+        load_index(tiny_index, expect=other)
+    live = tiny_index / json.loads((tiny_index / CURRENT).read_text(encoding="utf-8"))
+    manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+    (live / "manifest.json").write_text(json.dumps({**manifest, "format": 99}), encoding="utf-8")
+    with pytest.raises(IndexMismatch, match="newer citebot"):
+        load_index(tiny_index)
+
+
+def test_no_documents_is_an_error(tmp_path: Path, embedder: HashingEmbedder) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NoDocuments, match="No readable"):
+        _build(tmp_path / "empty", tmp_path / "ix", embedder)
+    with pytest.raises(NoDocuments, match="No such file"):
+        _build(tmp_path / "missing", tmp_path / "ix", embedder)
+
+
+KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path[:0] = [{tests!r}, {root!r}]
+    from pathlib import Path
+    from fakes import HashingEmbedder, hashing_settings
+    import index.store as store
+    from index.pipeline import index_paths
+
+    point, target = sys.argv[1], int(sys.argv[2])
+    seen = {{"embed": 0, "replace": 0}}
+    embedder = HashingEmbedder()
+    real_embed, real_replace = embedder._get_text_embedding, os.replace
+
+    def maybe_die(kind):
+        seen[kind] += 1
+        if kind == point and seen[kind] == target:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def embed(text):
+        maybe_die("embed")
+        return real_embed(text)
+
+    def replace(a, b):
+        maybe_die("replace")
+        return real_replace(a, b)
+
+    object.__setattr__(embedder, "_get_text_embedding", embed)
+    store.os.replace = replace
+    index_paths([Path(sys.argv[3])], hashing_settings(Path(sys.argv[4])), embedder=embedder)
+    """
+)
+
+
+@pytest.mark.parametrize("point,target", [("embed", 1), ("embed", 2), ("replace", 1), ("replace", 2)])
+def test_killed_indexing_leaves_previous_index_loadable(
+    docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder, point: str, target: int
+) -> None:
+    """SIGKILL while embedding, before the new version is in place, and between that and the CURRENT swap."""
+    from bot import Bot
+
+    index_dir = tmp_path / "ix"
+    _build(docs_dir, index_dir, embedder)
+    (docs_dir / "new.txt").write_text("Owls hunt at night with silent feathers.", encoding="utf-8")
+    script = tmp_path / "killer.py"
+    tests = str(Path(__file__).resolve().parents[1])
+    script.write_text(KILLER.format(tests=tests, root=str(Path(tests).parent)), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(script), point, str(target), str(docs_dir), str(index_dir)], timeout=120)
+    assert run.returncode == -9, "the indexer was not killed at the chosen point"
+    bot = Bot.load(index_dir, embedder=HashingEmbedder())
+    assert "Jupiter" in bot.answer("Which planet is the largest in the solar system?").text
+    assert {c.source for c in bot.stored.chunks} == {"animals.txt", "cooking.txt", "space/planets.md"}
+    report = _build(docs_dir, index_dir, embedder)  # the next run completes and cleans up
+    assert report.added == ["new.txt"]
+    assert [p.name for p in index_dir.iterdir() if p.name != CURRENT] == [json.loads((index_dir / CURRENT).read_text())]
+    assert "silent feathers" in Bot.load(index_dir, embedder=HashingEmbedder()).answer("When do owls hunt?").text
