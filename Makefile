@@ -1,4 +1,4 @@
-# make run: set up .venv, index seeds/ if needed, start the chat.   make test: lint, type-check and test.
+# make run: set up .venv, index seeds/ if needed, serve the chat at http://127.0.0.1:7860.   make test: lint, type-check and test.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
@@ -21,9 +21,10 @@ index: setup
 	$(BIN)/citebot index seeds
 
 run: index
-	$(BIN)/citebot chat
+	$(BIN)/citebot serve
 
-chat: run
+chat: index
+	$(BIN)/citebot chat
 
 lint: setup
 	$(BIN)/ruff format --check .

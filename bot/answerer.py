@@ -6,7 +6,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,7 @@ from bot.citations import compose
 from bot.config import Settings
 from bot.conversation import History, queries_for
 from bot.errors import EmptyQuestion
-from bot.extractive import Candidate, Vocabulary, select, terms
+from bot.extractive import Candidate, Vocabulary, expected_type, select, terms
 from bot.retrieval import Hit, Retriever
 from bot.types import Answer, Passage
 
@@ -24,6 +24,16 @@ if TYPE_CHECKING:
     from index.store import StoredIndex
 
 REFUSAL = "The documents don't contain an answer to that question."
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """What `Bot.add_documents` did: sources added, and a reason per rejected file."""
+
+    saved: list[str]
+    rejected: list[str]
+
+
 MAX_QUESTION_CHARS = 2000
 
 
@@ -32,10 +42,47 @@ class Bot:
 
     def __init__(self, stored: StoredIndex, embedder: BaseEmbedding, settings: Settings) -> None:
         self.settings = settings
+        self._lock = threading.Lock()  # answering: torch, FAISS and BM25 calls are not guaranteed thread-safe
+        self._index_lock = threading.Lock()  # one index update at a time; answers go on meanwhile
+        self._use(stored, embedder)
+
+    def _use(self, stored: StoredIndex, embedder: BaseEmbedding) -> None:
         self.stored = stored
         self.retriever = Retriever(stored, embedder)
         self.vocabulary = Vocabulary(s.text for s in stored.sentences)
-        self._lock = threading.Lock()
+
+    def reload(self) -> None:
+        """Pick up the index as it is now on disk (after `citebot index` or an upload)."""
+        from index.store import load_index
+
+        stored = load_index(self.settings.index_dir)
+        fresh = Bot(stored, self.retriever.embedder, self.settings)
+        with self._lock:
+            self.stored, self.retriever, self.vocabulary = fresh.stored, fresh.retriever, fresh.vocabulary
+
+    def add_documents(self, files: Sequence[tuple[Path, str]]) -> UploadReport:
+        """Store uploaded files (temporary path, original name) under the documents folder and index them.
+
+        Accepted files are answerable as soon as this returns; rejected ones are listed with the reason.
+        """
+        from index.pipeline import index_paths
+        from index.uploads import UploadRejected, save_upload
+
+        roots = [Path(r) for r in self.stored.manifest.get("roots", [])]
+        docs_dir = next((r for r in roots if r.is_dir()), self.settings.docs_dir.resolve())
+        saved, rejected = [], []
+        with self._index_lock:
+            for path, name in files:
+                try:
+                    target = save_upload(path, name, docs_dir, max_bytes=self.settings.max_upload_mb * 2**20)
+                    saved.append(target.relative_to(docs_dir).as_posix())
+                except UploadRejected as exc:
+                    rejected.append(str(exc))
+            if saved:
+                paths = roots if docs_dir in roots else [*roots, docs_dir]
+                index_paths(paths, self.settings, embedder=self.retriever.embedder)
+                self.reload()
+        return UploadReport(saved, rejected)
 
     @classmethod
     def load(
@@ -72,13 +119,15 @@ class Bot:
     def _candidates(self, question: str, hits: Sequence[Hit], vector: object) -> list[Candidate]:
         """Every sentence of the retrieved passages, scored against the question."""
         wanted = terms(question)
+        kind = expected_type(question)
         vectors = self.stored.sentence_vectors
         out = []
         for hit in hits:
             for i in self.stored.chunk_sentences[hit.chunk]:
                 sentence = self.stored.sentences[i]
                 lexical = self.vocabulary.coverage(wanted, sentence.text)
-                out.append(Candidate(sentence, float(vectors[i] @ vector), lexical, hit.cosine, hit.chunk))
+                typed = kind is None or kind.search(sentence.text) is not None
+                out.append(Candidate(sentence, float(vectors[i] @ vector), lexical, hit.cosine, hit.chunk, typed))
         return out
 
     def _compose(self, question: str, hits: Sequence[Hit], candidates: Sequence[Candidate]) -> Answer:
@@ -86,7 +135,7 @@ class Bot:
         passages = [self._passage(h) for h in hits]
         chosen = select(candidates, max_sentences=self.settings.max_sentences)
         threshold = self.settings.strict_min_score if self.settings.strict else self.settings.min_score
-        if not chosen or chosen[0].score < threshold:
+        if not chosen or max(c.score for c in candidates) < threshold:
             return Answer(question, REFUSAL, True, [], passages)
         text, citations = compose([(c.sentence, c.score) for c in chosen])
         return Answer(question, text, False, citations, passages)
@@ -104,7 +153,7 @@ def rerank(hits: Sequence[Hit], candidates: Sequence[Candidate]) -> list[Hit]:
     """
     best: dict[int, float] = {}
     for c in candidates:
-        best[c.chunk] = max(best.get(c.chunk, -1.0), c.score)
+        best[c.chunk] = max(best.get(c.chunk, -1.0), c.rank)
     return sorted(hits, key=lambda h: -best.get(h.chunk, -1.0))
 
 

@@ -32,6 +32,8 @@ class Settings:
     strict_min_score: float = 0.47
     max_sentences: int = 2
     query_threads: int = 1
+    auth: str = ""
+    max_upload_mb: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -51,7 +51,12 @@ def load_file(path: Path, source: str) -> Document:
     data = path.read_bytes()
     if len(data) > MAX_BYTES:
         raise UnreadableDocument(f"larger than {MAX_BYTES // 2**20} MB")
-    text = READERS[path.suffix.lower()](data)
+    return parse_document(data, path.suffix, source)
+
+
+def parse_document(data: bytes, suffix: str, source: str) -> Document:
+    """Turn a file's bytes into a Document with the reader for `suffix`; raise UnreadableDocument if no text."""
+    text = READERS[suffix.lower()](data)
     if not text.strip():
         raise UnreadableDocument("no text in file")
     return Document(source, text, hashlib.sha256(data).hexdigest())

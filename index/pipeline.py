@@ -44,5 +44,8 @@ def index_paths(
         model = embedder or make_embedder(settings.embed_model)
         return batch_embed(model, progress=progress)(texts)
 
-    report = build_index(documents, settings.index_dir, index_config(settings), embed=embed, rebuild=rebuild)
+    roots = [str(p.resolve()) for p in paths]
+    report = build_index(
+        documents, settings.index_dir, index_config(settings), embed=embed, rebuild=rebuild, roots=roots
+    )
     return report, skipped

@@ -73,13 +73,14 @@ def build_index(
     *,
     embed: Callable[[list[str]], np.ndarray],
     rebuild: bool = False,
+    roots: Sequence[str] = (),
 ) -> BuildReport:
     """Index `documents` into `index_dir`, embedding (with `embed`) only files that are new or changed.
 
     An unchanged folder writes nothing and never calls `embed`, so the model need not even be loaded.
     """
     files = {d.source: d.sha256 for d in documents}
-    if not rebuild and _is_current(index_dir, config, files):
+    if not rebuild and _is_current(index_dir, config, files, list(roots)):
         return BuildReport([], [], [], sorted(files), 0, _chunk_count(index_dir))
     previous = None if rebuild else _load_previous(index_dir, config)
     old_files: dict[str, str] = previous.manifest["files"] if previous else {}
@@ -93,7 +94,7 @@ def build_index(
     vectors = embed(texts) if texts else np.zeros((0, config.dim), dtype=np.float32)
     chunks, chunk_vecs = _merge(previous, reuse, new_chunks, vectors[: len(new_chunks)], kind="chunks")
     sents, sent_vecs = _merge(previous, reuse, new_sents, vectors[len(new_chunks) :], kind="sentences")
-    _write_version(index_dir, config, files, chunks, chunk_vecs, sents, sent_vecs)
+    _write_version(index_dir, config, files, list(roots), (chunks, chunk_vecs), (sents, sent_vecs))
     return BuildReport(
         added=sorted(s for s in files if s not in old_files),
         changed=sorted(s for s in files if s in old_files and s not in reuse),
@@ -137,10 +138,9 @@ def _write_version(
     index_dir: Path,
     config: IndexConfig,
     files: dict[str, str],
-    chunks: list[Span],
-    chunk_vecs: np.ndarray,
-    sents: list[Span],
-    sent_vecs: np.ndarray,
+    roots: list[str],
+    chunked: tuple[list[Span], np.ndarray],
+    sentenced: tuple[list[Span], np.ndarray],
 ) -> None:
     """Write a complete new version folder, then point CURRENT at it and drop older versions."""
     import faiss
@@ -149,6 +149,7 @@ def _write_version(
     from llama_index.vector_stores.faiss import FaissVectorStore
 
     index_dir.mkdir(parents=True, exist_ok=True)
+    (chunks, chunk_vecs), (sents, sent_vecs) = chunked, sentenced
     version = f"v{time.time_ns()}-{os.getpid()}"
     tmp = index_dir / f".tmp-{version}"
     nodes = [_to_node(c, v) for c, v in zip(chunks, chunk_vecs, strict=True)]
@@ -159,7 +160,8 @@ def _write_version(
     context.persist(persist_dir=str(tmp))
     _write_json(tmp / "sentences.json", [[s.source, s.start, s.end, s.text] for s in sents])
     np.save(tmp / "sentences.npy", sent_vecs.reshape(len(sents), config.dim) if sents else np.zeros((0, config.dim)))
-    manifest = {"format": FORMAT, **config.__dict__, "files": files, "chunk_ids": [n.node_id for n in nodes]}
+    chunk_ids = [n.node_id for n in nodes]
+    manifest = {"format": FORMAT, **config.__dict__, "roots": roots, "files": files, "chunk_ids": chunk_ids}
     _write_json(tmp / "manifest.json", manifest)
     os.replace(tmp, index_dir / version)
     _write_json(index_dir / f".{CURRENT}.tmp", version)
@@ -195,14 +197,14 @@ def _write_json(path: Path, value: Any) -> None:
         os.fsync(fh.fileno())
 
 
-def _is_current(index_dir: Path, config: IndexConfig, files: dict[str, str]) -> bool:
+def _is_current(index_dir: Path, config: IndexConfig, files: dict[str, str], roots: list[str]) -> bool:
     """True when the live index was built from exactly these files with this config (read from the manifest only)."""
     try:
         _, manifest = read_manifest(index_dir)
     except (IndexNotFound, IndexMismatch):
         return False
     same_config = all(manifest.get(k) == v for k, v in config.__dict__.items())
-    return same_config and manifest.get("files") == files
+    return same_config and manifest.get("files") == files and manifest.get("roots", []) == roots
 
 
 def _chunk_count(index_dir: Path) -> int:

@@ -1,7 +1,7 @@
 import pytest
 
 from bot.conversation import queries_for
-from bot.extractive import Candidate, Vocabulary, select, terms
+from bot.extractive import Candidate, Vocabulary, expected_type, select, terms
 from bot.retrieval import Query
 from bot.types import Answer
 from index.chunking import Span
@@ -45,3 +45,28 @@ def test_follow_up_adds_a_weaker_query_with_the_previous_turn() -> None:
     queries = queries_for("When is it ready?", [("Who sends a brigade?", previous)])
     assert queries[0] == Query("When is it ready?")
     assert queries[1].text == "Who sends a brigade? Germany does.  When is it ready?" and queries[1].weight < 1
+
+
+@pytest.mark.parametrize(
+    "question,sentence,typed",
+    [
+        ("When will it be ready?", "It will be ready in 2027.", True),
+        ("When will it be ready?", "It will be ready soon.", False),
+        ("And when did it start?", "It started in the 10th century.", True),
+        ("What year was it built?", "Built in May.", True),
+        ("How many vehicles?", "About 2,000 vehicles.", True),
+        ("How many vehicles?", "Many vehicles.", False),
+        ("Why is it here?", "No numbers at all.", True),
+    ],
+)
+def test_expected_answer_type(question: str, sentence: str, typed: bool) -> None:
+    kind = expected_type(question)
+    assert (kind is None or kind.search(sentence) is not None) is typed
+
+
+def test_missing_answer_type_lowers_rank_not_score() -> None:
+    plain = _cand("Soon.", 0, 0.6, 0.6, 0.6)
+    untyped = Candidate(plain.sentence, 0.6, 0.6, 0.6, typed=False)
+    assert untyped.score == plain.score and untyped.rank == pytest.approx(plain.rank - 0.15)
+    dated = _cand("In 2027.", 10, 0.5, 0.5, 0.6)
+    assert select([untyped, dated], max_sentences=1) == [dated]

@@ -1,0 +1,64 @@
+"""Accept uploaded documents: check type, size and readability, then store them under a safe name."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+from bot.errors import CitebotError
+from index.loader import SUFFIXES, UnreadableDocument, parse_document
+
+UPLOAD_FOLDER = "uploads"
+
+
+class UploadRejected(CitebotError):
+    """An uploaded file was not accepted; the message says why."""
+
+
+def safe_name(name: str) -> str:
+    """A file name that cannot escape its folder or hide: no path parts, no leading dots, plain characters.
+
+    Example: safe_name("../../etc/pass wd.txt") -> "pass_wd.txt"; safe_name("..") -> "upload"
+    """
+    base = unicodedata.normalize("NFKC", name).replace("\\", "/").split("/")[-1]
+    base = re.sub(r"[^\w.\-]+", "_", base).lstrip("._-")[:120]
+    return base or "upload"
+
+
+def save_upload(data_path: Path, original_name: str, docs_dir: Path, *, max_bytes: int) -> Path:
+    """Validate an uploaded file and store it as docs_dir/uploads/<safe name> (never overwriting); return its path."""
+    name = safe_name(original_name)
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        allowed = ", ".join(SUFFIXES)
+        raise UploadRejected(f"{original_name}: unsupported type {suffix or '(none)'} (allowed: {allowed})")
+    size = data_path.stat().st_size
+    if size > max_bytes:
+        raise UploadRejected(f"{original_name}: {size / 2**20:.1f} MB is over the {max_bytes / 2**20:.0f} MB limit")
+    try:
+        data = data_path.read_bytes()
+        parse_document(data, suffix, name)
+    except (UnreadableDocument, OSError) as exc:
+        raise UploadRejected(f"{original_name}: cannot be read ({exc})") from exc
+    folder = docs_dir / UPLOAD_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    target = _free_path(folder, name)
+    if folder.resolve() not in target.resolve().parents:
+        raise UploadRejected(f"{original_name}: unsafe file name")
+    tmp = folder / f".{target.name}.part"
+    tmp.write_bytes(data)
+    os.replace(tmp, target)  # complete or absent: an interrupted upload never leaves half a document
+    return target
+
+
+def _free_path(folder: Path, name: str) -> Path:
+    """folder/name, or folder/stem-2.suffix etc. if taken."""
+    path = folder / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    n = 2
+    while path.exists():
+        path = folder / f"{stem}-{n}{suffix}"
+        n += 1
+    return path

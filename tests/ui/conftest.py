@@ -1,0 +1,41 @@
+"""A real citebot server on a free loopback port, over a copy of seeds/ (uploads land in the copy)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from bot import Bot, Settings
+    from index.pipeline import index_paths
+    from ui.serve_cli import launch
+
+    base = tmp_path_factory.mktemp("server")
+    docs = base / "docs"
+    shutil.copytree(ROOT / "seeds", docs)
+    settings = Settings.from_env({}, index_dir=base / "index", docs_dir=docs, max_upload_mb=1)
+    index_paths([docs], settings)
+    app = launch(Bot.load(settings=settings), host="127.0.0.1", port=free_port(), block=False, settings=settings)
+    yield f"http://127.0.0.1:{app.server_port}"
+    app.close()
+
+
+@pytest.fixture(scope="session")
+def client(server: str) -> object:
+    from gradio_client import Client
+
+    return Client(server, verbose=False)

@@ -1,0 +1,56 @@
+"""A real browser (Debian's Chromium, driven by Selenium) asks the Ukraine question in the chat page."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1400,1000"]  # fmt: skip
+
+
+@pytest.fixture
+def browser(tmp_path: Path):  # type: ignore[no-untyped-def]
+    if not (shutil.which(CHROMIUM) and shutil.which(DRIVER)):
+        if os.environ.get("CITEBOT_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required here: apt-get install chromium chromium-driver")
+        pytest.skip("Chromium not installed (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in [*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def test_ask_in_the_browser_shows_citation_and_sources(browser, server: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 60)
+    browser.get(server)
+    box = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#question textarea")))
+    assert "Why can't Ukraine join NATO?" in browser.page_source, "example questions on the start screen"
+    box.send_keys("Why can't Ukraine join NATO?", Keys.ENTER)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "chat"), "territorial integrity"))
+    wait.until(ec.text_to_be_present_in_element((By.ID, "sources"), "germany-lithuania-brigade.txt"))
+    chat = browser.find_element(By.ID, "chat").text
+    assert "[1]" in chat and "unanimous backing of all 32 NATO members" in chat
+    marked = browser.find_elements(By.CSS_SELECTOR, "#sources mark")
+    assert marked and "territorial integrity" in marked[0].text
+    browser.save_screenshot(str(tmp_path / "chat.png"))
+    assert (tmp_path / "chat.png").stat().st_size > 10_000
+
+    box.send_keys("And when will the German unit be fully ready?", Keys.ENTER)  # a follow-up in the same session
+    wait.until(ec.text_to_be_present_in_element((By.ID, "chat"), "2027"))

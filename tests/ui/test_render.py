@@ -1,0 +1,58 @@
+"""Pure rendering of answers and sources for the browser."""
+
+import pytest
+
+from bot.errors import CitebotError
+from bot.types import Answer, Citation, Passage
+from ui.app import escape_markdown, format_answer, render_sources, stream_answer
+from ui.serve_cli import parse_auth
+
+PASSAGE = Passage("a.txt", "Before. It rains <b>hard</b>. After.", 100, 136, 0.61)
+CITATION = Citation(1, "a.txt", "It rains <b>hard</b>.", 108, 129, 0.7)
+ANSWER = Answer("Does it rain?", "It rains <b>hard</b>. [1]", False, [CITATION], [PASSAGE])
+REFUSED = Answer("Who wrote Hamlet?", "The documents don't contain an answer to that question.", True, [], [PASSAGE])
+
+
+def test_escape_markdown_neutralises_markup() -> None:
+    assert escape_markdown("<b>*x*</b> [1](javascript:alert(1)) ![i](http://e/x.png)") == (
+        "\\<b\\>\\*x\\*\\</b\\> \\[1\\]\\(javascript:alert\\(1\\)\\) \\!\\[i\\]\\(http://e/x\\.png\\)"
+    )
+
+
+def test_format_answer_keeps_markers_and_escapes_text() -> None:
+    assert format_answer(ANSWER) == "It rains \\<b\\>hard\\</b\\>\\. \\[1\\]"
+
+
+def test_refusal_looks_different() -> None:
+    text = format_answer(REFUSED)
+    assert text.startswith("**Not in the documents.**") and "related, not an answer" in text
+
+
+def test_stream_grows_one_sentence_at_a_time() -> None:
+    second = Citation(2, "a.txt", "After.", 130, 136, 0.6)
+    two = Answer("q", "x", False, [CITATION, second], [PASSAGE])
+    parts = list(stream_answer(two))
+    assert len(parts) == 2 and parts[1].startswith(parts[0]) and parts[1] == format_answer(two)
+    assert list(stream_answer(REFUSED)) == [format_answer(REFUSED)]
+
+
+def test_sources_highlight_the_quote_inside_its_passage_as_text() -> None:
+    html = render_sources(ANSWER)
+    assert "<b>hard</b>" not in html, "document HTML must be shown as text"
+    assert "Before. <mark>It rains &lt;b&gt;hard&lt;/b&gt;.</mark> After." in html
+    assert "<code>a.txt</code>" in html and "score 0.70" in html and "[1]" in html
+
+
+def test_refusal_sources_are_related_not_an_answer() -> None:
+    html = render_sources(REFUSED)
+    assert "Related, not an answer" in html and "<mark>" not in html and "Before." in html
+    assert "appear here" in render_sources(None)
+
+
+def test_auth_required_off_loopback() -> None:
+    assert parse_auth("127.0.0.1", "") is None
+    assert parse_auth("0.0.0.0", "ann:s3cret:x") == ("ann", "s3cret:x")
+    with pytest.raises(CitebotError, match="--auth user:password"):
+        parse_auth("0.0.0.0", "")
+    with pytest.raises(CitebotError, match="user:password"):
+        parse_auth("127.0.0.1", "nopassword")

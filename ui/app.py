@@ -1,0 +1,177 @@
+"""The browser chat: a Gradio app over a Bot. Rendering is pure; no retrieval or answering logic lives here."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.errors import CitebotError
+from bot.types import Answer, Citation, Passage
+from index.loader import SUFFIXES
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from bot.answerer import Bot
+
+EXAMPLES = [
+    "Why can't Ukraine join NATO?",
+    "How many personnel will the brigade in Lithuania have?",
+    "When will the German unit reach full operational capability?",
+]
+NOT_FOUND = "**Not in the documents.**"
+RELATED_NOTE = "_Closest passages are listed under Sources as related, not an answer._"
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&$])")
+
+Chat = list[dict[str, str]]
+History = list[list[str]]
+
+
+def escape_markdown(text: str) -> str:
+    """Document text as literal markdown: every markdown or HTML special character backslash-escaped.
+
+    Example: escape_markdown("<b>*x*</b> [1]") -> "\\\\<b\\\\>\\\\*x\\\\*\\\\</b\\\\> \\\\[1\\\\]"
+    """
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def format_answer(answer: Answer) -> str:
+    """The chat bubble (markdown): quoted sentences with [n] markers, or a refusal that looks like one.
+
+    Example: an answer citing "It rains." -> "It rains\\\\. \\\\[1\\\\]"
+    """
+    if answer.refused:
+        return f"{NOT_FOUND} {escape_markdown(answer.text)}\n\n{RELATED_NOTE}"
+    return " ".join(f"{escape_markdown(c.quote)} \\[{c.n}\\]" for c in answer.citations)
+
+
+def stream_answer(answer: Answer) -> Iterator[str]:
+    """The chat bubble growing one cited sentence at a time (the extractive answer streams by sentence)."""
+    if answer.refused:
+        yield format_answer(answer)
+        return
+    for n in range(1, len(answer.citations) + 1):
+        yield format_answer(Answer(answer.question, answer.text, False, answer.citations[:n]))
+
+
+def render_sources(answer: Answer | None) -> str:
+    """The sources panel (HTML, all document text escaped): each citation's quote highlighted in its passage."""
+    if answer is None:
+        return "<div class='cb-sources'><p>Sources for each answer appear here.</p></div>"
+    if answer.refused:
+        items = "".join(_related(p) for p in answer.passages[:3]) or "<p>No passages are close.</p>"
+        return f"<div class='cb-sources cb-refused'><h4>Related, not an answer</h4>{items}</div>"
+    items = "".join(_cited(c, answer.passages) for c in answer.citations)
+    return f"<div class='cb-sources'><h4>Sources</h4>{items}</div>"
+
+
+def _cited(c: Citation, passages: list[Passage]) -> str:
+    """One citation: [n], file, score, and the quote marked inside its surrounding passage."""
+    around = next((p for p in passages if p.source == c.source and p.start <= c.start and c.end <= p.end), None)
+    if around is None:
+        body = f"<mark>{html.escape(c.quote)}</mark>"
+    else:
+        i, j = c.start - around.start, c.end - around.start
+        body = (
+            html.escape(around.text[:i])
+            + f"<mark>{html.escape(around.text[i:j])}</mark>"
+            + html.escape(around.text[j:])
+        )
+    head = f"<b>[{c.n}]</b> <code>{html.escape(c.source)}</code> <small>score {c.score:.2f}</small>"
+    return f"<div class='cb-citation' data-n='{c.n}'><p>{head}</p><blockquote>{body}</blockquote></div>"
+
+
+def _related(p: Passage) -> str:
+    head = f"<code>{html.escape(p.source)}</code> <small>score {p.score:.2f}</small>"
+    return f"<div class='cb-related'><p>{head}</p><blockquote>{html.escape(p.text)}</blockquote></div>"
+
+
+def build_app(bot: Bot) -> gr.Blocks:
+    """The chat page: conversation per browser session, sources beside it, uploads, and the `/ask` API."""
+    import gradio as gr
+
+    with gr.Blocks(title="citebot") as app:
+        gr.Markdown("## citebot\nAsk about the documents; every answer quotes its sources.")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(label="Chat", height=460, elem_id="chat")
+                question = gr.Textbox(
+                    placeholder="Ask about the documents…",
+                    show_label=False,
+                    elem_id="question",
+                    submit_btn=True,
+                    max_length=10_000,
+                )
+                gr.Examples(EXAMPLES, inputs=question, label="Try")
+            with gr.Column(scale=2):
+                sources = gr.HTML(render_sources(None), elem_id="sources")
+                files = gr.File(
+                    label="Add documents (.txt .md .pdf .html .docx)",
+                    file_count="multiple",
+                    file_types=list(SUFFIXES),
+                    elem_id="upload",
+                )
+                status = gr.Markdown(elem_id="upload-status")
+        history = gr.State([])
+        question.submit(
+            _respond(bot), [question, chat, history], [chat, sources, history, question], api_visibility="private"
+        )
+        files.upload(_upload(bot), [files], [status], api_name="upload")
+        gr.api(_ask(bot), api_name="ask")  # type: ignore[attr-defined]
+    return app  # type: ignore[no-any-return]
+
+
+def _respond(bot: Bot) -> Any:
+    def respond(question: str, chat: Chat, history: History) -> Iterator[tuple[Chat, str, History, str]]:
+        chat = [*chat, {"role": "user", "content": escape_markdown(question)}]
+        try:
+            answer = bot.answer(question, [(q, a) for q, a in history])
+        except CitebotError as exc:
+            yield (
+                [*chat, {"role": "assistant", "content": escape_markdown(str(exc))}],
+                render_sources(None),
+                history,
+                "",
+            )
+            return
+        sources = render_sources(answer)
+        for partial in stream_answer(answer):
+            yield [*chat, {"role": "assistant", "content": partial}], sources, history, ""
+        yield (
+            [*chat, {"role": "assistant", "content": format_answer(answer)}],
+            sources,
+            [*history, [answer.question, answer.text]],
+            "",
+        )
+
+    return respond
+
+
+def _ask(bot: Bot) -> Any:
+    def ask(question: str, history: list[list[str]]) -> dict[str, Any]:
+        """Answer `question` given earlier [question, answer] pairs; returns Answer.to_dict()."""
+        import gradio as gr
+
+        try:
+            pairs = [(str(q), str(a)) for q, a in (history or [])]
+            return bot.answer(question, pairs).to_dict()
+        except (CitebotError, ValueError, TypeError) as exc:
+            raise gr.Error(str(exc)) from None
+
+    return ask
+
+
+def _upload(bot: Bot) -> Any:
+    def upload(paths: list[str] | None) -> str:
+        """Index uploaded files; report what was added and what was rejected."""
+        if not paths:
+            return ""
+        report = bot.add_documents([(Path(p), Path(p).name) for p in paths])
+        lines = [f"Added `{escape_markdown(s)}`: answerable now." for s in report.saved]
+        lines += [f"Rejected: {escape_markdown(r)}" for r in report.rejected]
+        return "\n\n".join(lines)
+
+    return upload

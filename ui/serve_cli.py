@@ -1,0 +1,87 @@
+"""`citebot serve`: the browser chat on loopback (or, with a password, on the network)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from bot.config import Settings
+from bot.errors import CitebotError
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def register(sub: Any, common: argparse.ArgumentParser, command: Any) -> None:
+    """Add the `serve` command to the CLI."""
+    p = command(
+        sub,
+        "serve",
+        cmd_serve,
+        common,
+        "Chat in the browser (Gradio), with sources and uploads.",
+        "citebot serve --port 7860   (then open http://127.0.0.1:7860)",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--auth", help="user:password, required off loopback (or set CITEBOT_AUTH)")
+
+
+def parse_auth(host: str, auth: str) -> tuple[str, str] | None:
+    """Check the bind address against the credentials; return (user, password) or None on loopback without auth.
+
+    Example: parse_auth("0.0.0.0", "") raises; parse_auth("127.0.0.1", "") -> None; ("h", "ann:pw") -> ("ann", "pw")
+    """
+    if auth:
+        user, sep, password = auth.partition(":")
+        if not (sep and user and password):
+            raise CitebotError("--auth must look like user:password")
+        return user, password
+    if host not in LOOPBACK:
+        raise CitebotError(
+            f"Serving on {host} would expose your documents to the network: "
+            "pass --auth user:password (or set CITEBOT_AUTH), or keep the default --host 127.0.0.1"
+        )
+    return None
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.answerer import Bot
+
+    credentials = parse_auth(args.host, args.auth or settings.auth)
+    bot = Bot.load(settings=settings)
+    app = launch(bot, host=args.host, port=args.port, auth=credentials, block=False, settings=settings)
+    print(f"citebot is serving {settings.index_dir} at http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
+    try:
+        app.block_thread()
+    finally:
+        app.close()
+    return 0
+
+
+def launch(
+    bot: Any, *, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True, settings: Settings
+) -> Any:
+    """Build and start the app: no share link, no analytics, uploads capped, nothing served outside the app."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from ui.app import build_app
+
+    app = build_app(bot)
+    app.queue(default_concurrency_limit=4)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        auth=auth,
+        max_file_size=f"{settings.max_upload_mb}mb",
+        inbrowser=False,
+        prevent_thread_lock=not block,
+        quiet=True,
+        show_error=True,
+        ssr_mode=False,
+        footer_links=[],
+    )
+    print(f"citebot: serving on http://{host}:{app.server_port}", file=sys.stderr)
+    return app
