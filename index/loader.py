@@ -48,10 +48,9 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Skipped]
 
 def load_file(path: Path, source: str) -> Document:
     """Read one file with the reader for its suffix."""
-    data = path.read_bytes()
-    if len(data) > MAX_BYTES:
-        raise UnreadableDocument(f"larger than {MAX_BYTES // 2**20} MB")
-    return parse_document(data, path.suffix, source)
+    if path.stat().st_size > MAX_BYTES:
+        raise UnreadableDocument(f"larger than {MAX_BYTES // 2**20} MB (split it, or convert it to text)")
+    return parse_document(path.read_bytes(), path.suffix, source)
 
 
 def parse_document(data: bytes, suffix: str, source: str) -> Document:

@@ -58,6 +58,15 @@ def docs_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def hashing_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the CLI and Bot.load use the hashing embedder instead of MiniLM."""
+    import index.embeddings
+
+    monkeypatch.setenv("CITEBOT_EMBED_MODEL", "hashing")
+    monkeypatch.setattr(index.embeddings, "make_embedder", lambda model, threads=None: HashingEmbedder())
+
+
+@pytest.fixture
 def embedder() -> HashingEmbedder:
     return HashingEmbedder()
 

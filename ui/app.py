@@ -116,8 +116,10 @@ def build_app(bot: Bot) -> gr.Blocks:
                 )
                 status = gr.Markdown(elem_id="upload-status")
         history = gr.State([])
+        # The chat keeps its history in per-session state; "/chat" is what the page calls (the load test too).
+        outputs = [chat, sources, history, question]
         question.submit(
-            _respond(bot), [question, chat, history], [chat, sources, history, question], api_visibility="private"
+            _respond(bot), [question, chat, history], outputs, api_name="chat", api_visibility="undocumented"
         )
         files.upload(_upload(bot), [files], [status], api_name="upload")
         gr.api(_ask(bot), api_name="ask")  # type: ignore[attr-defined]

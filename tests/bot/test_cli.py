@@ -6,20 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from fakes import HashingEmbedder
 
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def hashing_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the CLI load the hashing embedder instead of MiniLM."""
-    import index.embeddings
-
-    monkeypatch.setenv("CITEBOT_EMBED_MODEL", "hashing")
-    monkeypatch.setattr(index.embeddings, "make_embedder", lambda model, threads=None: HashingEmbedder())
 
 
 def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:

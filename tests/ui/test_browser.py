@@ -54,3 +54,25 @@ def test_ask_in_the_browser_shows_citation_and_sources(browser, server: str, tmp
 
     box.send_keys("And when will the German unit be fully ready?", Keys.ENTER)  # a follow-up in the same session
     wait.until(ec.text_to_be_present_in_element((By.ID, "chat"), "2027"))
+
+
+def test_hostile_document_shows_as_text_and_runs_no_script(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 60)
+    browser.get(server)
+    box = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#question textarea")))
+    box.send_keys("   ", Keys.ENTER)  # an empty question gets a message, not a traceback
+    wait.until(ec.text_to_be_present_in_element((By.ID, "chat"), "The question is empty"))
+    box.send_keys("When does the castle gate open?", Keys.ENTER)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "sources"), "hostile.md"))
+    sources = browser.find_element(By.ID, "sources").text
+    assert "<script>window.__pwned = 1</script>" in sources, "document HTML is shown as text"
+    assert browser.execute_script("return window.__pwned === undefined")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#sources script, #sources img, #chat img[src*='203.0.113.9']")
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text  # noqa: B018

@@ -56,3 +56,10 @@ def test_auth_required_off_loopback() -> None:
         parse_auth("0.0.0.0", "")
     with pytest.raises(CitebotError, match="user:password"):
         parse_auth("127.0.0.1", "nopassword")
+
+
+def test_serve_binds_loopback_by_default() -> None:
+    from bot.cli import _parser
+
+    args = _parser().parse_args(["serve"])
+    assert (args.host, args.port, args.auth) == ("127.0.0.1", 7860, None)
