@@ -87,7 +87,7 @@ def run_retriever(retrieve: Callable[[str], list[Any]], bot: Bot, questions: Seq
     for q in questions:
         started = time.perf_counter()
         nodes = retrieve(q)
-        vector = bot.retriever.embed(q)
+        vector = bot.engine.retriever.embed(q)
         rows = [row[n.node.node_id] for n in nodes]
         sentences = [i for r in rows for i in stored.chunk_sentences[r]]
         best = max(sentences, key=lambda i: float(stored.sentence_vectors[i] @ vector), default=None)
@@ -134,7 +134,7 @@ def baselines(bot: Bot) -> dict[str, Callable[[str], list[Any]]]:
     for node in nodes:
         node.embedding = None  # the plain pipeline embeds its nodes itself
     context = StorageContext.from_defaults(vector_store=FaissVectorStore(faiss_index=faiss.IndexFlatIP(384)))
-    plain = VectorStoreIndex(nodes, storage_context=context, embed_model=bot.retriever.embedder)
+    plain = VectorStoreIndex(nodes, storage_context=context, embed_model=bot.engine.retriever.embedder)
     dense = plain.as_retriever(similarity_top_k=5)
     bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=5)
     return {"llama-index": dense.retrieve, "BM25": bm25.retrieve}
@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"indexed {len(list(docs.iterdir()))} paragraphs in {time.perf_counter() - started:.1f} s; "
               f"asking {len(questions)} questions ({sum(q.impossible for q in questions)} unanswerable)")  # fmt: skip
         bot = Bot.load(settings=settings)
-        strict = Bot(bot.stored, bot.retriever.embedder, replace(settings, strict=True))
+        strict = Bot(bot.stored, bot.engine.retriever.embedder, replace(settings, strict=True))
         texts = [clean_question(q.text) for q in questions]
         columns = {"citebot": metrics(run_citebot(bot, texts), questions)}
         columns["citebot --strict"] = metrics(run_citebot(strict, texts), questions)

@@ -35,7 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        settings = Settings.from_env(index_dir=args.index_dir, strict=getattr(args, "strict", None) or None)
+        settings = Settings.from_env(
+            index_dir=args.index_dir, strict=getattr(args, "strict", None) or None, llm=getattr(args, "llm", None)
+        )
         return int(args.run(args, settings))
     except CitebotError as exc:
         print(f"citebot: error: {exc}", file=sys.stderr)
@@ -51,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index-dir", type=Path, help="index folder (default: .citebot/index or $CITEBOT_INDEX_DIR)")
+    common.add_argument(
+        "--llm",
+        choices=["none", "openai-compatible", "llama-cpp"],
+        help="write answers with an LLM, citations still verified (default: none, or $CITEBOT_LLM; "
+        "CITEBOT_LLM_BASE_URL, CITEBOT_LLM_MODEL, CITEBOT_LLM_MODEL_PATH configure it)",
+    )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     p = _command(
@@ -75,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("question", help="the question, in quotes")
     p.add_argument("--json", action="store_true", help="print the answer as JSON (Answer.to_dict())")
+    p.add_argument("--stream", action="store_true", help="print the answer as it is written")
     p.add_argument("--strict", action="store_true", help="refuse more readily when evidence is weak")
 
     p = _command(
@@ -137,11 +146,28 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.answerer import clean_question
+    from bot.types import Answer
 
     question = clean_question(args.question)  # fail fast, before the model loads
-    result = _load_bot(settings).answer(question)
-    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) if args.json else render(result))
+    bot = _load_bot(settings)
+    result = None
+    for event in bot.stream(question):
+        if isinstance(event, Answer):
+            result = event
+        elif args.stream and not args.json:
+            print(event, end="", flush=True)
+    assert result is not None
+    _warn(result)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print("\n" + render(result, with_text=False) if args.stream else render(result))
     return 0
+
+
+def _warn(answer: Answer) -> None:
+    for warning in answer.warnings:
+        print(f"citebot: warning: {warning}", file=sys.stderr)
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -163,6 +189,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         except EmptyQuestion as exc:
             print(exc)
             continue
+        _warn(result)
         print(render(result) + "\n")
         history.append((question, result))
 
@@ -173,12 +200,12 @@ def _load_bot(settings: Settings) -> Bot:
     return Bot.load(settings=settings)
 
 
-def render(answer: Answer) -> str:
+def render(answer: Answer, *, with_text: bool = True) -> str:
     """The answer for a terminal: text, then each citation with its source and offsets.
 
     Example: "X. [1]\\n\\n[1] a.txt:0-2  \\"X.\\""
     """
-    lines = [answer.text, ""]
+    lines = [answer.text, ""] if with_text else []
     if answer.refused:
         lines += ["Closest passages (related, not an answer):"]
         lines += [

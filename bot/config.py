@@ -34,6 +34,13 @@ class Settings:
     query_threads: int = 1
     auth: str = ""
     max_upload_mb: int = 10
+    llm: str = "none"  # none | openai-compatible | llama-cpp
+    llm_base_url: str = "http://127.0.0.1:11434/v1"  # Ollama's; llama.cpp server: http://127.0.0.1:8080/v1
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_model_path: str = ""  # a .gguf file, for llama-cpp
+    llm_timeout: float = 30.0
+    llm_unsupported: str = "flag"  # sentences without a valid citation: flag | drop
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -39,9 +39,10 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     latency_ms: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # e.g. "the LLM timed out"; shown by the CLI and UI
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape printed by `citebot ask --json` and returned by the HTTP API."""
+        """The JSON shape printed by `citebot ask --json` and returned by the HTTP API (warnings go to stderr)."""
         return {
             "question": self.question,
             "answer": self.text,

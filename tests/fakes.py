@@ -59,3 +59,62 @@ def write_docs(folder: Path, docs: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return folder
+
+
+class FakeOpenAIServer:
+    """An OpenAI-compatible chat server on loopback: replies with `reply` (streamed or not), or stalls `delay` s."""
+
+    def __init__(self, reply: str = "", delay: float = 0.0) -> None:
+        import http.server
+        import threading
+
+        self.reply, self.delay = reply, delay
+        self.requests: list[dict[str, Any]] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+                import json
+                import time
+
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests.append(body)
+                time.sleep(server.delay)
+                if body.get("stream"):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/event-stream")
+                    self.end_headers()
+                    for piece in server.reply.split(" "):
+                        self.wfile.write(f"data: {json.dumps(_chunk(piece + ' '))}\n\n".encode())
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    return
+                data = json.dumps(_completion(server.reply)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _chunk(text: str) -> dict[str, Any]:
+    choice = {"index": 0, "delta": {"role": "assistant", "content": text}, "finish_reason": None}
+    return {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "fake", "choices": [choice]}
+
+
+def _completion(text: str) -> dict[str, Any]:
+    choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    return {"id": "c1", "object": "chat.completion", "created": 0, "model": "fake", "choices": [choice], "usage": usage}

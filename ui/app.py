@@ -23,6 +23,7 @@ EXAMPLES = [
     "When will the German unit reach full operational capability?",
 ]
 NOT_FOUND = "**Not in the documents.**"
+WRITING = "<div class='cb-sources'><p>Writing the answer…</p></div>"
 RELATED_NOTE = "_Closest passages are listed under Sources as related, not an answer._"
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&$])")
 
@@ -39,22 +40,15 @@ def escape_markdown(text: str) -> str:
 
 
 def format_answer(answer: Answer) -> str:
-    """The chat bubble (markdown): quoted sentences with [n] markers, or a refusal that looks like one.
+    """The chat bubble (markdown): quoted sentences with [n] markers, or a refusal that looks like one; then notes.
 
-    Example: an answer citing "It rains." -> "It rains\\\\. \\\\[1\\\\]"
+    Example: an answer citing "It rains." -> "It rains\\. \\[1\\]"
     """
     if answer.refused:
-        return f"{NOT_FOUND} {escape_markdown(answer.text)}\n\n{RELATED_NOTE}"
-    return " ".join(f"{escape_markdown(c.quote)} \\[{c.n}\\]" for c in answer.citations)
-
-
-def stream_answer(answer: Answer) -> Iterator[str]:
-    """The chat bubble growing one cited sentence at a time (the extractive answer streams by sentence)."""
-    if answer.refused:
-        yield format_answer(answer)
-        return
-    for n in range(1, len(answer.citations) + 1):
-        yield format_answer(Answer(answer.question, answer.text, False, answer.citations[:n]))
+        text = f"{NOT_FOUND} {escape_markdown(answer.text)}\n\n{RELATED_NOTE}"
+    else:
+        text = escape_markdown(answer.text)
+    return text + "".join(f"\n\n_Note: {escape_markdown(w)}_" for w in answer.warnings)
 
 
 def render_sources(answer: Answer | None) -> str:
@@ -129,8 +123,15 @@ def build_app(bot: Bot) -> gr.Blocks:
 def _respond(bot: Bot) -> Any:
     def respond(question: str, chat: Chat, history: History) -> Iterator[tuple[Chat, str, History, str]]:
         chat = [*chat, {"role": "user", "content": escape_markdown(question)}]
+        written = ""
         try:
-            answer = bot.answer(question, [(q, a) for q, a in history])
+            for event in bot.stream(question, [(q, a) for q, a in history]):
+                if isinstance(event, Answer):
+                    reply = {"role": "assistant", "content": format_answer(event)}
+                    yield [*chat, reply], render_sources(event), [*history, [event.question, event.text]], ""
+                else:  # a piece of the answer as it is written
+                    written += event
+                    yield [*chat, {"role": "assistant", "content": escape_markdown(written)}], WRITING, history, ""
         except CitebotError as exc:
             yield (
                 [*chat, {"role": "assistant", "content": escape_markdown(str(exc))}],
@@ -138,16 +139,6 @@ def _respond(bot: Bot) -> Any:
                 history,
                 "",
             )
-            return
-        sources = render_sources(answer)
-        for partial in stream_answer(answer):
-            yield [*chat, {"role": "assistant", "content": partial}], sources, history, ""
-        yield (
-            [*chat, {"role": "assistant", "content": format_answer(answer)}],
-            sources,
-            [*history, [answer.question, answer.text]],
-            "",
-        )
 
     return respond
 

@@ -39,7 +39,9 @@ def test_strict_mode_refuses_more(tiny_index: Path) -> None:
     from dataclasses import replace
 
     loose = Bot.load(tiny_index, embedder=HashingEmbedder())
-    strict = Bot(loose.stored, loose.retriever.embedder, replace(loose.settings, strict=True, strict_min_score=0.99))
+    strict = Bot(
+        loose.stored, loose.engine.retriever.embedder, replace(loose.settings, strict=True, strict_min_score=0.99)
+    )
     question = "Why do dogs bark?"
     assert not loose.answer(question).refused
     assert strict.answer(question).refused

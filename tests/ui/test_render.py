@@ -4,7 +4,7 @@ import pytest
 
 from bot.errors import CitebotError
 from bot.types import Answer, Citation, Passage
-from ui.app import escape_markdown, format_answer, render_sources, stream_answer
+from ui.app import escape_markdown, format_answer, render_sources
 from ui.serve_cli import parse_auth
 
 PASSAGE = Passage("a.txt", "Before. It rains <b>hard</b>. After.", 100, 136, 0.61)
@@ -28,12 +28,11 @@ def test_refusal_looks_different() -> None:
     assert text.startswith("**Not in the documents.**") and "related, not an answer" in text
 
 
-def test_stream_grows_one_sentence_at_a_time() -> None:
-    second = Citation(2, "a.txt", "After.", 130, 136, 0.6)
-    two = Answer("q", "x", False, [CITATION, second], [PASSAGE])
-    parts = list(stream_answer(two))
-    assert len(parts) == 2 and parts[1].startswith(parts[0]) and parts[1] == format_answer(two)
-    assert list(stream_answer(REFUSED)) == [format_answer(REFUSED)]
+def test_warnings_are_notes_under_the_answer() -> None:
+    from dataclasses import replace
+
+    text = format_answer(replace(ANSWER, warnings=["the model timed out"]))
+    assert text == format_answer(ANSWER) + "\n\n_Note: the model timed out_"
 
 
 def test_sources_highlight_the_quote_inside_its_passage_as_text() -> None:
