@@ -26,6 +26,7 @@ class Settings:
     embed_model: str = EMBED_MODEL
     chunk_size: int = 200
     chunk_overlap: int = 40
+    chunk_vectors: str = "embed"  # embed | pool (faster indexing, slightly weaker retrieval; see index/store.py)
     top_k: int = 5
     min_score: float = 0.35
     strict: bool = False

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 def index_config(settings: Settings) -> IndexConfig:
     """What the index is built with, from the settings."""
-    return IndexConfig(settings.embed_model, DIMENSION, settings.chunk_size, settings.chunk_overlap)
+    return IndexConfig(
+        settings.embed_model, DIMENSION, settings.chunk_size, settings.chunk_overlap, settings.chunk_vectors
+    )
 
 
 def index_paths(

@@ -144,3 +144,24 @@ def test_killed_indexing_leaves_previous_index_loadable(
     assert report.added == ["new.txt"]
     assert [p.name for p in index_dir.iterdir() if p.name != CURRENT] == [json.loads((index_dir / CURRENT).read_text())]
     assert "silent feathers" in Bot.load(index_dir, embedder=HashingEmbedder()).answer("When do owls hunt?").text
+
+
+def test_pooled_chunk_vectors_embed_each_sentence_once(
+    docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder
+) -> None:
+    from dataclasses import replace
+
+    import numpy as np
+
+    settings = replace(hashing_settings(tmp_path / "ix"), chunk_vectors="pool")
+    report, _ = index_paths([docs_dir], settings, embedder=embedder)
+    stored = load_index(tmp_path / "ix")
+    assert report.embedded == len(stored.sentences) and len(embedder.calls) == len(stored.sentences)
+    faiss_index = stored.vector_index.vector_store._faiss_index  # type: ignore[attr-defined]
+    members = stored.chunk_sentences[0]
+    mean = stored.sentence_vectors[members].mean(axis=0)
+    assert np.allclose(faiss_index.reconstruct(0), mean / np.linalg.norm(mean), atol=1e-6)
+    assert stored.manifest["chunk_vectors"] == "pool"
+    embedder.calls.clear()
+    index_paths([docs_dir], hashing_settings(tmp_path / "ix"), embedder=embedder)  # other setting: full rebuild
+    assert len(embedder.calls) == len(stored.sentences) + len(stored.chunks)
