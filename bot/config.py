@@ -27,6 +27,8 @@ class Settings:
     chunk_size: int = 200
     chunk_overlap: int = 40
     chunk_vectors: str = "embed"  # embed | pool (faster indexing, slightly weaker retrieval; see index/store.py)
+    vector_store: str = "faiss"  # faiss | milvus
+    milvus_uri: str = ""  # default <index_dir>/milvus.db (Milvus Lite); a cluster: http://host:19530
     top_k: int = 5
     min_score: float = 0.35
     strict: bool = False

@@ -80,9 +80,7 @@ class Retriever:
 
     def _cosine(self, row: int, vector: np.ndarray) -> float:
         """Cosine of a chunk the dense ranking did not return."""
-        faiss_index = self.stored.vector_index.vector_store._faiss_index  # type: ignore[attr-defined]
-        rows = {node: int(r) for r, node in self.stored.vector_index.index_struct.nodes_dict.items()}
-        return float(faiss_index.reconstruct(rows[self.stored.chunk_ids[row]]) @ vector)
+        return float(self.stored.chunk_vectors[row] @ vector)
 
 
 def _has_words(text: str) -> bool:

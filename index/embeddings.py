@@ -48,17 +48,23 @@ def _model_path(model: str) -> str:
     raise CitebotError(f"Unknown embedding model {model!r}: give a local sentence-transformers folder")
 
 
-def batch_embed(embedder: BaseEmbedding, *, progress: bool, batch: int = 64) -> Callable[[list[str]], np.ndarray]:
-    """A function embedding texts in batches into an (n, dim) float32 array, with a progress bar on stderr."""
+def batch_embed(embedder: BaseEmbedding, *, progress: bool, batch: int = 256) -> Callable[[list[str]], np.ndarray]:
+    """A function embedding texts into an (n, dim) float32 array, with a progress bar on stderr.
+
+    Texts are embedded shortest first, so each batch pads to similar lengths (sentences and chunks mixed in
+    arrival order waste a third of the time on padding), then put back in their order.
+    """
 
     def embed(texts: list[str]) -> np.ndarray:
         from tqdm import tqdm
 
-        out: list[list[float]] = []
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress) as bar:
-            for i in range(0, len(texts), batch):
-                out.extend(embedder.get_text_embedding_batch(texts[i : i + batch]))
-                bar.update(len(texts[i : i + batch]))
-        return np.asarray(out, dtype=np.float32)
+            for start in range(0, len(order), batch):
+                block = order[start : start + batch]
+                out[block] = np.asarray(embedder.get_text_embedding_batch([texts[i] for i in block]), dtype=np.float32)
+                bar.update(len(block))
+        return out
 
     return embed

@@ -18,8 +18,17 @@ if TYPE_CHECKING:
 
 def index_config(settings: Settings) -> IndexConfig:
     """What the index is built with, from the settings."""
+    milvus_uri = settings.milvus_uri or (
+        str(settings.index_dir / "milvus.db") if settings.vector_store == "milvus" else ""
+    )
     return IndexConfig(
-        settings.embed_model, DIMENSION, settings.chunk_size, settings.chunk_overlap, settings.chunk_vectors
+        settings.embed_model,
+        DIMENSION,
+        settings.chunk_size,
+        settings.chunk_overlap,
+        settings.chunk_vectors,
+        settings.vector_store,
+        milvus_uri,
     )
 
 

@@ -7,6 +7,7 @@ in full before `CURRENT` is swapped atomically, so an interrupted run leaves the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -39,6 +40,8 @@ class IndexConfig:
     chunk_size: int
     chunk_overlap: int
     chunk_vectors: str = "embed"  # embed | pool
+    vector_store: str = "faiss"  # faiss | milvus
+    milvus_uri: str = ""  # a Milvus Lite .db path or http://host:19530
 
 
 @dataclass
@@ -50,6 +53,7 @@ class StoredIndex:
     vector_index: VectorStoreIndex
     chunks: list[Span]
     chunk_ids: list[str]
+    chunk_vectors: np.ndarray
     sentences: list[Span]
     sentence_vectors: np.ndarray
     chunk_sentences: list[list[int]] = field(default_factory=list)
@@ -146,13 +150,7 @@ def _spans_and_vectors(stored: StoredIndex, kind: str) -> tuple[list[Span], np.n
     """The stored spans of one kind with their vectors, in the same order."""
     if kind == "sentences":
         return stored.sentences, stored.sentence_vectors
-    faiss_index = stored.vector_index.vector_store._faiss_index  # type: ignore[attr-defined]
-    ids = stored.vector_index.index_struct.nodes_dict  # faiss row id -> node id
-    row_of = {node_id: int(row) for row, node_id in ids.items()}
-    rows = [row_of[cid] for cid in stored.chunk_ids]
-    return stored.chunks, np.asarray([faiss_index.reconstruct(r) for r in rows], dtype=np.float32).reshape(
-        len(rows), -1
-    )
+    return stored.chunks, stored.chunk_vectors
 
 
 def _write_version(
@@ -164,38 +162,47 @@ def _write_version(
     sentenced: tuple[list[Span], np.ndarray],
 ) -> None:
     """Write a complete new version folder, then point CURRENT at it and drop older versions."""
-    import faiss
     from llama_index.core import StorageContext, VectorStoreIndex
     from llama_index.core.embeddings import MockEmbedding
-    from llama_index.vector_stores.faiss import FaissVectorStore
+
+    from index.vectorstores import drop_other_collections, new_store
 
     index_dir.mkdir(parents=True, exist_ok=True)
     (chunks, chunk_vecs), (sents, sent_vecs) = chunked, sentenced
+    chunk_vecs = chunk_vecs.reshape(len(chunks), config.dim).astype(np.float32)
     version = f"v{time.time_ns()}-{os.getpid()}"
     tmp = index_dir / f".tmp-{version}"
     nodes = [_to_node(c, v) for c, v in zip(chunks, chunk_vecs, strict=True)]
-    store = FaissVectorStore(faiss_index=faiss.IndexFlatIP(config.dim))
+    collection = (
+        f"citebot_{hashlib.sha1(str(index_dir.resolve()).encode()).hexdigest()[:8]}_{version.replace('-', '_')}"
+    )
+    store, record = new_store(
+        config.vector_store, dim=config.dim, vectors=chunk_vecs, milvus_uri=config.milvus_uri, collection=collection
+    )
     context = StorageContext.from_defaults(vector_store=store)
     # Every node carries its vector already; the mock only keeps llama-index from defaulting to OpenAI.
-    VectorStoreIndex(nodes, storage_context=context, embed_model=MockEmbedding(embed_dim=config.dim))
+    # Nodes also go to the docstore (BM25 and offsets read them there), whatever the vector store.
+    VectorStoreIndex(
+        nodes, storage_context=context, embed_model=MockEmbedding(embed_dim=config.dim), store_nodes_override=True
+    )
     context.persist(persist_dir=str(tmp))
+    np.save(tmp / "chunks.npy", chunk_vecs)
     _write_json(tmp / "sentences.json", [[s.source, s.start, s.end, s.text] for s in sents])
     np.save(tmp / "sentences.npy", sent_vecs.reshape(len(sents), config.dim) if sents else np.zeros((0, config.dim)))
     chunk_ids = [n.node_id for n in nodes]
-    manifest = {"format": FORMAT, **config.__dict__, "roots": roots, "files": files, "chunk_ids": chunk_ids}
+    manifest = {"format": FORMAT, **config.__dict__, **record, "roots": roots, "files": files, "chunk_ids": chunk_ids}
     _write_json(tmp / "manifest.json", manifest)
     os.replace(tmp, index_dir / version)
     _write_json(index_dir / f".{CURRENT}.tmp", version)
     os.replace(index_dir / f".{CURRENT}.tmp", index_dir / CURRENT)
     for old in index_dir.iterdir():
-        if old.name != version and old.name != CURRENT and old.is_dir():
+        if old.name != version and old.name.startswith(("v", ".tmp-v")) and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
+    drop_other_collections(manifest)
 
 
 def _to_node(chunk: Span, vector: np.ndarray) -> TextNode:
     """A llama-index node for a chunk, with its offsets as metadata kept out of the embedded text."""
-    import hashlib
-
     from llama_index.core.schema import TextNode
 
     meta = {"source": chunk.source, "start": chunk.start, "end": chunk.end}
@@ -262,7 +269,8 @@ def load_index(index_dir: Path, *, expect: IndexConfig | None = None) -> StoredI
     """Load the live index; with `expect`, check it was built with that model and dimension."""
     from llama_index.core import StorageContext, load_index_from_storage
     from llama_index.core.embeddings import MockEmbedding
-    from llama_index.vector_stores.faiss import FaissVectorStore
+
+    from index.vectorstores import open_store
 
     path, manifest = read_manifest(index_dir)
     if expect is not None and (manifest["embed_model"], manifest["dim"]) != (expect.embed_model, expect.dim):
@@ -270,8 +278,7 @@ def load_index(index_dir: Path, *, expect: IndexConfig | None = None) -> StoredI
             f"The index at {index_dir} was built with {manifest['embed_model']} ({manifest['dim']}-d), "
             f"not {expect.embed_model} ({expect.dim}-d): run `citebot index --rebuild`"
         )
-    store = FaissVectorStore.from_persist_dir(str(path))
-    context = StorageContext.from_defaults(vector_store=store, persist_dir=str(path))
+    context = StorageContext.from_defaults(vector_store=open_store(manifest, path), persist_dir=str(path))
     # The real embedder is attached by the retriever; a mock keeps llama-index from reaching for OpenAI.
     vector_index = load_index_from_storage(context, embed_model=MockEmbedding(embed_dim=manifest["dim"]))
     chunk_ids: list[str] = manifest["chunk_ids"]
@@ -280,7 +287,8 @@ def load_index(index_dir: Path, *, expect: IndexConfig | None = None) -> StoredI
     rows = json.loads((path / "sentences.json").read_text(encoding="utf-8"))
     sentences = [Span(src, text, start, end) for src, start, end, text in rows]
     vectors = np.load(path / "sentences.npy").astype(np.float32)
-    stored = StoredIndex(path, manifest, vector_index, chunks, chunk_ids, sentences, vectors)  # type: ignore[arg-type]
+    chunk_vectors = np.load(path / "chunks.npy").astype(np.float32)
+    stored = StoredIndex(path, manifest, vector_index, chunks, chunk_ids, chunk_vectors, sentences, vectors)  # type: ignore[arg-type]
     stored.chunk_sentences = _sentences_of_chunks(chunks, sentences)
     return stored
 

@@ -68,3 +68,15 @@ def test_cli_index_and_ask_json(tmp_path: Path) -> None:
     code = "from bot import answer; print(answer(\"Why can't Ukraine join NATO?\").to_dict()['answer'])"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert run.returncode == 0 and "territorial integrity" in run.stdout and "[1]" in run.stdout
+
+
+def test_seed_through_milvus_lite(tmp_path: Path) -> None:
+    """The same answer when chunk vectors live in Milvus (Lite here; a cluster is only another URI)."""
+    from bot import Bot, Settings
+    from index.pipeline import index_paths
+
+    settings = Settings.from_env({"CITEBOT_VECTOR_STORE": "milvus"}, index_dir=tmp_path / "ix")
+    index_paths([ROOT / "seeds"], settings)
+    answer = Bot.load(settings=settings).answer("Why can't Ukraine join NATO?")
+    first = answer.citations[0]
+    assert "territorial integrity" in first.quote and _read(first.source)[first.start : first.end] == first.quote

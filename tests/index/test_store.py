@@ -161,7 +161,50 @@ def test_pooled_chunk_vectors_embed_each_sentence_once(
     members = stored.chunk_sentences[0]
     mean = stored.sentence_vectors[members].mean(axis=0)
     assert np.allclose(faiss_index.reconstruct(0), mean / np.linalg.norm(mean), atol=1e-6)
+    assert np.allclose(stored.chunk_vectors[0], faiss_index.reconstruct(0))
     assert stored.manifest["chunk_vectors"] == "pool"
     embedder.calls.clear()
     index_paths([docs_dir], hashing_settings(tmp_path / "ix"), embedder=embedder)  # other setting: full rebuild
     assert len(embedder.calls) == len(stored.sentences) + len(stored.chunks)
+
+
+def test_large_corpora_get_an_ivf_index_searched_with_nprobe(
+    docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import faiss
+
+    import index.vectorstores as vs
+    from bot import Bot
+
+    assert vs.faiss_spec(1000) == "Flat" and vs.faiss_spec(1_000_000) == "IVF4000,SQ8" and vs.nprobe(4000) == 128
+    monkeypatch.setattr(vs, "faiss_spec", lambda n: "IVF2,SQ8")
+    _build(docs_dir, tmp_path / "ix", embedder)
+    stored = load_index(tmp_path / "ix")
+    index = stored.vector_index.vector_store._faiss_index  # type: ignore[attr-defined]
+    assert isinstance(index, faiss.IndexIVFScalarQuantizer) and index.nprobe == 32
+    assert stored.manifest["faiss"] == "IVF2,SQ8"
+    bot = Bot.load(tmp_path / "ix", embedder=HashingEmbedder())
+    assert "Jupiter" in bot.answer("Which planet is the largest in the solar system?").text
+
+
+def test_milvus_lite_store_builds_updates_and_answers(
+    docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder
+) -> None:
+    from dataclasses import replace
+
+    from bot import Bot
+
+    settings = replace(hashing_settings(tmp_path / "ix"), vector_store="milvus")
+    index_paths([docs_dir], settings, embedder=embedder)
+    first = load_index(tmp_path / "ix")
+    assert first.manifest["milvus_uri"] == str(tmp_path / "ix" / "milvus.db")
+    assert "Jupiter" in Bot.load(settings=settings, embedder=HashingEmbedder()).answer("Which planet is largest?").text
+    (docs_dir / "new.txt").write_text("Owls hunt at night with silent feathers.", encoding="utf-8")
+    embedder.calls.clear()
+    index_paths([docs_dir], settings, embedder=embedder)
+    assert all("Owls" in text for text in embedder.calls), "only the new file is embedded"
+    second = load_index(tmp_path / "ix")
+    names = second.vector_index.vector_store.client.list_collections()  # type: ignore[attr-defined]
+    assert names == [second.manifest["collection"]] != [first.manifest["collection"]]
+    bot = Bot.load(settings=settings, embedder=HashingEmbedder())
+    assert "silent feathers" in bot.answer("When do owls hunt?").text

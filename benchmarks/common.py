@@ -1,0 +1,66 @@
+"""Shared helpers for the benchmarks: corpora in temporary folders, percentiles, a busy neighbour process."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+import statistics
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+SQUAD = ROOT / "data" / "squad2-dev-sample.json"
+SEED_QUESTIONS = ROOT / "tests" / "questions" / "seed.yaml"
+
+
+def write_squad(folder: Path, path: Path = SQUAD) -> list[str]:
+    """Each SQuAD paragraph as a document in `folder`; returns every question."""
+    folder.mkdir(parents=True, exist_ok=True)
+    questions = []
+    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+        for i, paragraph in enumerate(article["paragraphs"]):
+            name = f"{re.sub(r'[^A-Za-z0-9]+', '_', article['title'])}-{i:03d}.txt"
+            (folder / name).write_text(paragraph["context"], encoding="utf-8")
+            questions += [qa["question"] for qa in paragraph["qas"]]
+    return questions
+
+
+def seed_questions() -> list[str]:
+    from bot.eval import load_question_set
+
+    return [case.turns[0] for case in load_question_set(SEED_QUESTIONS)]
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+@contextmanager
+def busy_neighbour(active: bool = True) -> Iterator[None]:
+    """Keep one core busy (as a browser or an editor would) while the block runs."""
+    if not active:
+        yield
+        return
+    proc = multiprocessing.Process(target=_spin, daemon=True)
+    proc.start()
+    try:
+        yield
+    finally:
+        proc.terminate()
+        proc.join()

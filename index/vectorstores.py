@@ -1,0 +1,97 @@
+"""Where chunk vectors live: FAISS beside the index (exact, or approximate for large corpora) or Milvus by URI.
+
+Milvus (Milvus Lite for a local `.db` folder, or a Milvus server or cluster at `http://host:19530`) goes through
+llama-index's MilvusVectorStore. Each index version writes its own collection, so the atomic version swap of
+index/store.py holds for Milvus too; the collections of older versions are dropped after the swap.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# Exact search up to this many chunks: single-thread Flat search grows ~0.07 ms per 1k vectors here and passes
+# 20 ms around 250k. Above, IVF with 8-bit codes: at 1M, p50 ~1.6 ms, recall@10 ~0.97, 0.4 GB (benchmarks/scale.py).
+FLAT_MAX_N = 250_000
+
+
+def faiss_spec(n: int) -> str:
+    """The FAISS index_factory string for `n` chunk vectors: exact up to FLAT_MAX_N, then IVF (4*sqrt(n) lists) + SQ8.
+
+    Example: faiss_spec(1000) -> "Flat"; faiss_spec(1_000_000) -> "IVF4000,SQ8"
+    """
+    return "Flat" if n <= FLAT_MAX_N else f"IVF{4 * math.isqrt(n)},SQ8"
+
+
+def nprobe(nlist: int) -> int:
+    """IVF lists searched per query: 128 of 4000 (3.2%) gave recall@10 0.968 at 1M in benchmarks/scale.py."""
+    return max(32, round(nlist * 0.032))
+
+
+def new_store(
+    kind: str, *, dim: int, vectors: np.ndarray, milvus_uri: str, collection: str
+) -> tuple[Any, dict[str, Any]]:
+    """A vector store for a new index version and what the manifest must record to reopen it."""
+    if kind == "milvus":
+        record = {"milvus_uri": milvus_uri, "collection": collection}
+        return _milvus(milvus_uri, collection, dim, overwrite=True), record
+    if kind != "faiss":
+        from bot.errors import CitebotError
+
+        raise CitebotError(f"Unknown vector store {kind!r} (choose faiss or milvus)")
+    import faiss
+    from llama_index.vector_stores.faiss import FaissVectorStore
+
+    n = len(vectors)
+    spec = faiss_spec(n)
+    index = faiss.index_factory(dim, spec, faiss.METRIC_INNER_PRODUCT)
+    if not index.is_trained:  # IVF: learn the lists from a sample of up to 256 vectors per list
+        sample = np.random.default_rng(0).permutation(n)[: 256 * faiss.extract_index_ivf(index).nlist]
+        index.train(np.ascontiguousarray(vectors[np.sort(sample)]))
+    return FaissVectorStore(faiss_index=index), {"faiss": spec}
+
+
+def open_store(manifest: dict[str, Any], path: Path) -> Any:
+    """Reopen the vector store a version was written with."""
+    if manifest.get("vector_store", "faiss") == "milvus":
+        return _milvus(manifest["milvus_uri"], manifest["collection"], manifest["dim"], overwrite=False)
+    import faiss
+    from llama_index.vector_stores.faiss import FaissVectorStore
+
+    store = FaissVectorStore.from_persist_dir(str(path))
+    index = store._faiss_index
+    if isinstance(index, faiss.IndexIVF):
+        index.nprobe = nprobe(index.nlist)
+    return store
+
+
+def drop_other_collections(manifest: dict[str, Any]) -> None:
+    """After a version swap, drop Milvus collections of older versions of this index."""
+    if manifest.get("vector_store") != "milvus":
+        return
+    store = _milvus(manifest["milvus_uri"], manifest["collection"], manifest["dim"], overwrite=False)
+    prefix = manifest["collection"].rsplit("_v", 1)[0] + "_v"
+    for name in store.client.list_collections():
+        if name.startswith(prefix) and name != manifest["collection"]:
+            store.client.drop_collection(name)
+
+
+def _milvus(uri: str, collection: str, dim: int, *, overwrite: bool) -> Any:
+    try:
+        from llama_index.vector_stores.milvus import MilvusVectorStore
+    except ImportError as exc:
+        from bot.errors import CitebotError
+
+        raise CitebotError("Milvus support is not installed: run `pip install -e .[milvus]`") from exc
+    if uri.endswith(".db"):
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+    store = MilvusVectorStore(
+        uri=uri, collection_name=collection, dim=dim, similarity_metric="IP", overwrite=overwrite, upsert_mode=True
+    )
+    # Milvus Lite reopens a collection unloaded, and llama-index does not load it: searches would fail.
+    if store.client.get_load_state(collection)["state"].name != "Loaded":
+        store.client.load_collection(collection)
+    return store
