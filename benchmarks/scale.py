@@ -11,9 +11,9 @@ bot queries), recall@10 against exact IndexFlatIP search, and the p50 speed-up a
 that meet the large-corpus targets (p50 <= 50 ms, recall@10 >= 0.95, index <= 2 GB) are flagged; the configuration
 `choose_index_spec` recommends is marked with '*'.
 
-    python benchmarks/scale.py                                  # 100k and 1M vectors, 200 queries (~8 min, ~7 GB RAM)
+    python benchmarks/scale.py                            # 100k and 1M vectors, 200 queries (~6-8 min, peak 7 GB RAM)
     python benchmarks/scale.py --sizes 20000 100000 --queries 100 --seed 1
-    python benchmarks/scale.py --sizes 1000000 --no-hnsw-sq     # skip the optional HNSW+SQ8 candidate
+    python benchmarks/scale.py --sizes 1000000 --hnsw-sq  # also the optional HNSW+SQ8 candidate (slow to build)
 """
 
 from __future__ import annotations
@@ -24,13 +24,18 @@ import math
 import os
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import faiss
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from index.vectorstores import FLAT_MAX_N, faiss_spec, nprobe  # noqa: E402
 
 DIM = 384
 K = 10
@@ -38,38 +43,28 @@ TARGET_P50_MS = 50.0
 TARGET_RECALL = 0.95
 TARGET_BYTES = 2_000_000_000  # 2 GB (decimal, the stricter reading)
 
-# Below this many vectors exact search is the better choice: single-thread Flat p50 grows linearly at about
-# 0.1 ms per 1k vectors on this machine, so it reaches ~20 ms around 200k vectors, while recall stays exactly 1.0,
-# nothing needs training and vectors reconstruct exactly. Above it, IVF+SQ8 (see RECOMMENDED_NPROBE).
-FLAT_MAX_N = 200_000
-RECOMMENDED_NPROBE = 32
+# The project's choice (index/vectorstores.py): exact search up to FLAT_MAX_N vectors, IVF (4*sqrt(n) lists) + SQ8
+# beyond, searched with nprobe(nlist) lists. This benchmark measures that choice against the alternatives.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 
 
 def ivf_nlist(n: int) -> int:
-    """Number of IVF lists for n vectors: ~4*sqrt(n) (4000 at 1M)."""
+    """Number of IVF lists for n vectors: ~4*sqrt(n) (4000 at 1M), as index/vectorstores.py builds it."""
     return max(1, 4 * math.isqrt(n))
 
 
 def choose_index_spec(n: int) -> str:
-    """The faiss.index_factory string to use for n 384-d normalised vectors (build with METRIC_INNER_PRODUCT).
-
-    "Flat" (exact) up to FLAT_MAX_N vectors; beyond that an IVF index with 8-bit scalar quantisation, which at 1M
-    vectors measured p50 ~3 ms, recall@10 ~0.97 and ~0.4 GB (a quarter of Flat). Search it with
-    `search_params_for(spec)` and train it on a sample of >= 40*nlist vectors.
-    """
-    if n <= FLAT_MAX_N:
-        return "Flat"
-    return f"IVF{ivf_nlist(n)},SQ8"
+    """The index_factory string citebot builds for n vectors (index.vectorstores.faiss_spec)."""
+    return faiss_spec(n)
 
 
 def search_params_for(spec: str) -> str:
-    """faiss.ParameterSpace parameters (e.g. "nprobe=32") that go with an index_factory string; "" when none apply."""
+    """faiss.ParameterSpace parameters that go with an index_factory string; "" when none apply."""
     if spec.startswith("IVF"):
-        return f"nprobe={RECOMMENDED_NPROBE}"
+        return f"nprobe={nprobe(int(spec[3:].split(',')[0]))}"
     if spec.startswith("HNSW"):
-        return "efSearch=64"
+        return "efSearch=512"
     return ""
 
 
@@ -165,7 +160,7 @@ def candidates(n: int, hnsw_sq: bool) -> list[Candidate]:
     efc = HNSW_EF_CONSTRUCTION
     found = [
         Candidate(
-            f"HNSW{HNSW_M},Flat", f"HNSW{HNSW_M},Flat", f"M={HNSW_M} efC={efc}", "efSearch", (32, 64, 128, 256), efc
+            f"HNSW{HNSW_M},Flat", f"HNSW{HNSW_M},Flat", f"M={HNSW_M} efC={efc}", "efSearch", (64, 128, 256, 512), efc
         ),
         Candidate(
             f"IVF{nlist},SQ8",
@@ -346,7 +341,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--clusters", type=int, default=4000, help="Gaussian topic clusters in the corpus")
     parser.add_argument("--query-noise", type=float, default=0.75, help="noise added to a corpus vector per query")
-    parser.add_argument("--no-hnsw-sq", dest="hnsw_sq", action="store_false", help="skip the HNSW+SQ8 candidate")
+    parser.add_argument("--hnsw-sq", action="store_true", help="also measure HNSW+SQ8 (adds ~5 min at 1M)")
     args = parser.parse_args()
 
     start = time.perf_counter()

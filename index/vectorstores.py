@@ -48,8 +48,8 @@ def new_store(
     n = len(vectors)
     spec = faiss_spec(n)
     index = faiss.index_factory(dim, spec, faiss.METRIC_INNER_PRODUCT)
-    if not index.is_trained:  # IVF: learn the lists from a sample of up to 256 vectors per list
-        sample = np.random.default_rng(0).permutation(n)[: 256 * faiss.extract_index_ivf(index).nlist]
+    if not index.is_trained:  # IVF: learn the lists from a sample of 50 vectors per list (faiss asks for >= 39)
+        sample = np.random.default_rng(0).permutation(n)[: 50 * faiss.extract_index_ivf(index).nlist]
         index.train(np.ascontiguousarray(vectors[np.sort(sample)]))
     return FaissVectorStore(faiss_index=index), {"faiss": spec}
 
