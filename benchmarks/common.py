@@ -64,3 +64,11 @@ def busy_neighbour(active: bool = True) -> Iterator[None]:
     finally:
         proc.terminate()
         proc.join()
+
+
+def print_ratios(times: dict[str, list[float]], base: str, width: int = 26) -> None:
+    """A table of median seconds per row and its ratio to the `base` row."""
+    reference = median(times[base])
+    print(f"{'':<{width}}{'seconds':>10}{'ratio':>10}")
+    for name, values in times.items():
+        print(f"{name:<{width}}{median(values):>10.2f}{median(values) / reference:>9.2f}x")

@@ -16,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from common import ROOT, median, write_squad  # noqa: I001
+from common import ROOT, print_ratios, write_squad  # noqa: I001
 
 from bot import Settings
 from index.chunking import split_text
@@ -53,10 +53,7 @@ def main() -> int:
                 index_paths([docs], run, embedder=embedder)
                 times[name].append(time.perf_counter() - started)
         print(f"{len(documents)} documents, {len(chunks)} chunks, {args.rounds} rounds (median)\n")
-        base = median(times["raw encode"])
-        print(f"{'':<24}{'seconds':>10}{'ratio':>10}")
-        for name, values in times.items():
-            print(f"{name:<24}{median(values):>10.2f}{median(values) / base:>9.2f}x")
+        print_ratios(times, "raw encode")
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 # Exact search up to this many chunks: single-thread Flat search grows ~0.07 ms per 1k vectors here and passes
-# 20 ms around 250k. Above, IVF with 8-bit codes: at 1M, p50 ~1.6 ms, recall@10 ~0.97, 0.4 GB (benchmarks/scale.py).
+# 20 ms around 250k. Above, IVF with 8-bit codes: at 1M, p50 2.6 ms, recall@10 0.978, 0.4 GB (benchmarks/scale.py).
 FLAT_MAX_N = 250_000
 
 
@@ -27,8 +27,11 @@ def faiss_spec(n: int) -> str:
 
 
 def nprobe(nlist: int) -> int:
-    """IVF lists searched per query: 128 of 4000 (3.2%) gave recall@10 0.968 at 1M in benchmarks/scale.py."""
-    return max(32, round(nlist * 0.032))
+    """IVF lists searched per query, from benchmarks/scale.py: at 1M (4000 lists) 128 gave recall@10 0.968 and 256
+    gave 0.978 (2.6 ms); at 300k (2188 lists) 128 gave only 0.948, as recall at a fixed share falls with size.
+    So at least 256 lists, and 6.4% of them past 1M vectors.
+    """
+    return max(256, round(nlist * 0.064))
 
 
 def new_store(

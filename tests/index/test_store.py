@@ -176,12 +176,12 @@ def test_large_corpora_get_an_ivf_index_searched_with_nprobe(
     import index.vectorstores as vs
     from bot import Bot
 
-    assert vs.faiss_spec(1000) == "Flat" and vs.faiss_spec(1_000_000) == "IVF4000,SQ8" and vs.nprobe(4000) == 128
+    assert vs.faiss_spec(1000) == "Flat" and vs.faiss_spec(1_000_000) == "IVF4000,SQ8" and vs.nprobe(4000) == 256
     monkeypatch.setattr(vs, "faiss_spec", lambda n: "IVF2,SQ8")
     _build(docs_dir, tmp_path / "ix", embedder)
     stored = load_index(tmp_path / "ix")
     index = stored.vector_index.vector_store._faiss_index  # type: ignore[attr-defined]
-    assert isinstance(index, faiss.IndexIVFScalarQuantizer) and index.nprobe == 32
+    assert isinstance(index, faiss.IndexIVFScalarQuantizer) and index.nprobe == 256
     assert stored.manifest["faiss"] == "IVF2,SQ8"
     bot = Bot.load(tmp_path / "ix", embedder=HashingEmbedder())
     assert "Jupiter" in bot.answer("Which planet is the largest in the solar system?").text
