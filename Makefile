@@ -1,5 +1,7 @@
 # make run: set up .venv, index seeds/ if needed, serve the chat at http://127.0.0.1:7860.   make test: lint, type-check and test.
 VENV ?= .venv
+# Add llm for the local GGUF backend: make test EXTRAS=dev,milvus,llm (builds llama-cpp-python, ~6 min).
+EXTRAS ?= dev,milvus
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
@@ -14,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev,milvus]'
+	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	touch $@
 
 index: setup

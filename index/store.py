@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from llama_index.core import VectorStoreIndex
     from llama_index.core.schema import TextNode
 
-FORMAT = 1
+FORMAT = 2  # 2: chunk vectors kept in chunks.npy beside any vector store
 CURRENT = "CURRENT"
 
 
@@ -262,22 +262,32 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
         raise IndexNotFound(f"No index at {index_dir} ({hint})") from exc
     if not isinstance(manifest, dict) or manifest.get("format", FORMAT + 1) > FORMAT:
         raise IndexMismatch(f"The index at {index_dir} was written by a newer citebot (upgrade citebot, or {hint})")
+    if manifest["format"] < FORMAT:
+        raise IndexMismatch(f"The index at {index_dir} was written by an older citebot: run `citebot index --rebuild`")
     return path, manifest
 
 
 def load_index(index_dir: Path, *, expect: IndexConfig | None = None) -> StoredIndex:
     """Load the live index; with `expect`, check it was built with that model and dimension."""
-    from llama_index.core import StorageContext, load_index_from_storage
-    from llama_index.core.embeddings import MockEmbedding
-
-    from index.vectorstores import open_store
-
     path, manifest = read_manifest(index_dir)
     if expect is not None and (manifest["embed_model"], manifest["dim"]) != (expect.embed_model, expect.dim):
         raise IndexMismatch(
             f"The index at {index_dir} was built with {manifest['embed_model']} ({manifest['dim']}-d), "
             f"not {expect.embed_model} ({expect.dim}-d): run `citebot index --rebuild`"
         )
+    try:
+        return _load_version(path, manifest)
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexMismatch(f"The index at {index_dir} is damaged ({exc}): run `citebot index --rebuild`") from exc
+
+
+def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
+    """Read one complete version folder."""
+    from llama_index.core import StorageContext, load_index_from_storage
+    from llama_index.core.embeddings import MockEmbedding
+
+    from index.vectorstores import open_store
+
     context = StorageContext.from_defaults(vector_store=open_store(manifest, path), persist_dir=str(path))
     # The real embedder is attached by the retriever; a mock keeps llama-index from reaching for OpenAI.
     vector_index = load_index_from_storage(context, embed_model=MockEmbedding(embed_dim=manifest["dim"]))

@@ -21,7 +21,7 @@ def test_build_and_load_round_trip(docs_dir: Path, tmp_path: Path, embedder: Has
     assert report.added == ["animals.txt", "cooking.txt", "space/planets.md"]
     stored = load_index(tmp_path / "ix")
     assert len(stored.chunks) == report.chunks == 3
-    assert stored.manifest["format"] == 1 and stored.manifest["dim"] == 384
+    assert stored.manifest["format"] == 2 and stored.manifest["dim"] == 384
     assert set(stored.manifest["files"]) == set(report.added)
     for chunk in stored.chunks:
         assert (docs_dir / chunk.source).read_text(encoding="utf-8")[chunk.start : chunk.end] == chunk.text
@@ -78,6 +78,23 @@ def test_index_from_another_model_or_newer_format_is_refused(tiny_index: Path) -
     (live / "manifest.json").write_text(json.dumps({**manifest, "format": 99}), encoding="utf-8")
     with pytest.raises(IndexMismatch, match="newer citebot"):
         load_index(tiny_index)
+
+
+def test_older_or_damaged_index_says_rebuild_and_index_rebuilds_it(
+    docs_dir: Path, tiny_index: Path, embedder: HashingEmbedder
+) -> None:
+    live = tiny_index / json.loads((tiny_index / CURRENT).read_text(encoding="utf-8"))
+    (live / "chunks.npy").unlink()
+    with pytest.raises(IndexMismatch, match="damaged .*citebot index --rebuild"):
+        load_index(tiny_index)
+    manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+    (live / "manifest.json").write_text(json.dumps({**manifest, "format": 1}), encoding="utf-8")
+    with pytest.raises(IndexMismatch, match="older citebot: run `citebot index --rebuild`"):
+        load_index(tiny_index)
+    embedder.calls.clear()
+    report = _build(docs_dir, tiny_index, embedder)
+    assert report.added == ["animals.txt", "cooking.txt", "space/planets.md"] and embedder.calls
+    assert len(load_index(tiny_index).chunk_vectors) == 3
 
 
 def test_no_documents_is_an_error(tmp_path: Path, embedder: HashingEmbedder) -> None:

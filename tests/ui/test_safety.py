@@ -86,7 +86,7 @@ WATCH = textwrap.dedent(
 )
 
 
-def test_the_server_opens_no_outbound_connection(seed_index: Path, tmp_path: Path) -> None:
+def test_the_server_opens_no_outbound_connection(tmp_path: Path) -> None:
     import socket
 
     from gradio_client import Client, handle_file
@@ -96,9 +96,15 @@ def test_the_server_opens_no_outbound_connection(seed_index: Path, tmp_path: Pat
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
+    import shutil
+
+    from bot import Settings
+    from index.pipeline import index_paths
+
+    shutil.copytree(ROOT / "seeds", tmp_path / "docs")  # uploads land beside the indexed documents: not in the repo
+    index_paths([tmp_path / "docs"], Settings.from_env({}, index_dir=tmp_path / "ix"))
     env = {k: v for k, v in os.environ.items() if k != "GRADIO_ANALYTICS_ENABLED"}
-    env["CITEBOT_DOCS_DIR"] = str(tmp_path / "docs")
-    argv = ["serve", "--index-dir", str(seed_index), "--port", str(port)]
+    argv = ["serve", "--index-dir", str(tmp_path / "ix"), "--port", str(port)]
     proc = subprocess.Popen([sys.executable, "-c", WATCH, str(log), *argv], cwd=ROOT, env=env)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -114,3 +120,4 @@ def test_the_server_opens_no_outbound_connection(seed_index: Path, tmp_path: Pat
         proc.terminate()
         proc.wait(timeout=30)
     assert log.read_text(encoding="utf-8") == ""
+    assert (tmp_path / "docs" / "uploads" / "note.txt").exists()
