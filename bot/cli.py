@@ -135,11 +135,11 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     for item in skipped:
         print(f"citebot: warning: skipped {item.source}: {item.reason}", file=sys.stderr)
     if not args.quiet:
+        files = len(report.added) + len(report.changed) + len(report.unchanged)
         counts = f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed, "
-        counts += f"{len(report.unchanged)} unchanged"
+        counts += f"{len(report.unchanged)} unchanged; {report.embedded} texts embedded"
         print(
-            f"Indexed {report.chunks} chunks from {len(report.added) + len(report.changed) + len(report.unchanged)} "
-            f"files ({counts}; {report.embedded} texts embedded) into {settings.index_dir}"
+            f"Indexed {report.chunks} chunks from {files} file{'s' * (files != 1)} ({counts}) into {settings.index_dir}"
         )
     return 0
 
