@@ -19,6 +19,7 @@ from index.pipeline import index_paths
 BAD_QUESTIONS = [
     *["", "   \t\n", "\x00\x00", "?!.,;", "…", "x" * 100_000, "Jupiter\x00 planet\x07?"],
     *["木星は一番大きい？", "Юпитер самая большая планета?", "🪐🪐 Jupiter? 🚀", "\u202eplanet largest\u202c"],
+    *["the of and", "Why is it?", "a"],  # nothing left for BM25 after stop words
 ]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from typing import Any
 
 from bot.config import Settings
@@ -83,5 +82,4 @@ def launch(
         ssr_mode=False,
         footer_links=[],
     )
-    print(f"citebot: serving on http://{host}:{app.server_port}", file=sys.stderr)
     return app
