@@ -26,13 +26,13 @@ class Settings:
     embed_model: str = EMBED_MODEL
     chunk_size: int = 200
     chunk_overlap: int = 40
-    chunk_vectors: str = "embed"  # embed | pool (faster indexing, slightly weaker retrieval; see index/store.py)
+    chunk_vectors: str = "late"  # late | embed | pool: how chunk and sentence vectors are made (index/vectors.py)
     vector_store: str = "faiss"  # faiss | milvus
     milvus_uri: str = ""  # default <index_dir>/milvus.db (Milvus Lite); a cluster: http://host:19530
     top_k: int = 5
-    min_score: float = 0.35
+    min_score: float = 0.34
     strict: bool = False
-    strict_min_score: float = 0.47
+    strict_min_score: float = 0.46
     max_sentences: int = 2
     query_threads: int = 1
     auth: str = ""

@@ -11,14 +11,14 @@ the seed article, and the 50 off-topic questions in data/off_topic.txt; see benc
 - Answer type: for "when"/"what year" questions a sentence without a date, and for "how many/much" questions one
   without a number, ranks `TYPE_PENALTY` lower (+0.5 points on SQuAD; it lets "When will it be fully ready?"
   find the sentence with "2027"). The penalty orders sentences only; refusal looks at the untyped score.
-- Refusal: the best sentence's score. Off-topic questions scored at most 0.31 on the SQuAD paragraphs ("Why is the
-  sky blue?" against articles about Sky UK) and 0.24 on the seed; answerable SQuAD questions scored 0.39 or more
-  (1st percentile), so `min_score = 0.35` sits in the gap.
-- SQuAD 2.0's unanswerable questions (same topic, a plausible distractor) overlap answerable ones almost fully:
-  median 0.60 against 0.65. `strict` raises the bar to `strict_min_score = 0.47`, the 10th percentile of
-  answerable questions, which refuses about a quarter of unanswerable ones. A logistic model over every cheap
-  feature tried (sentence and passage cosine, lexical coverage, missing rare words) did no better (23%), so
-  reaching 50% needs a reader model (cross-encoder or QA head), which this offline setup does not ship.
+- Refusal: the best sentence's score. With the default (late-chunked) sentence vectors, off-topic questions scored
+  at most 0.31 on the SQuAD paragraphs ("Why is the sky blue?" against articles about Sky UK) and 0.23 on the seed;
+  answerable SQuAD questions 0.37 or more (1st percentile), so `min_score = 0.34` sits in the gap.
+- SQuAD 2.0's unanswerable questions (same topic, a plausible distractor) overlap answerable ones almost fully.
+  `strict` raises the bar to `strict_min_score = 0.46`, under the 10th percentile of answerable questions (9.3% of
+  them refused), which refuses 22% of unanswerable ones. A logistic model over every cheap feature tried (sentence
+  and passage cosine, lexical coverage, missing rare words) did no better (23%), so reaching 50% needs a reader
+  model (cross-encoder or QA head), which this offline setup does not ship.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.errors import CitebotError
+from index.vectors import TokenEmbed
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -68,3 +69,33 @@ def batch_embed(embedder: BaseEmbedding, *, progress: bool, batch: int = 256) ->
         return out
 
     return embed
+
+
+def token_embed(embedder: BaseEmbedding, *, progress: bool, batch: int = 256) -> TokenEmbed | None:
+    """For late chunking: per text, the character offsets and vectors of its tokens (None if the model can't).
+
+    Uses the SentenceTransformer inside llama-index's HuggingFaceEmbedding; texts go shortest first, as above.
+    """
+    model = getattr(embedder, "_model", None)
+    if model is None or not hasattr(model, "tokenizer"):
+        return None
+
+    def run(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        from tqdm import tqdm
+
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros((0, 2)), np.zeros((0, DIMENSION)))] * len(texts)
+        with tqdm(total=len(texts), desc="Embedding", unit="chunk", disable=not progress) as bar:
+            for start in range(0, len(order), batch):
+                block = order[start : start + batch]
+                part = [texts[i] for i in block]
+                spans = model.tokenizer(
+                    part, return_offsets_mapping=True, truncation=True, max_length=model.max_seq_length
+                )
+                vectors = model.encode(part, output_value="token_embeddings", batch_size=64)
+                for j, i in enumerate(block):
+                    out[i] = (np.asarray(spans["offset_mapping"][j]), vectors[j].float().cpu().numpy())
+                bar.update(len(block))
+        return out
+
+    return run

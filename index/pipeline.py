@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from bot.config import Settings
 from bot.errors import NoDocuments
 from index.embeddings import DIMENSION
@@ -41,7 +43,7 @@ def index_paths(
     embedder: BaseEmbedding | None = None,
 ) -> tuple[BuildReport, list[Skipped]]:
     """Index the files under `paths` into settings.index_dir; the model is loaded only if something must be embedded."""
-    from index.embeddings import batch_embed, make_embedder
+    from index.embeddings import batch_embed, make_embedder, token_embed
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -51,12 +53,33 @@ def index_paths(
         shown = ", ".join(str(p) for p in paths)
         raise NoDocuments(f"No readable .txt, .md, .pdf, .html or .docx files under {shown}")
 
-    def embed(texts: list[str]):  # type: ignore[no-untyped-def]
-        model = embedder or make_embedder(settings.embed_model)
-        return batch_embed(model, progress=progress)(texts)
+    models: list[BaseEmbedding] = [embedder] if embedder else []
+
+    def model() -> BaseEmbedding:  # loaded at most once, and only if something must be embedded
+        if not models:
+            models.append(make_embedder(settings.embed_model))
+        return models[0]
+
+    def embed(texts: list[str]) -> np.ndarray:
+        return batch_embed(model(), progress=progress)(texts)
+
+    def embed_tokens(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        late = token_embed(model(), progress=progress)
+        return late(texts) if late else [_whole(v) for v in embed(texts)]
 
     roots = [str(p.resolve()) for p in paths]
     report = build_index(
-        documents, settings.index_dir, index_config(settings), embed=embed, rebuild=rebuild, roots=roots
+        documents,
+        settings.index_dir,
+        index_config(settings),
+        embed=embed,
+        embed_tokens=embed_tokens,
+        rebuild=rebuild,
+        roots=roots,
     )
     return report, skipped
+
+
+def _whole(vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A model without token vectors: one pseudo-token spanning nothing, so every sentence is embedded on its own."""
+    return np.zeros((1, 2), dtype=np.int64), vector.reshape(1, -1)
