@@ -101,8 +101,11 @@ def build_index(
     new_chunk_vecs, new_sent_vecs, embedded = vectorize(
         new_chunks, new_sents, inside, mode=config.chunk_vectors, embed=embed, embed_tokens=embed_tokens
     )
-    chunks, chunk_vecs = _merge(previous, reuse, new_chunks, new_chunk_vecs, kind="chunks")
-    sents, sent_vecs = _merge(previous, reuse, new_sents, new_sent_vecs, kind="sentences")
+    none = np.zeros((0, config.dim), dtype=np.float32)
+    old_chunks, old_chunk_vecs = (previous.chunks, previous.chunk_vectors) if previous else ([], none)
+    old_sents, old_sent_vecs = (previous.sentences, previous.sentence_vectors) if previous else ([], none)
+    chunks, chunk_vecs = _merge(old_chunks, old_chunk_vecs, reuse, new_chunks, new_chunk_vecs)
+    sents, sent_vecs = _merge(old_sents, old_sent_vecs, reuse, new_sents, new_sent_vecs)
     _write_version(index_dir, config, files, list(roots), (chunks, chunk_vecs), (sents, sent_vecs))
     return BuildReport(
         added=sorted(s for s in files if s not in old_files),
@@ -115,26 +118,16 @@ def build_index(
 
 
 def _merge(
-    previous: StoredIndex | None, reuse: set[str], new: list[Span], new_vecs: np.ndarray, *, kind: str
+    old: list[Span], old_vecs: np.ndarray, reuse: set[str], new: list[Span], new_vecs: np.ndarray
 ) -> tuple[list[Span], np.ndarray]:
-    """Old spans (and vectors) of unchanged sources followed by the new ones."""
-    spans: list[Span] = []
-    vecs: list[np.ndarray] = []
-    if previous is not None:
-        old_spans, old_vecs = _spans_and_vectors(previous, kind)
-        keep = [i for i, s in enumerate(old_spans) if s.source in reuse]
-        spans = [old_spans[i] for i in keep]
-        vecs = [old_vecs[keep]] if keep else []
-    if len(new):
-        vecs.append(new_vecs)
-    return spans + new, (np.vstack(vecs) if vecs else np.zeros((0, 1), dtype=np.float32))
+    """Old spans (and vectors) of the unchanged sources in `reuse`, followed by the new ones.
 
-
-def _spans_and_vectors(stored: StoredIndex, kind: str) -> tuple[list[Span], np.ndarray]:
-    """The stored spans of one kind with their vectors, in the same order."""
-    if kind == "sentences":
-        return stored.sentences, stored.sentence_vectors
-    return stored.chunks, stored.chunk_vectors
+    Example: old [a.txt#0, b.txt#0], reuse {"b.txt"}, new [c.txt#0] -> [b.txt#0, c.txt#0] with their vectors
+    """
+    keep = [i for i, span in enumerate(old) if span.source in reuse]
+    parts = [v for v in (old_vecs[keep], new_vecs) if len(v)]
+    vectors = np.vstack(parts) if parts else np.zeros((0, old_vecs.shape[-1]), dtype=np.float32)
+    return [old[i] for i in keep] + list(new), vectors
 
 
 def _write_version(

@@ -64,6 +64,17 @@ def test_only_changed_and_added_files_are_embedded(docs_dir: Path, tmp_path: Pat
             assert (old[s.text] == v).all()
 
 
+def test_removing_a_file_embeds_nothing(docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder) -> None:
+    _build(docs_dir, tmp_path / "ix", embedder)
+    (docs_dir / "cooking.txt").unlink()
+    embedder.calls.clear()
+    report = _build(docs_dir, tmp_path / "ix", embedder)
+    assert report.removed == ["cooking.txt"] and report.embedded == 0 and embedder.calls == []
+    stored = load_index(tmp_path / "ix")
+    assert {c.source for c in stored.chunks} == {"animals.txt", "space/planets.md"}
+    assert stored.chunk_vectors.shape == (2, 384) and len(stored.sentence_vectors) == len(stored.sentences)
+
+
 def test_missing_index_says_what_to_run(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFound, match="citebot index"):
         load_index(tmp_path / "nothing")
