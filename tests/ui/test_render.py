@@ -62,3 +62,22 @@ def test_serve_binds_loopback_by_default() -> None:
 
     args = _parser().parse_args(["serve"])
     assert (args.host, args.port, args.auth) == ("127.0.0.1", 7860, None)
+
+
+def test_chat_handler_streams_llm_tokens_then_the_verified_answer(tiny_index) -> None:  # type: ignore[no-untyped-def]
+    from fakes import HashingEmbedder, hashing_settings
+
+    from bot import Bot
+    from bot.llm import FunctionModel
+    from ui.app import _respond
+
+    model = FunctionModel(lambda s, p: "Jupiter is the largest planet in the solar system [1][7].")
+    bot = Bot.load(tiny_index, embedder=HashingEmbedder(), settings=hashing_settings(tiny_index), llm=model)
+    updates = list(_respond(bot)("Which planet is the largest?", [], []))
+    streamed = [chat[-1]["content"] for chat, *_ in updates[:-1]]
+    assert len(streamed) > 3 and streamed[-1].endswith("\\[1\\]\\[7\\]\\.")  # raw tokens, as written
+    chat, sources, history, box = updates[-1]
+    assert chat[-1]["content"] == "Jupiter is the largest planet in the solar system\\. \\[1\\]"
+    assert "<mark>Jupiter is the largest planet in the solar system.</mark>" in sources
+    assert history == [["Which planet is the largest?", "Jupiter is the largest planet in the solar system. [1]"]]
+    assert box == ""
