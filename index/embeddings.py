@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,15 +57,9 @@ def batch_embed(embedder: BaseEmbedding, *, progress: bool, batch: int = 256) ->
     """
 
     def embed(texts: list[str]) -> np.ndarray:
-        from tqdm import tqdm
-
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        with tqdm(total=len(texts), desc="Embedding", unit="text", disable=not progress) as bar:
-            for start in range(0, len(order), batch):
-                block = order[start : start + batch]
-                out[block] = np.asarray(embedder.get_text_embedding_batch([texts[i] for i in block]), dtype=np.float32)
-                bar.update(len(block))
+        for block in _blocks(texts, batch=batch, progress=progress, unit="text"):
+            out[block] = np.asarray(embedder.get_text_embedding_batch([texts[i] for i in block]), dtype=np.float32)
         return out
 
     return embed
@@ -81,21 +75,28 @@ def token_embed(embedder: BaseEmbedding, *, progress: bool, batch: int = 256) ->
         return None
 
     def run(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-        from tqdm import tqdm
-
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros((0, 2)), np.zeros((0, DIMENSION)))] * len(texts)
-        with tqdm(total=len(texts), desc="Embedding", unit="chunk", disable=not progress) as bar:
-            for start in range(0, len(order), batch):
-                block = order[start : start + batch]
-                part = [texts[i] for i in block]
-                spans = model.tokenizer(
-                    part, return_offsets_mapping=True, truncation=True, max_length=model.max_seq_length
-                )
-                vectors = model.encode(part, output_value="token_embeddings", batch_size=64)
-                for j, i in enumerate(block):
-                    out[i] = (np.asarray(spans["offset_mapping"][j]), vectors[j].float().cpu().numpy())
-                bar.update(len(block))
+        for block in _blocks(texts, batch=batch, progress=progress, unit="chunk"):
+            part = [texts[i] for i in block]
+            spans = model.tokenizer(part, return_offsets_mapping=True, truncation=True, max_length=model.max_seq_length)
+            vectors = model.encode(part, output_value="token_embeddings", batch_size=64)
+            for j, i in enumerate(block):
+                out[i] = (np.asarray(spans["offset_mapping"][j]), vectors[j].float().cpu().numpy())
         return out
 
     return run
+
+
+def _blocks(texts: list[str], *, batch: int, progress: bool, unit: str) -> Iterator[list[int]]:
+    """Positions of `texts`, shortest first, in blocks of `batch`, advancing a progress bar on stderr.
+
+    Example: ["ccc", "a", "bb"], batch 2 -> [1, 2], [0]
+    """
+    from tqdm import tqdm
+
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    with tqdm(total=len(texts), desc="Embedding", unit=unit, disable=not progress) as bar:
+        for start in range(0, len(order), batch):
+            block = order[start : start + batch]
+            yield block
+            bar.update(len(block))
