@@ -127,12 +127,11 @@ def baselines(bot: Bot) -> dict[str, Callable[[str], list[Any]]]:
     """Plain llama-index (VectorStoreIndex, same MiniLM, FAISS, default retriever but top 5) and BM25 alone."""
     import faiss
     from llama_index.core import StorageContext, VectorStoreIndex
+    from llama_index.core.schema import TextNode
     from llama_index.retrievers.bm25 import BM25Retriever
     from llama_index.vector_stores.faiss import FaissVectorStore
 
-    nodes = [bot.stored.vector_index.docstore.docs[cid].model_copy() for cid in bot.stored.chunk_ids]
-    for node in nodes:
-        node.embedding = None  # the plain pipeline embeds its nodes itself
+    nodes = [TextNode(id_=cid, text=c.text) for cid, c in zip(bot.stored.chunk_ids, bot.stored.chunks, strict=True)]
     context = StorageContext.from_defaults(vector_store=FaissVectorStore(faiss_index=faiss.IndexFlatIP(384)))
     plain = VectorStoreIndex(nodes, storage_context=context, embed_model=bot.engine.retriever.embedder)
     dense = plain.as_retriever(similarity_top_k=5)

@@ -10,7 +10,7 @@ import numpy as np
 
 from bot.citations import compose
 from bot.config import Settings
-from bot.extractive import Candidate, Vocabulary, expected_type, select, terms
+from bot.extractive import Candidate, expected_type, select, terms
 from bot.retrieval import Hit, Query, Retriever
 from bot.types import Answer, Passage
 
@@ -40,7 +40,7 @@ class Engine:
     def __init__(self, stored: StoredIndex, embedder: BaseEmbedding) -> None:
         self.stored = stored
         self.retriever = Retriever(stored, embedder)
-        self.vocabulary = Vocabulary(s.text for s in stored.sentences)
+        self.vocabulary = stored.vocabulary
 
     def gather(self, question: str, queries: Sequence[Query], *, top_k: int) -> Evidence:
         """Retrieve with every query, score the sentences of the passages against `question`, rerank."""

@@ -23,14 +23,14 @@ the seed article, and the 50 off-topic questions in data/off_topic.txt; see benc
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from index.chunking import Span
+from index.lexical import Vocabulary, terms
+
+__all__ = ["Candidate", "Vocabulary", "expected_type", "select", "terms"]
 
 SENTENCE_WEIGHT = 0.5
 LEXICAL_WEIGHT = 1.0
@@ -84,97 +84,6 @@ class Candidate:
     def rank(self) -> float:
         """The score used to order sentences: lower when the answer type is missing."""
         return self.score - (0.0 if self.typed else TYPE_PENALTY)
-
-
-@lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-# Question words and pronouns carry no evidence; bm25s's English list leaves them in.
-EXTRA_STOPWORDS = {
-    "why",
-    "what",
-    "when",
-    "where",
-    "who",
-    "whom",
-    "whose",
-    "which",
-    "how",
-    "can",
-    "could",
-    "would",
-    "should",
-    "does",
-    "did",
-    "do",
-    "many",
-    "much",
-    "its",
-    "it",
-    "their",
-    "they",
-    "them",
-    "he",
-    "she",
-    "his",
-    "her",
-    "him",
-    "we",
-    "our",
-    "you",
-    "your",
-    "this",
-    "that",
-    "these",
-    "those",
-}
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN) | EXTRA_STOPWORDS
-
-
-def terms(text: str) -> set[str]:
-    """Stemmed content words.
-
-    Example: terms("Why can't Ukraine join NATO?") -> {"ukrain", "join", "nato"}
-    """
-    stop = _stopwords()
-    words = [w for w in re.findall(r"\w+", text.lower()) if w not in stop and len(w) > 1]
-    return set(_stemmer().stemWords(words))
-
-
-class Vocabulary:
-    """Inverse document frequencies of terms over the indexed sentences."""
-
-    def __init__(self, sentences: Iterable[str]) -> None:
-        self.counts: Counter[str] = Counter()
-        self.size = 0
-        for text in sentences:
-            self.counts.update(terms(text))
-            self.size += 1
-
-    def idf(self, term: str) -> float:
-        """BM25-style IDF; unseen terms get the highest weight."""
-        df = self.counts.get(term, 0)
-        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
-
-    def coverage(self, question_terms: set[str], sentence: str) -> float:
-        """IDF-weighted share of the question's terms that the sentence contains.
-
-        Example: question {"ukrain", "nato"}, sentence "Ukraine ..." -> idf(ukrain) / (idf(ukrain) + idf(nato))
-        """
-        total = sum(self.idf(t) for t in question_terms)
-        if total == 0:
-            return 0.0
-        return sum(self.idf(t) for t in question_terms & terms(sentence)) / total
 
 
 def select(candidates: Sequence[Candidate], *, max_sentences: int) -> list[Candidate]:

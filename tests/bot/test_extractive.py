@@ -17,7 +17,7 @@ def test_terms_drop_stopwords_and_stem() -> None:
 
 
 def test_coverage_weights_rare_words_higher() -> None:
-    vocab = Vocabulary(["NATO has members.", "NATO meets.", "Ukraine is large.", "NATO again."])
+    vocab = Vocabulary.build(["NATO has members.", "NATO meets.", "Ukraine is large.", "NATO again."])
     q = terms("Ukraine NATO")
     assert vocab.coverage(q, "Ukraine is large.") > vocab.coverage(q, "NATO again.") > 0
     assert vocab.coverage(q, "Ukraine and NATO") == pytest.approx(1.0)
