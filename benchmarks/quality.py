@@ -1,0 +1,333 @@
+"""Answer quality on every calibration set: citebot, plain llama-index and BM25 side by side, in one run.
+
+    python benchmarks/quality.py [--sets squad,tydi,nq,coqa,seed] [--data DIR] [--json FILE]
+
+squad, tydi, nq: each paragraph a document, one index per set, every question asked alone (squad also asks
+data/off_topic.txt, which must all be refused). coqa: every story one file in one index; each dialogue's turns asked
+in order with citebot's own earlier answers as history, and again each turn alone; a turn is right when a citation
+from the story's file overlaps the gold span. seed: tests/questions/*.yaml on seeds/, pass rate. Indexes are cached
+under benchmarks/out/ by a hash of the data, the index settings and index/*.py. CITEBOT_* variables apply.
+Data: see ../shared/data/README.md and data/README.md for sources and licences (SQuAD 2.0, TyDi QA, NQ, CoQA).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from common import ROOT, read_squad, write_documents  # noqa: I001
+from quality_metrics import Metrics, Reply, answered, cites_span, contains_gold, percent, qa_metrics, rate, retrieval
+from quality_systems import AnswerFn, ask, baselines, bot_strict, build_index
+
+from bot import Answer, Bot, Settings
+from bot.eval import CaseResult
+
+# ../shared/data beside the repo; from a worktree under wt/, two levels up
+DATA = next((d for d in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data") if d.is_dir()),
+            ROOT.parent / "shared" / "data")  # fmt: skip
+QA_FILES = {"squad": "squad2-dev-sample.json", "tydi": "tydiqa-en-calibration.json", "nq": "nq-calibration.json"}
+COQA_FILE = "coqa-calibration.json"
+SHORT_WORDS = 3
+
+
+@dataclass
+class SetReport:
+    """One set's metric columns (system -> metric -> value), per-question records and a line on what was asked."""
+
+    name: str
+    procedure: str
+    columns: dict[str, Metrics]
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Loader:
+    """Loads each set's Bot, sharing one embedding model between them."""
+
+    def __init__(self) -> None:
+        self.embedder: Any = None
+
+    def __call__(self, settings: Settings) -> Bot:
+        bot = Bot.load(settings=settings, embedder=self.embedder)
+        self.embedder = bot.engine.retriever.embedder
+        return bot
+
+
+def systems(bot: Bot, settings: Settings) -> dict[str, AnswerFn]:
+    return {"citebot": bot.answer, **baselines(bot, settings.index_dir.parent)}
+
+
+def qa_set(name: str, path: Path, settings: Settings, load: Loader, off_topic: Path | None) -> list[SetReport]:
+    """A SQuAD-format set: every question alone, against each system."""
+    _, questions = read_squad(path)
+    bot = load(settings)
+    answer_fns = systems(bot, settings)
+    if any(q.impossible for q in questions):
+        answer_fns = {"citebot": bot.answer, "citebot --strict": bot_strict(bot, settings).answer, **answer_fns}
+    replies = {n: [ask(fn, q.text)[1] for q in questions] for n, fn in answer_fns.items()}
+    golds = [(q.source, q.answers, q.impossible) for q in questions]
+    columns = {n: qa_metrics(rs, golds, refuses=n.startswith("citebot")) for n, rs in replies.items()}
+    records = [
+        {"set": name, "id": q.id, "question": q.text, "gold_sources": [q.source], "gold_answers": list(q.answers),
+         "impossible": q.impossible, "systems": {n: rs[i].to_dict() for n, rs in replies.items()}}
+        for i, q in enumerate(questions)
+    ]  # fmt: skip
+    unanswerable = sum(q.impossible for q in questions)
+    line = f"{name}: {path.name}, {len({q.source for q in questions})} paragraphs, {len(questions)} questions"
+    reports = [SetReport(name, line + f" ({unanswerable} unanswerable)" * bool(unanswerable), columns, records)]
+    if off_topic is not None:
+        reports.append(off_topic_set(bot, off_topic))
+    return reports
+
+
+def _case_record(result: CaseResult) -> dict[str, Any]:
+    return {"passed": result.passed, "failures": result.failures, "answers": [a.to_dict() for a in result.answers]}
+
+
+def off_topic_set(bot: Bot, path: Path) -> SetReport:
+    """Off-topic questions against the squad index: all must be refused."""
+    questions = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    replies = [ask(bot.answer, q)[1] for q in questions]
+    records = [{"set": "off-topic", "id": str(i), "question": q, "systems": {"citebot": r.to_dict()}}
+               for i, (q, r) in enumerate(zip(questions, replies, strict=True))]  # fmt: skip
+    line = f"off-topic: {path.name}, {len(questions)} questions against the squad index"
+    return SetReport("off-topic", line, {"citebot": {"refused": rate(r.refused for r in replies)}}, records)
+
+
+@dataclass(frozen=True)
+class Turn:
+    dialogue: str
+    index: int
+    question: str
+    source: str
+    start: int
+    end: int
+    kind: str
+    answer: str
+
+
+def coqa_documents(path: Path) -> tuple[dict[str, str], list[list[Turn]]]:
+    """Each CoQA story as one file named after its dialogue id, and each dialogue's turns."""
+    documents, dialogues = {}, []
+    for d in json.loads(path.read_text(encoding="utf-8"))["dialogues"]:
+        name = re.sub(r"[^A-Za-z0-9]+", "_", d["id"]) + ".txt"
+        documents[name] = d["story"]
+        dialogues.append([Turn(d["id"], i, t["question"], name, t.get("span_start") or 0, t.get("span_end") or 0,
+                               t["kind"], t["answer"]) for i, t in enumerate(d["turns"])])  # fmt: skip
+    return documents, dialogues
+
+
+def coqa_set(path: Path, settings: Settings, load: Loader) -> list[SetReport]:
+    """Each dialogue asked in order with citebot's own answers as history; and every turn alone, for every system."""
+    _, dialogues = coqa_documents(path)
+    turns = [t for d in dialogues for t in d]
+    bot = load(settings)
+    answer_fns = systems(bot, settings)
+    replies = {"citebot": [r for d in dialogues for r in _conversation(bot.answer, d)]}
+    alone = {("citebot (no history)" if n == "citebot" else n): fn for n, fn in answer_fns.items()}
+    replies.update({n: [ask(fn, t.question)[1] for t in turns] for n, fn in alone.items()})
+    columns = {n: coqa_metrics(rs, turns, refuses=n.startswith("citebot")) for n, rs in replies.items()}
+    same = rate(a.text == b.text for a, b, t in zip(replies["citebot"], replies["citebot (no history)"], turns,
+                                                    strict=True) if t.index >= 1)  # fmt: skip
+    for n, column in columns.items():
+        column["follow-ups answered as without history"] = same if n == "citebot" else None
+    records = [
+        {"set": "coqa", "id": f"{t.dialogue}#{t.index}", "question": t.question, "gold_sources": [t.source],
+         "gold_answers": [t.answer], "gold_span": [t.start, t.end], "kind": t.kind, "turn": t.index,
+         "systems": {n: rs[i].to_dict() for n, rs in replies.items()}}
+        for i, t in enumerate(turns)
+    ]  # fmt: skip
+    spans = sum(t.kind == "span" for t in turns)
+    line = f"coqa: {path.name}, {len(dialogues)} stories in one index, {len(turns)} turns ({spans} with a gold span)"
+    return [SetReport("coqa", line, columns, records)]
+
+
+def _conversation(answer_fn: AnswerFn, turns: Sequence[Turn]) -> list[Reply]:
+    """Ask the turns in order, each with the earlier (question, answer) pairs as history."""
+    history: list[tuple[str, Answer]] = []
+    out = []
+    for t in turns:
+        answer, reply = ask(answer_fn, t.question, list(history))
+        history.append((t.question, answer))
+        out.append(reply)
+    return out
+
+
+def coqa_metrics(replies: Sequence[Reply], turns: Sequence[Turn], *, refuses: bool) -> Metrics:
+    """Cite-hit (a citation overlaps the gold span) for follow-ups, short follow-ups and first turns; retrieval."""
+    spans = [(r, t) for r, t in zip(replies, turns, strict=True) if t.kind == "span"]
+
+    def hit(keep: Callable[[Turn], bool]) -> float | None:
+        return rate(cites_span(r, t.source, t.start, t.end) for r, t in spans if keep(t))
+
+    out: Metrics = {
+        "follow-up cite-hit": hit(lambda t: t.index >= 1),
+        "short follow-up cite-hit": hit(lambda t: t.index >= 1 and len(t.question.split()) <= SHORT_WORDS),
+        "first-turn cite-hit": hit(lambda t: t.index == 0),
+    }
+    out.update(retrieval(replies, [t.source for t in turns]))
+    out["answer contains gold"] = rate(contains_gold(r, [t.answer]) for r, t in spans)
+    out.update(answered(replies, refuses=refuses))
+    return out
+
+
+def seed_set(settings: Settings, load: Loader, question_sets: Sequence[Path]) -> list[SetReport]:
+    """The question sets in tests/questions on seeds/: share of cases passed, per file and overall."""
+    from bot.eval import load_question_set, run_question_set
+
+    cases = [c for path in question_sets for c in load_question_set(path)]
+    bot = load(settings)
+    results = {n: run_question_set(fn, cases) for n, fn in systems(bot, settings).items()}
+    columns: dict[str, Metrics] = {}
+    for n, rs in results.items():
+        columns[n] = {"pass rate": rate(r.passed for r in rs)}
+        columns[n].update({f"  {p.name}": rate(r.passed for r in rs if r.case.file == str(p)) for p in question_sets})
+    records = [
+        {"set": "seed", "id": c.id, "question": " / ".join(c.turns), "file": Path(c.file).name,
+         "systems": {n: _case_record(rs[i]) for n, rs in results.items()}}
+        for i, c in enumerate(cases)
+    ]  # fmt: skip
+    names = ", ".join(p.name for p in question_sets)
+    return [SetReport("seed", f"seed: {names} on seeds/, {len(cases)} cases", columns, records)]
+
+
+SYSTEMS = ("citebot", "llama-index", "BM25")
+ANSWER_KEY = {"coqa": "follow-up cite-hit", "seed": "pass rate", "off-topic": "refused"}
+
+
+def print_table(report: SetReport) -> None:
+    """Metric rows × system columns."""
+    names = list(report.columns)
+    width = max(len(n) for n in names) + 2
+    keys = [k for k in dict.fromkeys(k for c in report.columns.values() for k in c)
+            if any(c.get(k) is not None for c in report.columns.values())]  # fmt: skip
+    print(f"\n{report.procedure}\n{'metric':<40}" + "".join(f"{n:>{width}}" for n in names))
+    for key in keys:
+        cells = [report.columns[n].get(key) for n in names]
+        print(f"{key:<40}" + "".join(f"{_cell(key, c):>{width}}" for c in cells))
+
+
+def _cell(key: str, value: float | None) -> str:
+    if value is not None and ("ms" in key or "words" in key):
+        return f"{value:.1f}"
+    return percent(value)
+
+
+def summary_rows(reports: Sequence[SetReport]) -> list[list[str]]:
+    """Per set: hit@1, hit@5 and the answer metric for citebot / llama-index / BM25, then citebot's own numbers."""
+    rows = [["set", "hit@1 cb/li/bm25", "hit@5 cb/li/bm25", "answer cb/li/bm25", "words", "refused", "p50 ms", "notes"]]
+    for r in reports:
+        cols, cb = r.columns, r.columns["citebot"]
+        refused = cb.get("refused (answerable)", cb.get("refused") if r.name != "off-topic" else None)
+        answer = _trio(cols, ANSWER_KEY.get(r.name, "answer contains gold"))
+        rows.append([r.name, _trio(cols, "hit@1"), _trio(cols, "hit@5"), answer,
+                     _cell("words", cb.get("median words")), percent(refused),
+                     _cell("ms", cb.get("latency p50 ms")), _notes(r)])  # fmt: skip
+    return rows
+
+
+def _trio(columns: dict[str, Metrics], key: str) -> str:
+    return "/".join(percent(columns.get(n, {}).get(key)) for n in SYSTEMS)
+
+
+def _notes(report: SetReport) -> str:
+    cols = report.columns
+    if report.name == "coqa":
+        alone, cb = cols["citebot (no history)"], cols["citebot"]
+        short = (
+            f"short {percent(cb['short follow-up cite-hit'])} (no history {percent(alone['short follow-up cite-hit'])})"
+        )
+        return f"follow-ups no history {percent(alone['follow-up cite-hit'])}; {short}"
+    if "citebot --strict" in cols:
+        cb, strict = cols["citebot"], cols["citebot --strict"]
+        return (
+            f"unanswerable refused {percent(cb['refused (unanswerable)'])}; strict "
+            f"{percent(strict['refused (unanswerable)'])} at {percent(strict['refused (answerable)'])} answerable"
+        )
+    return ""
+
+
+def print_summary(reports: Sequence[SetReport]) -> None:
+    rows = summary_rows(reports)
+    widths = [max(len(row[i]) for row in rows) + 2 for i in range(len(rows[0]) - 1)]
+    print(
+        "\nsummary (cb = citebot, li = plain llama-index; answer = contains gold, coqa follow-up cite-hit, seed pass"
+        " rate, off-topic refused)"
+    )
+    for row in rows:
+        print("".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)) + row[-1])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", default="squad,tydi,nq,coqa,seed", help="comma-separated: squad,tydi,nq,coqa,seed")
+    parser.add_argument("--data", type=Path, default=DATA, help=f"folder of the calibration files (default {DATA})")
+    parser.add_argument("--off-topic", type=Path, default=ROOT / "data" / "off_topic.txt")
+    parser.add_argument("--json", type=Path, help="write every metric and per-question record as JSON")
+    args = parser.parse_args(argv)
+    chosen = [s.strip() for s in args.sets.split(",") if s.strip()]
+    unknown = set(chosen) - {*QA_FILES, "coqa", "seed"}
+    if unknown:
+        parser.error(f"unknown set(s) {', '.join(sorted(unknown))}; choose from squad,tydi,nq,coqa,seed")
+    started = time.perf_counter()
+    runs = prepare(chosen, args.data)  # every index first: loading a Bot sets torch to one thread
+    load = Loader()
+    reports: list[SetReport] = []
+    for name, (path, settings, _) in runs.items():
+        if name in QA_FILES:
+            reports += qa_set(name, path, settings, load, args.off_topic if name == "squad" else None)
+        elif name == "coqa":
+            reports += coqa_set(path, settings, load)
+        else:
+            reports += seed_set(settings, load, sorted((ROOT / "tests" / "questions").glob("*.yaml")))
+    print("procedure: " + "; ".join(f"{n} index {s:.1f} s" for n, (_, _, s) in runs.items()))
+    for report in reports:
+        print_table(report)
+    print_summary(reports)
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    if args.json:
+        write_json(args.json, reports)
+    return 0
+
+
+def prepare(chosen: Sequence[str], data: Path) -> dict[str, tuple[Path, Settings, float]]:
+    """Build (or reuse) each chosen set's index: data file, settings pointing at it, seconds spent."""
+    runs = {}
+    for name in chosen:
+        if name in QA_FILES:
+            path = _data_file(data, QA_FILES[name])
+            documents = read_squad(path)[0]
+        elif name == "coqa":
+            path = _data_file(data, COQA_FILE)
+            documents = coqa_documents(path)[0]
+        else:
+            path = ROOT / "seeds"
+            seeds = b"".join(p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file())
+            runs[name] = (path, *build_index(name, seeds, path))
+            continue
+        runs[name] = (path, *build_index(name, path.read_bytes(), lambda d, docs=documents: write_documents(d, docs)))
+    return runs
+
+
+def _data_file(data: Path, name: str) -> Path:
+    for folder in (data, ROOT / "data"):
+        if (folder / name).exists():
+            return folder / name
+    sys.exit(f"{name} not found in {data} or {ROOT / 'data'}; pass --data DIR (the shared calibration folder)")
+
+
+def write_json(path: Path, reports: Sequence[SetReport]) -> None:
+    sets = {r.name: {"procedure": r.procedure, "metrics": r.columns} for r in reports}
+    records = [record for r in reports for record in r.records]
+    path.write_text(json.dumps({"sets": sets, "records": records}, indent=1), encoding="utf-8")
+    print(f"wrote {path} ({len(records)} records)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
