@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
-from bot.conversation import History, queries_for
+from bot.conversation import Context, History, queries_for
 from bot.engine import REFUSAL, Engine, Evidence
 from bot.errors import EmptyQuestion
 from bot.llm import LLMError, TextModel
@@ -102,9 +102,10 @@ class Bot:
         started = time.perf_counter()
         question = clean_question(question)
         engine, warnings = self.engine, list(self.warnings)
-        queries = self._queries(question, history, warnings)
+        context = engine.context(history)
+        queries = self._queries(question, history, context, warnings)
         with self._lock:
-            evidence = engine.gather(queries[0].text, queries, top_k=self.settings.top_k)
+            evidence = engine.gather(queries[0].text, queries, top_k=self.settings.top_k, context=context)
         result = engine.extractive(question, evidence, self.settings)
         if self.llm is not None and not result.refused:  # weak evidence: refuse without calling the model
             result = yield from self._generate(engine, question, evidence, result, warnings)
@@ -112,17 +113,17 @@ class Bot:
             yield from (f"{c.quote} [{c.n}] " for c in result.citations)
         yield replace(result, latency_ms=round((time.perf_counter() - started) * 1000, 2), warnings=warnings)
 
-    def _queries(self, question: str, history: History, warnings: list[str]) -> list[Query]:
+    def _queries(self, question: str, history: History, context: Context | None, warnings: list[str]) -> list[Query]:
         """Retrieval queries; with an LLM, a follow-up is first condensed into a standalone question."""
         if self.llm is None or not history:
-            return queries_for(question, history)
+            return queries_for(question, context)
         from bot.llm import condense
 
         try:
             return [Query(condense(self.llm, question, history))]
         except LLMError as exc:
             warnings.append(f"{exc}; the follow-up was not condensed")
-            return queries_for(question, history)
+            return queries_for(question, context)
 
     def _generate(
         self, engine: Engine, question: str, evidence: Evidence, fallback: Answer, warnings: list[str]

@@ -32,9 +32,6 @@ from index.lexical import Vocabulary, terms
 
 __all__ = ["Candidate", "Vocabulary", "expected_type", "select", "terms"]
 
-SENTENCE_WEIGHT = 0.5
-LEXICAL_WEIGHT = 1.0
-PASSAGE_WEIGHT = 0.5
 SECOND_SENTENCE_RATIO = 0.9
 TYPE_PENALTY = 0.15
 
@@ -63,22 +60,52 @@ def expected_type(question: str) -> re.Pattern[str] | None:
     return _NUMBER if _WANTS_NUMBER.search(q) else None
 
 
+# Weights of the evidence features (Candidate.features); see the module docstring for how they were fitted.
+WEIGHTS: dict[str, float] = {
+    "cosine": 0.25,
+    "lexical": 0.5,
+    "passage": 0.25,
+    "window": 0.0,
+    "lead": 0.0,
+    "context": 0.0,
+    "same_doc": 0.0,
+    "next": 0.0,
+}
+
+
 @dataclass(frozen=True)
 class Candidate:
     """A sentence from a retrieved passage with the evidence for it."""
 
     sentence: Span
-    cosine: float
-    lexical: float
-    passage_cosine: float
+    cosine: float  # cosine(question, sentence)
+    lexical: float  # IDF-weighted share of the question's words in the sentence
+    passage_cosine: float  # cosine(question, passage)
     chunk: int = -1
     typed: bool = True  # the sentence has the kind of answer the question asks for (or it asks for none)
+    window: float = 0.0  # lexical, over the sentence and the one before it (a name said once, then "he")
+    lead: bool = False  # the first sentence of its document
+    context: float = 0.0  # follow-ups: cosine(earlier questions + question, sentence)
+    same_doc: bool = False  # follow-ups: in the document the previous answer cited
+    next: bool = False  # follow-ups: within a few sentences after the previous answer's quote
+
+    def features(self) -> dict[str, float]:
+        """The evidence as numbers, keyed as in WEIGHTS."""
+        return {
+            "cosine": self.cosine,
+            "lexical": self.lexical,
+            "passage": self.passage_cosine,
+            "window": self.window,
+            "lead": float(self.lead),
+            "context": self.context,
+            "same_doc": float(self.same_doc),
+            "next": float(self.next),
+        }
 
     @property
     def score(self) -> float:
-        """Combined evidence in [about -0.5, 1]."""
-        total = SENTENCE_WEIGHT * self.cosine + LEXICAL_WEIGHT * self.lexical + PASSAGE_WEIGHT * self.passage_cosine
-        return total / (SENTENCE_WEIGHT + LEXICAL_WEIGHT + PASSAGE_WEIGHT)
+        """Combined evidence: the weighted sum of the features (the refusal signal)."""
+        return sum(WEIGHTS[k] * v for k, v in self.features().items())
 
     @property
     def rank(self) -> float:

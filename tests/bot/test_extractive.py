@@ -1,9 +1,9 @@
 import pytest
 
-from bot.conversation import queries_for
+from bot.conversation import Context, context_of, queries_for, quoted
 from bot.extractive import Candidate, Vocabulary, expected_type, select, terms
 from bot.retrieval import Query
-from bot.types import Answer
+from bot.types import Answer, Citation
 from index.chunking import Span
 
 
@@ -40,11 +40,22 @@ def test_select_deduplicates_a_sentence_seen_in_two_passages() -> None:
 
 
 def test_follow_up_adds_a_weaker_query_with_the_previous_turn() -> None:
-    assert queries_for("When?", []) == [Query("When?")]
-    previous = Answer("Who sends a brigade?", "Germany does. [1]", False)
-    queries = queries_for("When is it ready?", [("Who sends a brigade?", previous)])
+    assert queries_for("When?", None) == [Query("When?")]
+    previous = Answer(
+        "Who sends a brigade?", "Germany does. [1]", False, [Citation(1, "a.txt", "Germany does.", 5, 18, 0.5)]
+    )
+    context = context_of([("Who sends a brigade?", previous)], lambda quote: [])
+    assert context == Context("Who sends a brigade?", "Germany does.", (("a.txt", 5, 18),))
+    queries = queries_for("When is it ready?", context)
     assert queries[0] == Query("When is it ready?")
-    assert queries[1].text == "Who sends a brigade? Germany does.  When is it ready?" and queries[1].weight < 1
+    assert queries[1].text == "Who sends a brigade? Germany does. When is it ready?" and queries[1].weight < 1
+
+
+def test_a_history_of_plain_strings_is_located_again_by_its_quotes() -> None:
+    places = {"It rains.": [("w.txt", 0, 9)], "It pours.": [("w.txt", 10, 19), ("x.txt", 0, 9)]}
+    context = context_of([("Weather?", "It rains. [1] It pours. [2]")], lambda q: places.get(q, []))
+    assert context is not None and context.quotes == (("w.txt", 0, 9), ("w.txt", 10, 19), ("x.txt", 0, 9))
+    assert quoted("A. [1] B [unsupported]") == ["A.", "B [unsupported]"] and quoted("") == []
 
 
 @pytest.mark.parametrize(
