@@ -20,6 +20,7 @@ from bot.types import Answer
 History = Sequence[tuple[str, "str | Answer"]]
 Quote = tuple[str, int, int]  # source, start, end
 CONTEXT_WEIGHT = 0.6
+LOOK_BACK = 3  # turns searched for the last answer that quoted something
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,19 @@ def context_of(history: History, locate: Callable[[str], list[Quote]]) -> Contex
     """
     if not history:
         return None
+    for _, answer in reversed(history[-LOOK_BACK:]):  # a refusal quotes nothing: the turn before still holds
+        quotes = _quotes(answer, locate)
+        if quotes:
+            break
     question, answer = history[-1]
-    if isinstance(answer, Answer):
-        text, quotes = answer.text, [(c.source, c.start, c.end) for c in answer.citations]
-    else:
-        text = str(answer)
-        quotes = [place for quote in quoted(text) for place in locate(quote)]
+    text = answer.text if isinstance(answer, Answer) else str(answer)
     return Context(question, strip_markers(text), tuple(quotes))
+
+
+def _quotes(answer: str | Answer, locate: Callable[[str], list[Quote]]) -> list[Quote]:
+    if isinstance(answer, Answer):
+        return [(c.source, c.start, c.end) for c in answer.citations]
+    return [place for quote in quoted(str(answer)) for place in locate(quote)]
 
 
 def queries_for(question: str, context: Context | None) -> list[Query]:

@@ -34,7 +34,7 @@ class Evidence:
 
     def strength(self) -> float:
         """The best sentence's score: the refusal signal."""
-        return max((c.score for c in self.candidates), default=-1.0)
+        return max((c.evidence for c in self.candidates), default=-1.0)
 
 
 class Engine:
@@ -93,7 +93,7 @@ class Engine:
             at = [j for j, r in enumerate(chunks) if self.stored.chunks[r].start <= start < self.stored.chunks[r].end]
             rows += [chunks[j] for j in at] + [chunks[j + 1] for j in at[-1:] if j + 1 < len(chunks)]
         rows = [r for r in dict.fromkeys(rows) if r not in seen]
-        return [Hit(r, 0.0, float(self.stored.chunk_vectors[r] @ vector)) for r in rows]
+        return [Hit(r, 0.0, float(self.stored.chunk_vectors[r] @ vector), self.retriever.pool) for r in rows]
 
     def _candidates(
         self, question: str, hits: Sequence[Hit], vectors: Sequence[np.ndarray], context: Context | None
@@ -105,6 +105,7 @@ class Engine:
         quoted = self._quoted(context)
         out = []
         for hit in hits:
+            passage_lexical = self.vocabulary.coverage(wanted, self.stored.chunks[hit.chunk].text)
             for i in self.stored.chunk_sentences[hit.chunk]:
                 sentence = sentences[i]
                 before = sentences[i - 1] if i > 0 and sentences[i - 1].source == sentence.source else None
@@ -116,13 +117,16 @@ class Engine:
                         cosine=float(sentence_vectors[i] @ vectors[0]),
                         lexical=self.vocabulary.coverage(wanted, sentence.text),
                         passage_cosine=hit.cosine,
+                        passage_lexical=passage_lexical,
+                        dense=1 / (1 + hit.dense_rank),
                         chunk=hit.chunk,
-                        typed=kind is None or kind.search(sentence.text) is not None,
+                        typed=kind is None or kind(sentence.text),
                         window=self.vocabulary.coverage(wanted, window),
                         lead=before is None,
                         context=float(sentence_vectors[i] @ vectors[-1]) if context else 0.0,
                         same_doc=sentence.source in quoted,
                         next=any(0 < d <= NEXT_SENTENCES for d in near),
+                        repeat=0 in near,
                     )
                 )
         return out
@@ -142,7 +146,7 @@ class Engine:
         chosen = select(evidence.candidates, max_sentences=settings.max_sentences)
         if not chosen or evidence.strength() < threshold:
             return Answer(question, REFUSAL, True, [], passages)
-        text, citations = compose([(c.sentence, c.score) for c in chosen])
+        text, citations = compose([(c.sentence, c.evidence) for c in chosen])
         return Answer(question, text, False, citations, passages)
 
     def passages(self, evidence: Evidence) -> list[Passage]:
@@ -167,5 +171,5 @@ def rerank(hits: Sequence[Hit], candidates: Sequence[Candidate]) -> list[Hit]:
     """
     best: dict[int, float] = {}
     for c in candidates:
-        best[c.chunk] = max(best.get(c.chunk, -1.0), c.rank)
-    return sorted(hits, key=lambda h: -best.get(h.chunk, -1.0))
+        best[c.chunk] = max(best.get(c.chunk, -1e9), c.score)
+    return sorted(hits, key=lambda h: -best.get(h.chunk, -1e9))

@@ -26,11 +26,13 @@ class Query:
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk: its position in the index, fused score and best dense cosine."""
+    """A retrieved chunk: its position in the index, fused score, best dense cosine and rank in the question's dense
+    ranking (0 = nearest; `pool` when outside it)."""
 
     chunk: int
     fused: float
     cosine: float
+    dense_rank: int = 1_000
 
 
 class Retriever:
@@ -49,6 +51,7 @@ class Retriever:
         """Fuse the dense and BM25 rankings of every query; return the top `k` chunks."""
         fused: dict[int, float] = {}
         cosine: dict[int, float] = {}
+        order: dict[int, int] = {}
         for query, vector in zip(queries, vectors, strict=True):
             dense = self.stored.dense.search(vector, k=self.pool)
             lexical = self.stored.lexical.search(query.text, k=self.pool)
@@ -57,8 +60,10 @@ class Retriever:
                     fused[row] = fused.get(row, 0.0) + query.weight / (RRF_K + rank + 1)
             for row, score in dense:
                 cosine[row] = max(cosine.get(row, -1.0), score)
+            if not order:
+                order = {row: rank for rank, (row, _) in enumerate(dense)}
         ranked = sorted(fused, key=lambda r: (-fused[r], r))[:k]
-        return [Hit(r, fused[r], cosine.get(r, self._cosine(r, vectors[0]))) for r in ranked]
+        return [Hit(r, fused[r], cosine.get(r, self._cosine(r, vectors[0])), order.get(r, self.pool)) for r in ranked]
 
     def _cosine(self, row: int, vector: np.ndarray) -> float:
         """Cosine of a chunk the dense ranking did not return."""
