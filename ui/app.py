@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import CitebotError
+from bot.saved import Turn, Verdict, parse_words, save_turn
 from bot.types import Answer, Citation, Passage
 from index.loader import SUFFIXES
 
@@ -25,10 +26,14 @@ EXAMPLES = [
 NOT_FOUND = "**Not in the documents.**"
 WRITING = "<div class='cb-sources'><p>Writing the answer…</p></div>"
 RELATED_NOTE = "_Closest passages are listed under Sources as related, not an answer._"
+SAVE_AS_TEST = "Save as test"
+VERDICTS: dict[bool | str, Verdict] = {True: "good", SAVE_AS_TEST: "good", False: "wrong"}
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&$])")
 
 Chat = list[dict[str, str]]
 History = list[list[str]]
+Kept = dict[int, Turn]  # the answered turns of a session, by the chat index of the answer's message
+Saved = dict[int, str]  # what was saved from each answer message: "good:case-id" or "wrong:case-id"
 
 
 def escape_markdown(text: str) -> str:
@@ -91,7 +96,9 @@ def build_app(bot: Bot) -> gr.Blocks:
         gr.Markdown("## citebot\nAsk about the documents; every answer quotes its sources.")
         with gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Chat", height=460, elem_id="chat")
+                chat = gr.Chatbot(
+                    label="Chat", height=460, elem_id="chat", feedback_options=("Like", "Dislike", SAVE_AS_TEST)
+                )
                 question = gr.Textbox(
                     placeholder="Ask about the documents…",
                     show_label=False,
@@ -99,6 +106,16 @@ def build_app(bot: Bot) -> gr.Blocks:
                     submit_btn=True,
                     max_length=10_000,
                 )
+                with gr.Row():
+                    essential = gr.Textbox(
+                        label="Essential words for a saved test (default: distinctive words of the first quote)",
+                        placeholder="e.g. territorial integrity, unanimous",
+                        elem_id="essential",
+                        max_length=500,
+                        scale=3,
+                    )
+                    save_last = gr.Button("Save last answer as test", elem_id="save-test", scale=1)
+                save_status = gr.Markdown(elem_id="save-status")
                 gr.Examples(EXAMPLES, inputs=question, label="Try")
             with gr.Column(scale=2):
                 sources = gr.HTML(render_sources(None), elem_id="sources")
@@ -109,36 +126,40 @@ def build_app(bot: Bot) -> gr.Blocks:
                     elem_id="upload",
                 )
                 status = gr.Markdown(elem_id="upload-status")
-        history = gr.State([])
+        history, kept, saved = gr.State([]), gr.State({}), gr.State({})
         # The chat keeps its history in per-session state; "/chat" is what the page calls (the load test too).
-        outputs = [chat, sources, history, question]
+        outputs = [chat, sources, history, question, kept]
         question.submit(
-            _respond(bot), [question, chat, history], outputs, api_name="chat", api_visibility="undocumented"
+            _respond(bot), [question, chat, history, kept], outputs, api_name="chat", api_visibility="undocumented"
         )
+        # 👍 / "Save as test" under an answer save it as a test case, 👎 saves it marked wrong (bot/saved.py).
+        chat.like(_on_feedback(bot), [kept, saved, essential], [save_status, saved], api_visibility="private")
+        save_last.click(_on_save_last(bot), [kept, saved, essential], [save_status, saved], api_visibility="private")
         files.upload(_upload(bot), [files], [status], api_name="upload")
         gr.api(_ask(bot), api_name="ask")  # type: ignore[attr-defined]
     return app  # type: ignore[no-any-return]
 
 
 def _respond(bot: Bot) -> Any:
-    def respond(question: str, chat: Chat, history: History) -> Iterator[tuple[Chat, str, History, str]]:
+    def respond(
+        question: str, chat: Chat, history: History, kept: Kept
+    ) -> Iterator[tuple[Chat, str, History, str, Kept]]:
         chat = [*chat, {"role": "user", "content": escape_markdown(question)}]
         written = ""
         try:
             for event in bot.stream(question, [(q, a) for q, a in history]):
                 if isinstance(event, Answer):
                     reply = {"role": "assistant", "content": format_answer(event)}
-                    yield [*chat, reply], render_sources(event), [*history, [event.question, event.text]], ""
+                    turn = Turn((*(q for q, _ in history), event.question), event)
+                    history = [*history, [event.question, event.text]]
+                    yield [*chat, reply], render_sources(event), history, "", {**kept, len(chat): turn}
                 else:  # a piece of the answer as it is written
                     written += event
-                    yield [*chat, {"role": "assistant", "content": escape_markdown(written)}], WRITING, history, ""
+                    reply = {"role": "assistant", "content": escape_markdown(written)}
+                    yield [*chat, reply], WRITING, history, "", kept
         except CitebotError as exc:
-            yield (
-                [*chat, {"role": "assistant", "content": escape_markdown(str(exc))}],
-                render_sources(None),
-                history,
-                "",
-            )
+            reply = {"role": "assistant", "content": escape_markdown(str(exc))}
+            yield [*chat, reply], render_sources(None), history, "", kept
 
     return respond
 
@@ -168,3 +189,46 @@ def _upload(bot: Bot) -> Any:
         return "\n\n".join(lines)
 
     return upload
+
+
+def _on_feedback(bot: Bot) -> Any:
+    import gradio as gr
+
+    def on_feedback(kept: Kept, saved: Saved, essential: str, data: gr.LikeData) -> tuple[str, Saved]:
+        """👍 or "Save as test" under an answer saves it as a test; 👎 saves it marked wrong."""
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        verdict = VERDICTS.get(data.liked) if isinstance(data.liked, bool | str) else None
+        if verdict is None or index not in kept:
+            return "", saved
+        return save_answer(bot, kept, saved, index, verdict=verdict, essential=essential)
+
+    on_feedback.__annotations__ = {"data": gr.LikeData}  # Gradio passes the event by this (resolved) annotation
+    return on_feedback
+
+
+def _on_save_last(bot: Bot) -> Any:
+    def on_save_last(kept: Kept, saved: Saved, essential: str) -> tuple[str, Saved]:
+        """The button under the chat: save the latest answer as a test."""
+        if not kept:
+            return "Nothing to save yet: ask a question first.", saved
+        return save_answer(bot, kept, saved, max(kept), verdict="good", essential=essential)
+
+    return on_save_last
+
+
+def save_answer(
+    bot: Bot, kept: Kept, saved: Saved, index: int, *, verdict: Verdict, essential: str
+) -> tuple[str, Saved]:
+    """Save the answer at chat `index` once per verdict; the status line says where (markdown, escaped)."""
+    if saved.get(index, "").startswith(f"{verdict}:"):
+        return f"Already saved as {escape_markdown(saved[index].split(':', 1)[1])}.", saved
+    roots = bot.stored.manifest.get("roots", [])
+    try:
+        case_id, path = save_turn(
+            kept[index], roots=roots, settings=bot.settings, verdict=verdict, essential=parse_words(essential or "")
+        )
+    except CitebotError as exc:
+        return escape_markdown(str(exc)), saved
+    how = "Saved test" if verdict == "good" else "Saved as wrong (add `expect:` to check it)"
+    status = f"{how}: {escape_markdown(case_id)} in {escape_markdown(str(path))}"
+    return status, {**saved, index: f"{verdict}:{case_id}"}
