@@ -214,11 +214,12 @@ def _save(bot: Bot, history: list[tuple[str, Answer]], verdict: Verdict, words: 
     turn = Turn(tuple(a.question for _, a in history), history[-1][1])
     roots = bot.stored.manifest.get("roots", [])
     try:
-        case_id, path = save_turn(turn, roots=roots, settings=bot.settings, verdict=verdict, essential=words)
+        saved = save_turn(turn, roots=roots, settings=bot.settings, verdict=verdict, essential=words)
     except CitebotError as exc:
         return str(exc)
     kind = "marked wrong (add `expect:` to check it)" if verdict == "wrong" else "saved"
-    return f"Case {case_id!r} {kind} in {path}. Run it: citebot eval {path}"
+    kind += "" if saved.added else " already"
+    return f"Case {saved.id!r} {kind} in {saved.path}. Run it: citebot eval {saved.path}"
 
 
 def _load_bot(settings: Settings) -> Bot:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-ROW, LABEL_W, BAR_W, VALUE_W = 20, 220, 360, 90
+ROW, LABEL_W, BAR_W, VALUE_W = 20, 220, 360, 180
 
 
 @dataclass(frozen=True)

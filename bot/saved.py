@@ -54,7 +54,7 @@ def distinctive_words(quote: str, *, within: str = "", limit: int = 3) -> list[s
 
 def _usable(word: str) -> bool:
     if _has_digit(word):
-        return len(word) >= 2
+        return len(word) >= 3  # "2027", "5,000", "300"; not "32", which turns up in too many answers
     return len(word) >= 4 and word.lower() not in STOPWORDS
 
 
@@ -96,7 +96,7 @@ def expectations(answer: Answer, *, essential: Sequence[str] = ()) -> dict[str, 
 def wrong_note(answer: Answer) -> str:
     """The note of a case marked 👎: what the answer said, and what to do next."""
     text = " ".join(answer.text.split())
-    said = "refused" if answer.refused else f'answered "{text[:200]}"'
+    said = "refused" if answer.refused else f'answered "{text[:200]}{"…" * (len(text) > 200)}"'
     return f"Marked wrong in the chat: the bot {said}. Add `expect:` to say what a right answer holds."
 
 
@@ -156,27 +156,44 @@ def questions_file(roots: Sequence[str], docs_dir: Path, setting: str) -> Path:
     return folder / target
 
 
+@dataclass(frozen=True)
+class SavedCase:
+    """Where a case went: its id in the file, and whether it was added (False: the same case was already there)."""
+
+    id: str
+    path: Path
+    added: bool
+
+
 def save_turn(
     turn: Turn, *, roots: Sequence[str], settings: Settings, verdict: Verdict = "good", essential: Sequence[str] = ()
-) -> tuple[str, Path]:
-    """Append the case of `turn` to the saved-questions file of these documents; return its id and the file."""
+) -> SavedCase:
+    """Append the case of `turn` to the saved-questions file of these documents."""
     path = questions_file(roots, settings.docs_dir, settings.saved_questions)
-    return append_case(path, case_from_turn(turn, verdict=verdict, essential=essential)), path
+    case_id, added = append_case(path, case_from_turn(turn, verdict=verdict, essential=essential))
+    return SavedCase(case_id, path, added)
 
 
-def append_case(path: Path, case: dict[str, Any]) -> str:
-    """Append `case` to the question set at `path` (created if missing) and return its id, made unique in the file.
+def append_case(path: Path, case: dict[str, Any]) -> tuple[str, bool]:
+    """Append `case` to the question set at `path` (created if missing); return its id (made unique) and True.
 
+    A case equal to one already in the file (ids aside) is not added again: that one's id and False are returned.
     Saves are serialised by a lock file, and the file is replaced atomically: readers see the old or the new file.
     """
-
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path):
         old = path.read_text(encoding="utf-8") if path.exists() else HEADER
         cases = _existing_cases(path, old)
+        same = next((c for c in cases if _without_id(c) == _without_id(case)), None)
+        if same is not None:
+            return str(same.get("id")), False
         case = {**case, "id": unique_id(str(case["id"]), {str(c.get("id")) for c in cases})}
         _replace(path, _appended(old, cases, case))
-    return str(case["id"])
+    return str(case["id"]), True
+
+
+def _without_id(case: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in case.items() if k != "id"}
 
 
 def _appended(old: str, cases: list[dict[str, Any]], case: dict[str, Any]) -> str:

@@ -33,7 +33,6 @@ _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&$])")
 Chat = list[dict[str, str]]
 History = list[list[str]]
 Kept = dict[int, Turn]  # the answered turns of a session, by the chat index of the answer's message
-Saved = dict[int, str]  # what was saved from each answer message: "good:case-id" or "wrong:case-id"
 
 
 def escape_markdown(text: str) -> str:
@@ -114,7 +113,7 @@ def build_app(bot: Bot) -> gr.Blocks:
                         max_length=500,
                         scale=3,
                     )
-                    save_last = gr.Button("Save last answer as test", elem_id="save-test", scale=1)
+                    save_last = gr.Button("Save last answer as test", elem_id="save-test", size="sm", scale=1)
                 save_status = gr.Markdown(elem_id="save-status")
                 gr.Examples(EXAMPLES, inputs=question, label="Try")
             with gr.Column(scale=2):
@@ -126,15 +125,16 @@ def build_app(bot: Bot) -> gr.Blocks:
                     elem_id="upload",
                 )
                 status = gr.Markdown(elem_id="upload-status")
-        history, kept, saved = gr.State([]), gr.State({}), gr.State({})
+        history, kept = gr.State([]), gr.State({})
         # The chat keeps its history in per-session state; "/chat" is what the page calls (the load test too).
         outputs = [chat, sources, history, question, kept]
         question.submit(
             _respond(bot), [question, chat, history, kept], outputs, api_name="chat", api_visibility="undocumented"
         )
         # 👍 / "Save as test" under an answer save it as a test case, 👎 saves it marked wrong (bot/saved.py).
-        chat.like(_on_feedback(bot), [kept, saved, essential], [save_status, saved], api_visibility="private")
-        save_last.click(_on_save_last(bot), [kept, saved, essential], [save_status, saved], api_visibility="private")
+        # Gradio may send one click twice; saving the same case again is a no-op (bot/saved.py).
+        chat.like(_on_feedback(bot), [kept, essential], [save_status], api_visibility="private")
+        save_last.click(_on_save_last(bot), [kept, essential], [save_status], api_visibility="private")
         files.upload(_upload(bot), [files], [status], api_name="upload")
         gr.api(_ask(bot), api_name="ask")  # type: ignore[attr-defined]
     return app  # type: ignore[no-any-return]
@@ -194,41 +194,35 @@ def _upload(bot: Bot) -> Any:
 def _on_feedback(bot: Bot) -> Any:
     import gradio as gr
 
-    def on_feedback(kept: Kept, saved: Saved, essential: str, data: gr.LikeData) -> tuple[str, Saved]:
+    def on_feedback(kept: Kept, essential: str, data: gr.LikeData) -> str:
         """👍 or "Save as test" under an answer saves it as a test; 👎 saves it marked wrong."""
         index = data.index if isinstance(data.index, int) else data.index[0]
         verdict = VERDICTS.get(data.liked) if isinstance(data.liked, bool | str) else None
         if verdict is None or index not in kept:
-            return "", saved
-        return save_answer(bot, kept, saved, index, verdict=verdict, essential=essential)
+            return ""
+        return save_answer(bot, kept[index], verdict=verdict, essential=essential)
 
     on_feedback.__annotations__ = {"data": gr.LikeData}  # Gradio passes the event by this (resolved) annotation
     return on_feedback
 
 
 def _on_save_last(bot: Bot) -> Any:
-    def on_save_last(kept: Kept, saved: Saved, essential: str) -> tuple[str, Saved]:
+    def on_save_last(kept: Kept, essential: str) -> str:
         """The button under the chat: save the latest answer as a test."""
         if not kept:
-            return "Nothing to save yet: ask a question first.", saved
-        return save_answer(bot, kept, saved, max(kept), verdict="good", essential=essential)
+            return "Nothing to save yet: ask a question first."
+        return save_answer(bot, kept[max(kept)], verdict="good", essential=essential)
 
     return on_save_last
 
 
-def save_answer(
-    bot: Bot, kept: Kept, saved: Saved, index: int, *, verdict: Verdict, essential: str
-) -> tuple[str, Saved]:
-    """Save the answer at chat `index` once per verdict; the status line says where (markdown, escaped)."""
-    if saved.get(index, "").startswith(f"{verdict}:"):
-        return f"Already saved as {escape_markdown(saved[index].split(':', 1)[1])}.", saved
+def save_answer(bot: Bot, turn: Turn, *, verdict: Verdict, essential: str) -> str:
+    """Save `turn` as a case of the documents' saved question set; the status line (markdown, escaped) says where."""
     roots = bot.stored.manifest.get("roots", [])
     try:
-        case_id, path = save_turn(
-            kept[index], roots=roots, settings=bot.settings, verdict=verdict, essential=parse_words(essential or "")
-        )
+        saved = save_turn(turn, roots=roots, settings=bot.settings, verdict=verdict, essential=parse_words(essential))
     except CitebotError as exc:
-        return escape_markdown(str(exc)), saved
+        return escape_markdown(str(exc))
     how = "Saved test" if verdict == "good" else "Saved as wrong (add `expect:` to check it)"
-    status = f"{how}: {escape_markdown(case_id)} in {escape_markdown(str(path))}"
-    return status, {**saved, index: f"{verdict}:{case_id}"}
+    again = "" if saved.added else " (it was already there)"
+    return f"{how}: {escape_markdown(saved.id)} in {escape_markdown(str(saved.path))}{again}"

@@ -106,12 +106,15 @@ def test_questions_file_is_under_the_indexed_folder(tmp_path: Path) -> None:
 
 def test_saved_file_is_created_keeps_comments_and_loads(tmp_path: Path) -> None:
     settings = Settings.from_env({}, docs_dir=tmp_path / "docs")
-    first, path = save_turn(Turn(("When will it be ready?",), ANSWER), roots=[], settings=settings)
+    saved = save_turn(Turn(("When will it be ready?",), ANSWER), roots=[], settings=settings)
+    first, path = saved.id, saved.path
     assert path == tmp_path / "docs" / "questions" / "saved.yaml" and path.read_text(encoding="utf-8").startswith(
         HEADER
     )
     path.write_text(path.read_text(encoding="utf-8") + "# my own comment\n", encoding="utf-8")
-    second, _ = save_turn(Turn(("When will it be ready?",), ANSWER), roots=[], settings=settings, verdict="wrong")
+    second = save_turn(Turn(("When will it be ready?",), ANSWER), roots=[], settings=settings, verdict="wrong").id
+    again = save_turn(Turn(("When will it be ready?",), ANSWER), roots=[], settings=settings)
+    assert (again.id, again.added) == (first, False), "the same case is not saved twice"
     assert (first, second) == ("when-will-it-be-ready", "when-will-it-be-ready-2")
     assert "# my own comment" in path.read_text(encoding="utf-8")
     cases = load_question_set(path)
@@ -121,7 +124,7 @@ def test_saved_file_is_created_keeps_comments_and_loads(tmp_path: Path) -> None:
 def test_flow_style_file_is_rewritten_whole(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     path.write_text("[{id: a, question: Q}]\n", encoding="utf-8")
-    append_case(path, {"id": "b", "question": "R?"})
+    assert append_case(path, {"id": "b", "question": "R?"}) == ("b", True)
     assert [c.id for c in load_question_set(path)] == ["a", "b"]
 
 

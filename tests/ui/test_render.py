@@ -91,15 +91,14 @@ def test_saving_answers_from_the_page_handlers(tiny_index, docs_dir) -> None:  #
     from ui.app import _on_save_last, _respond, save_answer
 
     bot = Bot.load(tiny_index, embedder=HashingEmbedder(), settings=hashing_settings(tiny_index))
-    assert _on_save_last(bot)({}, {}, "") == ("Nothing to save yet: ask a question first.", {})
+    assert _on_save_last(bot)({}, "") == "Nothing to save yet: ask a question first."
     *_, (chat, _, history, _, kept) = _respond(bot)("Which planet is the largest?", [], [], {})
     *_, (chat, _, history, _, kept) = _respond(bot)("How old is its storm?", chat, history, kept)
-    status, saved = _on_save_last(bot)(kept, {}, "300 years, storm")
+    status = _on_save_last(bot)(kept, "300 years, storm")
     path = docs_dir / "questions" / "saved.yaml"
-    assert status.startswith("Saved test: how\\-old\\-is\\-its\\-storm") and escape_markdown(str(path)) in status
-    assert _on_save_last(bot)(kept, saved, "")[0] == "Already saved as how\\-old\\-is\\-its\\-storm."
-    status, saved = save_answer(bot, kept, saved, 1, verdict="wrong", essential="")
-    assert status.startswith("Saved as wrong")
+    assert status == f"Saved test: how\\-old\\-is\\-its\\-storm in {escape_markdown(str(path))}"
+    assert _on_save_last(bot)(kept, "300 years, storm") == status + " (it was already there)"
+    assert save_answer(bot, kept[1], verdict="wrong", essential="").startswith("Saved as wrong")
     first, second = load_question_set(path)
     assert first.turns == ("Which planet is the largest?", "How old is its storm?")
     assert first.expect.contains_any == ("300 years", "storm") and first.expect.sources == ("space/planets.md",)
