@@ -98,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd_chat,
         common,
         "Chat in the terminal; follow-up questions use the conversation.",
-        "citebot chat   (type 'quit' or press Ctrl-D to leave)",
+        "citebot chat   (/save [essential words] keeps the last answer as a test; 'quit' or Ctrl-D to leave)",
     )
     p.add_argument("--strict", action="store_true", help="refuse more readily when evidence is weak")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -72,8 +72,13 @@ def case_key(case: dict[str, Any]) -> str:
 
     Example: {"file": "tests/questions/seed.yaml", "id": "nato"} -> "seed.yaml:nato"
     """
-    name = str(case.get("file") or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = file_name(case)
     return f"{name}:{case['id']}" if name else str(case["id"])
+
+
+def file_name(case: dict[str, Any]) -> str:
+    """The name of a report case's question-set file ("" in reports from before files were recorded)."""
+    return str(case.get("file") or "").replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def case_status(case: dict[str, Any]) -> str:
@@ -163,7 +168,7 @@ def _cell(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def _listing(title: str, changes: Sequence[CaseChange], line: Any) -> list[str]:
+def _listing(title: str, changes: Sequence[CaseChange], line: Callable[[CaseChange], str]) -> list[str]:
     if not changes:
         return []
     return [f"\n{title} ({len(changes)}):", *(f"  {line(c)}" for c in changes)]

@@ -7,7 +7,15 @@ from html import escape
 from typing import Any
 
 from bot.eval_charts import Bar, bar_chart
-from bot.eval_compare import CaseChange, Comparison, case_key, case_status, compare_reports, summary_rows
+from bot.eval_compare import (
+    CaseChange,
+    Comparison,
+    case_key,
+    case_status,
+    compare_reports,
+    file_name,
+    summary_rows,
+)
 
 Report = dict[str, Any]
 # The policy forbids every fetch and every script: the report can be opened from anywhere, offline, safely.
@@ -29,7 +37,7 @@ summary{cursor:pointer}.tag{font-size:12px;padding:0 4px;border-radius:3px;backg
 def render_html(report: Report, *, before: Report | None = None, title: str = "citebot eval") -> str:
     """The whole report page; with `before`, each case shows the earlier answer beside the new one."""
     comparison = compare_reports(before, report) if before is not None else None
-    changes = {c.key: c for c in comparison.changes} if comparison else {}
+    changes = {c.key: c for c in comparison.changes} if comparison else None  # None: not comparing
     summary = report.get("summary", {})
     heading = f"{title}: {summary.get('passed', 0)}/{summary.get('cases', 0)} passed"
     old_cases = {case_key(c): c for c in (before or {}).get("cases", [])}
@@ -37,7 +45,7 @@ def render_html(report: Report, *, before: Report | None = None, title: str = "c
         f"<h1>{escape(heading)}</h1>",
         _summary_table(report, comparison),
         _charts(report, before),
-        _cases_table(report, changes),
+        _cases_table(report, changes or {}),
         "<h2>Answers</h2>",
         *(_case_details(i, c, old_cases.get(case_key(c)), changes) for i, c in enumerate(report.get("cases", []))),
     ]
@@ -97,9 +105,9 @@ def _pass_rates(report: Report) -> dict[str, float]:
     for case in report.get("cases", []):
         status = case_status(case)
         if status != "unchecked":
-            key = case_key(case).rsplit(":", 1)[0] if ":" in case_key(case) else "(no file)"
-            counts[key][0] += status == "pass"
-            counts[key][1] += 1
+            name = file_name(case) or "(no file)"
+            counts[name][0] += status == "pass"
+            counts[name][1] += 1
     return {name: round(100.0 * ok / total, 1) for name, (ok, total) in counts.items()}
 
 
@@ -125,16 +133,19 @@ def _change_tags(change: CaseChange | None) -> str:
     return "".join(f'<span class="tag {k}">{escape(k.replace("_", " "))}</span>' for k in tags)
 
 
-def _case_details(i: int, case: dict[str, Any], old: dict[str, Any] | None, changes: dict[str, CaseChange]) -> str:
+def _case_details(
+    i: int, case: dict[str, Any], old: dict[str, Any] | None, changes: dict[str, CaseChange] | None
+) -> str:
+    """One case, open when it failed: its questions, note, and last answer (beside the earlier one when comparing)."""
     status = case_status(case)
     questions = "".join(f"<li>{escape(q)}</li>" for q in case.get("turns", []))
     note = f"<p><i>note: {escape(case['note'])}</i></p>" if case.get("note") else ""
-    after = _answer(case)
-    body = f'<div class="side"><div><h3>before</h3>{_answer(old)}</div><div><h3>after</h3>{after}</div></div>'
-    body = body if changes else after
+    body = _answer(case)
+    if changes is not None:
+        body = f'<div class="side"><div><h3>before</h3>{_answer(old)}</div><div><h3>after</h3>{body}</div></div>'
     opened = " open" if status == "fail" else ""
     summary = f"{escape(case_key(case))} <span class='{escape(status)}'>{escape(status)}</span>"
-    summary += _change_tags(changes.get(case_key(case)))
+    summary += _change_tags((changes or {}).get(case_key(case)))
     return f'<details id="case-{i}"{opened}><summary>{summary}</summary><ol>{questions}</ol>{note}{body}</details>'
 
 

@@ -178,3 +178,15 @@ def test_concurrent_saves_from_processes_keep_every_case(tmp_path: Path) -> None
     assert len(cases) == 60 and len({c.id for c in cases}) == 60
     assert {c.turns[0] for c in cases} == {f"From {n} number {i}?" for n in range(4) for i in range(15)}
     assert isinstance(yaml.safe_load(path.read_text(encoding="utf-8")), list)
+
+
+def test_saved_question_sets_are_never_indexed(tmp_path: Path) -> None:
+    from index.loader import load_documents
+
+    docs = tmp_path / "docs"
+    (docs / "questions").mkdir(parents=True)
+    (docs / "a.txt").write_text("Owls hunt at night.", encoding="utf-8")
+    save_turn(Turn(("Q?",), ANSWER), roots=[str(docs)], settings=Settings.from_env({}))
+    assert (docs / "questions" / "saved.yaml").exists()
+    loaded, skipped = load_documents([docs])
+    assert [d.source for d in loaded] == ["a.txt"] and skipped == []
