@@ -59,7 +59,7 @@ class CaseResult:
 
     @property
     def status(self) -> str:
-        """ "pass", "fail", or "unchecked" (no expectations yet: run and reported, never failed)."""
+        """One of pass, fail, unchecked (a case without expectations: run and reported, never failed)."""
         if not self.case.checked:
             return "unchecked"
         return "pass" if self.passed else "fail"

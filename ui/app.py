@@ -132,7 +132,7 @@ def build_app(bot: Bot) -> gr.Blocks:
             _respond(bot), [question, chat, history, kept], outputs, api_name="chat", api_visibility="undocumented"
         )
         # 👍 / "Save as test" under an answer save it as a test case, 👎 saves it marked wrong (bot/saved.py).
-        # Gradio may send one click twice; saving the same case again is a no-op (bot/saved.py).
+        # Gradio may send one click twice: saving the same case again is a no-op.
         chat.like(_on_feedback(bot), [kept, essential], [save_status], api_visibility="private")
         save_last.click(_on_save_last(bot), [kept, essential], [save_status], api_visibility="private")
         files.upload(_upload(bot), [files], [status], api_name="upload")
