@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import CitebotError
+from bot.saved import Turn, Verdict, parse_words, save_turn
 from bot.types import Answer, Citation, Passage
 from index.loader import SUFFIXES
 
@@ -25,10 +26,13 @@ EXAMPLES = [
 NOT_FOUND = "**Not in the documents.**"
 WRITING = "<div class='cb-sources'><p>Writing the answer…</p></div>"
 RELATED_NOTE = "_Closest passages are listed under Sources as related, not an answer._"
+SAVE_AS_TEST = "Save as test"
+VERDICTS: dict[bool | str, Verdict] = {True: "good", SAVE_AS_TEST: "good", False: "wrong"}
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&$])")
 
 Chat = list[dict[str, str]]
 History = list[list[str]]
+Kept = dict[int, Turn]  # the answered turns of a session, by the chat index of the answer's message
 
 
 def escape_markdown(text: str) -> str:
@@ -91,7 +95,9 @@ def build_app(bot: Bot) -> gr.Blocks:
         gr.Markdown("## citebot\nAsk about the documents; every answer quotes its sources.")
         with gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Chat", height=460, elem_id="chat")
+                chat = gr.Chatbot(
+                    label="Chat", height=460, elem_id="chat", feedback_options=("Like", "Dislike", SAVE_AS_TEST)
+                )
                 question = gr.Textbox(
                     placeholder="Ask about the documents…",
                     show_label=False,
@@ -99,6 +105,16 @@ def build_app(bot: Bot) -> gr.Blocks:
                     submit_btn=True,
                     max_length=10_000,
                 )
+                with gr.Row():
+                    essential = gr.Textbox(
+                        label="Essential words for a saved test (default: distinctive words of the first quote)",
+                        placeholder="e.g. territorial integrity, unanimous",
+                        elem_id="essential",
+                        max_length=500,
+                        scale=3,
+                    )
+                    save_last = gr.Button("Save last answer as test", elem_id="save-test", size="sm", scale=1)
+                save_status = gr.Markdown(elem_id="save-status")
                 gr.Examples(EXAMPLES, inputs=question, label="Try")
             with gr.Column(scale=2):
                 sources = gr.HTML(render_sources(None), elem_id="sources")
@@ -109,36 +125,41 @@ def build_app(bot: Bot) -> gr.Blocks:
                     elem_id="upload",
                 )
                 status = gr.Markdown(elem_id="upload-status")
-        history = gr.State([])
+        history, kept = gr.State([]), gr.State({})
         # The chat keeps its history in per-session state; "/chat" is what the page calls (the load test too).
-        outputs = [chat, sources, history, question]
+        outputs = [chat, sources, history, question, kept]
         question.submit(
-            _respond(bot), [question, chat, history], outputs, api_name="chat", api_visibility="undocumented"
+            _respond(bot), [question, chat, history, kept], outputs, api_name="chat", api_visibility="undocumented"
         )
+        # 👍 / "Save as test" under an answer save it as a test case, 👎 saves it marked wrong (bot/saved.py).
+        # Gradio may send one click twice: saving the same case again is a no-op.
+        chat.like(_on_feedback(bot), [kept, essential], [save_status], api_visibility="private")
+        save_last.click(_on_save_last(bot), [kept, essential], [save_status], api_visibility="private")
         files.upload(_upload(bot), [files], [status], api_name="upload")
         gr.api(_ask(bot), api_name="ask")  # type: ignore[attr-defined]
     return app  # type: ignore[no-any-return]
 
 
 def _respond(bot: Bot) -> Any:
-    def respond(question: str, chat: Chat, history: History) -> Iterator[tuple[Chat, str, History, str]]:
+    def respond(
+        question: str, chat: Chat, history: History, kept: Kept
+    ) -> Iterator[tuple[Chat, str, History, str, Kept]]:
         chat = [*chat, {"role": "user", "content": escape_markdown(question)}]
         written = ""
         try:
             for event in bot.stream(question, [(q, a) for q, a in history]):
                 if isinstance(event, Answer):
                     reply = {"role": "assistant", "content": format_answer(event)}
-                    yield [*chat, reply], render_sources(event), [*history, [event.question, event.text]], ""
+                    turn = Turn((*(q for q, _ in history), event.question), event)
+                    history = [*history, [event.question, event.text]]
+                    yield [*chat, reply], render_sources(event), history, "", {**kept, len(chat): turn}
                 else:  # a piece of the answer as it is written
                     written += event
-                    yield [*chat, {"role": "assistant", "content": escape_markdown(written)}], WRITING, history, ""
+                    reply = {"role": "assistant", "content": escape_markdown(written)}
+                    yield [*chat, reply], WRITING, history, "", kept
         except CitebotError as exc:
-            yield (
-                [*chat, {"role": "assistant", "content": escape_markdown(str(exc))}],
-                render_sources(None),
-                history,
-                "",
-            )
+            reply = {"role": "assistant", "content": escape_markdown(str(exc))}
+            yield [*chat, reply], render_sources(None), history, "", kept
 
     return respond
 
@@ -168,3 +189,40 @@ def _upload(bot: Bot) -> Any:
         return "\n\n".join(lines)
 
     return upload
+
+
+def _on_feedback(bot: Bot) -> Any:
+    import gradio as gr
+
+    def on_feedback(kept: Kept, essential: str, data: gr.LikeData) -> str:
+        """👍 or "Save as test" under an answer saves it as a test; 👎 saves it marked wrong."""
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        verdict = VERDICTS.get(data.liked) if isinstance(data.liked, bool | str) else None
+        if verdict is None or index not in kept:
+            return ""
+        return save_answer(bot, kept[index], verdict=verdict, essential=essential)
+
+    on_feedback.__annotations__ = {"data": gr.LikeData}  # Gradio passes the event by this (resolved) annotation
+    return on_feedback
+
+
+def _on_save_last(bot: Bot) -> Any:
+    def on_save_last(kept: Kept, essential: str) -> str:
+        """The button under the chat: save the latest answer as a test."""
+        if not kept:
+            return "Nothing to save yet: ask a question first."
+        return save_answer(bot, kept[max(kept)], verdict="good", essential=essential)
+
+    return on_save_last
+
+
+def save_answer(bot: Bot, turn: Turn, *, verdict: Verdict, essential: str) -> str:
+    """Save `turn` as a case of the documents' saved question set; the status line (markdown, escaped) says where."""
+    roots = bot.stored.manifest.get("roots", [])
+    try:
+        saved = save_turn(turn, roots=roots, settings=bot.settings, verdict=verdict, essential=parse_words(essential))
+    except CitebotError as exc:
+        return escape_markdown(str(exc))
+    how = "Saved test" if verdict == "good" else "Saved as wrong (add `expect:` to check it)"
+    again = "" if saved.added else " (it was already there)"
+    return f"{how}: {escape_markdown(saved.id)} in {escape_markdown(str(saved.path))}{again}"

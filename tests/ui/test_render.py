@@ -73,11 +73,33 @@ def test_chat_handler_streams_llm_tokens_then_the_verified_answer(tiny_index) ->
 
     model = FunctionModel(lambda s, p: "Jupiter is the largest planet in the solar system [1][7].")
     bot = Bot.load(tiny_index, embedder=HashingEmbedder(), settings=hashing_settings(tiny_index), llm=model)
-    updates = list(_respond(bot)("Which planet is the largest?", [], []))
+    updates = list(_respond(bot)("Which planet is the largest?", [], [], {}))
     streamed = [chat[-1]["content"] for chat, *_ in updates[:-1]]
     assert len(streamed) > 3 and streamed[-1].endswith("\\[1\\]\\[7\\]\\.")  # raw tokens, as written
-    chat, sources, history, box = updates[-1]
+    chat, sources, history, box, kept = updates[-1]
     assert chat[-1]["content"] == "Jupiter is the largest planet in the solar system\\. \\[1\\]"
     assert "<mark>Jupiter is the largest planet in the solar system.</mark>" in sources
     assert history == [["Which planet is the largest?", "Jupiter is the largest planet in the solar system. [1]"]]
-    assert box == ""
+    assert box == "" and list(kept) == [1] and kept[1].questions == ("Which planet is the largest?",)
+
+
+def test_saving_answers_from_the_page_handlers(tiny_index, docs_dir) -> None:  # type: ignore[no-untyped-def]
+    from fakes import HashingEmbedder, hashing_settings
+
+    from bot import Bot
+    from bot.eval import load_question_set
+    from ui.app import _on_save_last, _respond, save_answer
+
+    bot = Bot.load(tiny_index, embedder=HashingEmbedder(), settings=hashing_settings(tiny_index))
+    assert _on_save_last(bot)({}, "") == "Nothing to save yet: ask a question first."
+    *_, (chat, _, history, _, kept) = _respond(bot)("Which planet is the largest?", [], [], {})
+    *_, (chat, _, history, _, kept) = _respond(bot)("How old is its storm?", chat, history, kept)
+    status = _on_save_last(bot)(kept, "300 years, storm")
+    path = docs_dir / "questions" / "saved.yaml"
+    assert status == f"Saved test: how\\-old\\-is\\-its\\-storm in {escape_markdown(str(path))}"
+    assert _on_save_last(bot)(kept, "300 years, storm") == status + " (it was already there)"
+    assert save_answer(bot, kept[1], verdict="wrong", essential="").startswith("Saved as wrong")
+    first, second = load_question_set(path)
+    assert first.turns == ("Which planet is the largest?", "How old is its storm?")
+    assert first.expect.contains_any == ("300 years", "storm") and first.expect.sources == ("space/planets.md",)
+    assert second.turns == ("Which planet is the largest?",) and not second.checked and "Jupiter" in second.note
