@@ -87,14 +87,14 @@ def build_index(name: str, data: bytes, write_docs: Callable[[Path], None] | Pat
     return settings, time.perf_counter() - started
 
 
+STANDARD = {"question", "answer", "refused", "citations", "passages", "latency_ms"}
+
+
 def reply_of(answer: Answer, ms: float) -> Reply:
-    return Reply(
-        answer.text,
-        answer.refused,
-        [(c.source, c.start, c.end) for c in answer.citations],
-        [p.source for p in answer.passages],
-        round(ms, 2),
-    )
+    """What the benchmark keeps of an Answer; fields added to `Answer.to_dict()` later land in `extra`."""
+    citations = [(c.source, c.start, c.end) for c in answer.citations]
+    extra = {k: v for k, v in answer.to_dict().items() if k not in STANDARD}
+    return Reply(answer.text, answer.refused, citations, [p.source for p in answer.passages], round(ms, 2), extra)
 
 
 def ask(answer_fn: AnswerFn, question: str, history: History = ()) -> tuple[Answer, Reply]:
