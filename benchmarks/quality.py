@@ -143,7 +143,8 @@ def coqa_set(path: Path, settings: Settings, run: Runner) -> list[SetReport]:
         column["follow-ups answered as without history"] = same if n == "citebot" else None
     records = [
         {"set": "coqa", "id": f"{t.dialogue}#{t.index}", "question": t.question, "gold_sources": [t.source],
-         "gold_answers": [t.answer], "gold_span": [t.start, t.end], "kind": t.kind, "turn": t.index,
+         "gold_answers": [t.answer], "gold_span": [t.start, t.end] if t.kind == "span" else None, "kind": t.kind,
+         "turn": t.index,
          "systems": {n: rs[i].to_dict() for n, rs in replies.items()}}
         for i, t in enumerate(turns)
     ]  # fmt: skip
@@ -164,7 +165,10 @@ def _conversation(answer_fn: AnswerFn, turns: Sequence[Turn]) -> list[Reply]:
 
 
 def coqa_metrics(replies: Sequence[Reply], turns: Sequence[Turn], *, refuses: bool) -> Metrics:
-    """Cite-hit (a citation overlaps the gold span) for follow-ups, short follow-ups and first turns; retrieval."""
+    """Cite-hit (a citation overlaps the gold span) for follow-ups, short follow-ups and first turns; retrieval.
+
+    Retrieval is over every turn; answers, refusals and latency over turns with a gold span (answerable ones).
+    """
     spans = [(r, t) for r, t in zip(replies, turns, strict=True) if t.kind == "span"]
 
     def hit(keep: Callable[[Turn], bool]) -> float | None:
@@ -177,7 +181,7 @@ def coqa_metrics(replies: Sequence[Reply], turns: Sequence[Turn], *, refuses: bo
     }
     out.update(retrieval(replies, [t.source for t in turns]))
     out["answer contains gold"] = rate(contains_gold(r, [t.answer]) for r, t in spans)
-    out.update(answered(replies, refuses=refuses))
+    out.update(answered([r for r, _ in spans], refuses=refuses, label="refused (span turns)"))
     return out
 
 
@@ -229,7 +233,7 @@ def summary_rows(reports: Sequence[SetReport]) -> list[list[str]]:
     rows = [["set", "hit@1 cb/li/bm25", "hit@5 cb/li/bm25", "answer cb/li/bm25", "words", "refused", "p50 ms", "notes"]]
     for r in reports:
         cols, cb = r.columns, r.columns["citebot"]
-        refused = cb.get("refused (answerable)", cb.get("refused") if r.name != "off-topic" else None)
+        refused = cb.get("refused (answerable)", cb.get("refused (span turns)"))
         answer = _trio(cols, ANSWER_KEY.get(r.name, "answer contains gold"))
         rows.append([r.name, _trio(cols, "hit@1"), _trio(cols, "hit@5"), answer,
                      _cell("words", cb.get("median words")), percent(refused),
