@@ -18,13 +18,15 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from common import ROOT, read_squad, write_documents  # noqa: I001
-from quality_metrics import Metrics, Reply, answered, cites_span, contains_gold, percent, qa_metrics, rate, retrieval
-from quality_systems import AnswerFn, ask, baselines, bot_strict, build_index
+from quality_metrics import Metrics, Reply, answered, cites_span, contains_gold, qa_metrics, rate, retrieval
+from quality_report import SetReport, print_summary, print_table, write_json
+from quality_systems import AnswerFn, ask, baseline_replies, baselines, bot_embedder, bot_strict, build_index
 
 from bot import Answer, Bot, Settings
 from bot.eval import CaseResult
@@ -37,40 +39,34 @@ COQA_FILE = "coqa-calibration.json"
 SHORT_WORDS = 3
 
 
-@dataclass
-class SetReport:
-    """One set's metric columns (system -> metric -> value), per-question records and a line on what was asked."""
+class Runner:
+    """Loads each set's Bot (sharing one embedding model) and gets the baselines' replies (cached per index)."""
 
-    name: str
-    procedure: str
-    columns: dict[str, Metrics]
-    records: list[dict[str, Any]] = field(default_factory=list)
-
-
-class Loader:
-    """Loads each set's Bot, sharing one embedding model between them."""
-
-    def __init__(self) -> None:
+    def __init__(self, *, fresh_baselines: bool = False) -> None:
         self.embedder: Any = None
+        self.fresh_baselines = fresh_baselines
+        self.cached: list[str] = []  # the indexes whose baseline replies came from the cache
 
-    def __call__(self, settings: Settings) -> Bot:
+    def bot(self, settings: Settings) -> Bot:
         bot = Bot.load(settings=settings, embedder=self.embedder)
-        self.embedder = bot.engine.retriever.embedder
+        self.embedder = bot_embedder(bot)
         return bot
 
+    def baselines(self, bot: Bot, settings: Settings, questions: Sequence[str]) -> dict[str, list[Reply]]:
+        replies, cached = baseline_replies(bot, settings.index_dir.parent, questions, fresh=self.fresh_baselines)
+        self.cached += [settings.index_dir.parent.name] if cached else []
+        return replies
 
-def systems(bot: Bot, settings: Settings) -> dict[str, AnswerFn]:
-    return {"citebot": bot.answer, **baselines(bot, settings.index_dir.parent)}
 
-
-def qa_set(name: str, path: Path, settings: Settings, load: Loader, off_topic: Path | None) -> list[SetReport]:
+def qa_set(name: str, path: Path, settings: Settings, run: Runner, off_topic: Path | None) -> list[SetReport]:
     """A SQuAD-format set: every question alone, against each system."""
     _, questions = read_squad(path)
-    bot = load(settings)
-    answer_fns = systems(bot, settings)
+    bot = run.bot(settings)
+    answer_fns: dict[str, AnswerFn] = {"citebot": bot.answer}
     if any(q.impossible for q in questions):
-        answer_fns = {"citebot": bot.answer, "citebot --strict": bot_strict(bot, settings).answer, **answer_fns}
+        answer_fns["citebot --strict"] = bot_strict(bot, settings).answer
     replies = {n: [ask(fn, q.text)[1] for q in questions] for n, fn in answer_fns.items()}
+    replies.update(run.baselines(bot, settings, [q.text for q in questions]))
     golds = [(q.source, q.answers, q.impossible) for q in questions]
     columns = {n: qa_metrics(rs, golds, refuses=n.startswith("citebot")) for n, rs in replies.items()}
     records = [
@@ -123,15 +119,14 @@ def coqa_documents(path: Path) -> tuple[dict[str, str], list[list[Turn]]]:
     return documents, dialogues
 
 
-def coqa_set(path: Path, settings: Settings, load: Loader) -> list[SetReport]:
+def coqa_set(path: Path, settings: Settings, run: Runner) -> list[SetReport]:
     """Each dialogue asked in order with citebot's own answers as history; and every turn alone, for every system."""
     _, dialogues = coqa_documents(path)
     turns = [t for d in dialogues for t in d]
-    bot = load(settings)
-    answer_fns = systems(bot, settings)
+    bot = run.bot(settings)
     replies = {"citebot": [r for d in dialogues for r in _conversation(bot.answer, d)]}
-    alone = {("citebot (no history)" if n == "citebot" else n): fn for n, fn in answer_fns.items()}
-    replies.update({n: [ask(fn, t.question)[1] for t in turns] for n, fn in alone.items()})
+    replies["citebot (no history)"] = [ask(bot.answer, t.question)[1] for t in turns]
+    replies.update(run.baselines(bot, settings, [t.question for t in turns]))
     columns = {n: coqa_metrics(rs, turns, refuses=n.startswith("citebot")) for n, rs in replies.items()}
     same = rate(a.text == b.text for a, b, t in zip(replies["citebot"], replies["citebot (no history)"], turns,
                                                     strict=True) if t.index >= 1)  # fmt: skip
@@ -139,7 +134,8 @@ def coqa_set(path: Path, settings: Settings, load: Loader) -> list[SetReport]:
         column["follow-ups answered as without history"] = same if n == "citebot" else None
     records = [
         {"set": "coqa", "id": f"{t.dialogue}#{t.index}", "question": t.question, "gold_sources": [t.source],
-         "gold_answers": [t.answer], "gold_span": [t.start, t.end], "kind": t.kind, "turn": t.index,
+         "gold_answers": [t.answer], "gold_span": [t.start, t.end] if t.kind == "span" else None, "kind": t.kind,
+         "turn": t.index,
          "systems": {n: rs[i].to_dict() for n, rs in replies.items()}}
         for i, t in enumerate(turns)
     ]  # fmt: skip
@@ -160,7 +156,10 @@ def _conversation(answer_fn: AnswerFn, turns: Sequence[Turn]) -> list[Reply]:
 
 
 def coqa_metrics(replies: Sequence[Reply], turns: Sequence[Turn], *, refuses: bool) -> Metrics:
-    """Cite-hit (a citation overlaps the gold span) for follow-ups, short follow-ups and first turns; retrieval."""
+    """Cite-hit (a citation overlaps the gold span) for follow-ups, short follow-ups and first turns; retrieval.
+
+    Retrieval is over every turn; answers, refusals and latency over turns with a gold span (answerable ones).
+    """
     spans = [(r, t) for r, t in zip(replies, turns, strict=True) if t.kind == "span"]
 
     def hit(keep: Callable[[Turn], bool]) -> float | None:
@@ -173,17 +172,18 @@ def coqa_metrics(replies: Sequence[Reply], turns: Sequence[Turn], *, refuses: bo
     }
     out.update(retrieval(replies, [t.source for t in turns]))
     out["answer contains gold"] = rate(contains_gold(r, [t.answer]) for r, t in spans)
-    out.update(answered(replies, refuses=refuses))
+    out.update(answered([r for r, _ in spans], refuses=refuses, label="refused (span turns)"))
     return out
 
 
-def seed_set(settings: Settings, load: Loader, question_sets: Sequence[Path]) -> list[SetReport]:
+def seed_set(settings: Settings, run: Runner, question_sets: Sequence[Path]) -> list[SetReport]:
     """The question sets in tests/questions on seeds/: share of cases passed, per file and overall."""
     from bot.eval import load_question_set, run_question_set
 
     cases = [c for path in question_sets for c in load_question_set(path)]
-    bot = load(settings)
-    results = {n: run_question_set(fn, cases) for n, fn in systems(bot, settings).items()}
+    bot = run.bot(settings)
+    answer_fns = {"citebot": bot.answer, **baselines(bot, settings.index_dir.parent)}
+    results = {n: run_question_set(fn, cases) for n, fn in answer_fns.items()}
     columns: dict[str, Metrics] = {}
     for n, rs in results.items():
         columns[n] = {"pass rate": rate(r.passed for r in rs)}
@@ -197,78 +197,12 @@ def seed_set(settings: Settings, load: Loader, question_sets: Sequence[Path]) ->
     return [SetReport("seed", f"seed: {names} on seeds/, {len(cases)} cases", columns, records)]
 
 
-SYSTEMS = ("citebot", "llama-index", "BM25")
-ANSWER_KEY = {"coqa": "follow-up cite-hit", "seed": "pass rate", "off-topic": "refused"}
-
-
-def print_table(report: SetReport) -> None:
-    """Metric rows × system columns."""
-    names = list(report.columns)
-    width = max(len(n) for n in names) + 2
-    keys = [k for k in dict.fromkeys(k for c in report.columns.values() for k in c)
-            if any(c.get(k) is not None for c in report.columns.values())]  # fmt: skip
-    print(f"\n{report.procedure}\n{'metric':<40}" + "".join(f"{n:>{width}}" for n in names))
-    for key in keys:
-        cells = [report.columns[n].get(key) for n in names]
-        print(f"{key:<40}" + "".join(f"{_cell(key, c):>{width}}" for c in cells))
-
-
-def _cell(key: str, value: float | None) -> str:
-    if value is not None and ("ms" in key or "words" in key):
-        return f"{value:.1f}"
-    return percent(value)
-
-
-def summary_rows(reports: Sequence[SetReport]) -> list[list[str]]:
-    """Per set: hit@1, hit@5 and the answer metric for citebot / llama-index / BM25, then citebot's own numbers."""
-    rows = [["set", "hit@1 cb/li/bm25", "hit@5 cb/li/bm25", "answer cb/li/bm25", "words", "refused", "p50 ms", "notes"]]
-    for r in reports:
-        cols, cb = r.columns, r.columns["citebot"]
-        refused = cb.get("refused (answerable)", cb.get("refused") if r.name != "off-topic" else None)
-        answer = _trio(cols, ANSWER_KEY.get(r.name, "answer contains gold"))
-        rows.append([r.name, _trio(cols, "hit@1"), _trio(cols, "hit@5"), answer,
-                     _cell("words", cb.get("median words")), percent(refused),
-                     _cell("ms", cb.get("latency p50 ms")), _notes(r)])  # fmt: skip
-    return rows
-
-
-def _trio(columns: dict[str, Metrics], key: str) -> str:
-    return "/".join(percent(columns.get(n, {}).get(key)) for n in SYSTEMS)
-
-
-def _notes(report: SetReport) -> str:
-    cols = report.columns
-    if report.name == "coqa":
-        alone, cb = cols["citebot (no history)"], cols["citebot"]
-        short = (
-            f"short {percent(cb['short follow-up cite-hit'])} (no history {percent(alone['short follow-up cite-hit'])})"
-        )
-        return f"follow-ups no history {percent(alone['follow-up cite-hit'])}; {short}"
-    if "citebot --strict" in cols:
-        cb, strict = cols["citebot"], cols["citebot --strict"]
-        return (
-            f"unanswerable refused {percent(cb['refused (unanswerable)'])}; strict "
-            f"{percent(strict['refused (unanswerable)'])} at {percent(strict['refused (answerable)'])} answerable"
-        )
-    return ""
-
-
-def print_summary(reports: Sequence[SetReport]) -> None:
-    rows = summary_rows(reports)
-    widths = [max(len(row[i]) for row in rows) + 2 for i in range(len(rows[0]) - 1)]
-    print(
-        "\nsummary (cb = citebot, li = plain llama-index; answer = contains gold, coqa follow-up cite-hit, seed pass"
-        " rate, off-topic refused)"
-    )
-    for row in rows:
-        print("".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)) + row[-1])
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", default="squad,tydi,nq,coqa,seed", help="comma-separated: squad,tydi,nq,coqa,seed")
     parser.add_argument("--data", type=Path, default=DATA, help=f"folder of the calibration files (default {DATA})")
     parser.add_argument("--off-topic", type=Path, default=ROOT / "data" / "off_topic.txt")
+    parser.add_argument("--fresh-baselines", action="store_true", help="ask the baselines again (not from the cache)")
     parser.add_argument("--json", type=Path, help="write every metric and per-question record as JSON")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.sets.split(",") if s.strip()]
@@ -277,16 +211,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown set(s) {', '.join(sorted(unknown))}; choose from squad,tydi,nq,coqa,seed")
     started = time.perf_counter()
     runs = prepare(chosen, args.data)  # every index first: loading a Bot sets torch to one thread
-    load = Loader()
+    run = Runner(fresh_baselines=args.fresh_baselines)
     reports: list[SetReport] = []
     for name, (path, settings, _) in runs.items():
         if name in QA_FILES:
-            reports += qa_set(name, path, settings, load, args.off_topic if name == "squad" else None)
+            reports += qa_set(name, path, settings, run, args.off_topic if name == "squad" else None)
         elif name == "coqa":
-            reports += coqa_set(path, settings, load)
+            reports += coqa_set(path, settings, run)
         else:
-            reports += seed_set(settings, load, sorted((ROOT / "tests" / "questions").glob("*.yaml")))
-    print("procedure: " + "; ".join(f"{n} index {s:.1f} s" for n, (_, _, s) in runs.items()))
+            reports += seed_set(settings, run, sorted((ROOT / "tests" / "questions").glob("*.yaml")))
+    print_procedure(args.data, runs, run)
     for report in reports:
         print_table(report)
     print_summary(reports)
@@ -294,6 +228,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         write_json(args.json, reports)
     return 0
+
+
+def print_procedure(data: Path, runs: dict[str, tuple[Path, Settings, float]], run: Runner) -> None:
+    """What was run: data, index build times, settings that differ from the defaults, cached baselines."""
+    built = ", ".join(f"{n} {s:.1f} s" for n, (_, _, s) in runs.items())
+    settings = next(iter(runs.values()))[1]
+    changed = [f"{f.name}={getattr(settings, f.name)}" for f in fields(Settings)
+               if f.name != "index_dir" and getattr(settings, f.name) != getattr(Settings(), f.name)]  # fmt: skip
+    print(f"procedure: data {data}; index build/reuse {built}; settings: {', '.join(changed) or 'defaults'}")
+    if run.cached:
+        print(f"baseline replies (and their latencies) reused from benchmarks/out/ for {', '.join(run.cached)}")
 
 
 def prepare(chosen: Sequence[str], data: Path) -> dict[str, tuple[Path, Settings, float]]:
@@ -311,7 +256,7 @@ def prepare(chosen: Sequence[str], data: Path) -> dict[str, tuple[Path, Settings
             seeds = b"".join(p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file())
             runs[name] = (path, *build_index(name, seeds, path))
             continue
-        runs[name] = (path, *build_index(name, path.read_bytes(), lambda d, docs=documents: write_documents(d, docs)))
+        runs[name] = (path, *build_index(name, path.read_bytes(), partial(write_documents, documents=documents)))
     return runs
 
 
@@ -320,13 +265,6 @@ def _data_file(data: Path, name: str) -> Path:
         if (folder / name).exists():
             return folder / name
     sys.exit(f"{name} not found in {data} or {ROOT / 'data'}; pass --data DIR (the shared calibration folder)")
-
-
-def write_json(path: Path, reports: Sequence[SetReport]) -> None:
-    sets = {r.name: {"procedure": r.procedure, "metrics": r.columns} for r in reports}
-    records = [record for r in reports for record in r.records]
-    path.write_text(json.dumps({"sets": sets, "records": records}, indent=1), encoding="utf-8")
-    print(f"wrote {path} ({len(records)} records)")
 
 
 if __name__ == "__main__":

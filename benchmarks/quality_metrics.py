@@ -22,6 +22,7 @@ class Reply:
     citations: list[tuple[str, int, int]] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     ms: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)  # any other field of Answer.to_dict(), e.g. the query used
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,6 +7,7 @@ its index needs a change there only.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -86,14 +87,14 @@ def build_index(name: str, data: bytes, write_docs: Callable[[Path], None] | Pat
     return settings, time.perf_counter() - started
 
 
+STANDARD = {"question", "answer", "refused", "citations", "passages", "latency_ms"}
+
+
 def reply_of(answer: Answer, ms: float) -> Reply:
-    return Reply(
-        answer.text,
-        answer.refused,
-        [(c.source, c.start, c.end) for c in answer.citations],
-        [p.source for p in answer.passages],
-        round(ms, 2),
-    )
+    """What the benchmark keeps of an Answer; fields added to `Answer.to_dict()` later land in `extra`."""
+    citations = [(c.source, c.start, c.end) for c in answer.citations]
+    extra = {k: v for k, v in answer.to_dict().items() if k not in STANDARD}
+    return Reply(answer.text, answer.refused, citations, [p.source for p in answer.passages], round(ms, 2), extra)
 
 
 def ask(answer_fn: AnswerFn, question: str, history: History = ()) -> tuple[Answer, Reply]:
@@ -152,7 +153,7 @@ def baselines(bot: Bot, cache: Path) -> dict[str, AnswerFn]:
     """
     import faiss
     from llama_index.core import StorageContext, VectorStoreIndex
-    from llama_index.core.schema import TextNode
+    from llama_index.core.schema import BaseNode, TextNode
     from llama_index.retrievers.bm25 import BM25Retriever
     from llama_index.vector_stores.faiss import FaissVectorStore
 
@@ -161,7 +162,7 @@ def baselines(bot: Bot, cache: Path) -> dict[str, AnswerFn]:
     nodes = [TextNode(id_=_node_id(c), text=c.text, embedding=v.tolist()) for c, v in zip(chunks, vectors, strict=True)]
     context = StorageContext.from_defaults(vector_store=FaissVectorStore(faiss_index=faiss.IndexFlatIP(384)))
     plain = VectorStoreIndex(nodes, storage_context=context, embed_model=bot_embedder(bot))
-    plain_nodes = [TextNode(id_=n.id_, text=n.text) for n in nodes]
+    plain_nodes: list[BaseNode] = [TextNode(id_=n.id_, text=n.text) for n in nodes]
     bm25 = BM25Retriever.from_defaults(nodes=plain_nodes, similarity_top_k=min(5, len(nodes)))
     return {
         "llama-index": Baseline(plain.as_retriever(similarity_top_k=5).retrieve, bot, dense=True),
@@ -169,11 +170,33 @@ def baselines(bot: Bot, cache: Path) -> dict[str, AnswerFn]:
     }
 
 
+def baseline_replies(
+    bot: Bot, cache: Path, questions: Sequence[str], *, fresh: bool = False
+) -> tuple[dict[str, list[Reply]], bool]:
+    """Each baseline's reply to every question (asked alone), and whether they came from `cache`.
+
+    Replies are reused when the questions and this file are unchanged (`cache` is per index, so the index is
+    unchanged too): a rerun only asks citebot. Their latencies are those of the run that asked them.
+    """
+    key = hashlib.sha256(Path(__file__).read_bytes() + "\0".join(questions).encode()).hexdigest()[:12]
+    path = cache / f"baselines-{key}.json"
+    if path.exists() and not fresh:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        return {n: [_reply(r) for r in rs] for n, rs in saved.items()}, True
+    replies = {n: [ask(fn, q)[1] for q in questions] for n, fn in baselines(bot, cache).items()}
+    path.write_text(json.dumps({n: [r.to_dict() for r in rs] for n, rs in replies.items()}), encoding="utf-8")
+    return replies, False
+
+
+def _reply(saved: dict[str, Any]) -> Reply:
+    return Reply(**{**saved, "citations": [(s, a, b) for s, a, b in saved["citations"]]})
+
+
 def _plain_vectors(embedder: Any, texts: list[str], cache: Path) -> np.ndarray:
     key = hashlib.sha256("\0".join(texts).encode()).hexdigest()[:12]
     path = cache / f"plain-{key}.npy"
     if path.exists():
-        return np.load(path)
+        return np.asarray(np.load(path), dtype=np.float32)
     vectors = np.asarray(embedder.get_text_embedding_batch(texts), dtype=np.float32)
     np.save(path, vectors)
     return vectors
