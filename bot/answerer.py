@@ -111,7 +111,8 @@ class Bot:
             result = yield from self._generate(engine, question, evidence, result, warnings)
         else:
             yield from (f"{c.quote} [{c.n}] " for c in result.citations)
-        yield replace(result, latency_ms=round((time.perf_counter() - started) * 1000, 2), warnings=warnings)
+        ms = round((time.perf_counter() - started) * 1000, 2)
+        yield replace(result, latency_ms=ms, warnings=warnings, searched=[q.text for q in queries])
 
     def _queries(self, question: str, history: History, context: Context | None, warnings: list[str]) -> list[Query]:
         """Retrieval queries; with an LLM, a follow-up is first condensed into a standalone question."""

@@ -241,6 +241,7 @@ def render(answer: Answer, *, with_text: bool = True) -> str:
         ]
     for c in answer.citations:
         lines.append(f"[{c.n}] {c.source}:{c.start}-{c.end} (score {c.score:.2f})")
+    lines += [f"(searched for: {q})" for q in answer.searched if q != answer.question]
     return "\n".join(lines).rstrip()
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from index.store import StoredIndex
 
 RRF_K = 60
+STRONG_DENSE = 2  # nearest chunks by cosine that fusion may not push out of the top k
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,25 @@ class Retriever:
                 cosine[row] = max(cosine.get(row, -1.0), score)
             if not order:
                 order = {row: rank for rank, (row, _) in enumerate(dense)}
-        ranked = sorted(fused, key=lambda r: (-fused[r], r))[:k]
+        ranked = keep_strong_dense(sorted(fused, key=lambda r: (-fused[r], r)), list(order), k=k)
         return [Hit(r, fused[r], cosine.get(r, self._cosine(r, vectors[0])), order.get(r, self.pool)) for r in ranked]
 
     def _cosine(self, row: int, vector: np.ndarray) -> float:
         """Cosine of a chunk the dense ranking did not return."""
         return float(self.stored.chunk_vectors[row] @ vector)
+
+
+def keep_strong_dense(fused: list[int], dense: list[int], *, k: int) -> list[int]:
+    """The top `k` of the fused ranking, where the question's STRONG_DENSE nearest chunks always stay (in place of
+    the lowest fused ones): BM25 may add passages but never push out what plain dense retrieval would show first.
+
+    Example: fused [7, 8, 9, 3], dense [3, 7], k 3 -> [7, 8, 3]
+    """
+    top = fused[:k]
+    for row in dense[:STRONG_DENSE]:
+        if row not in top and len(top) == k:
+            removable = [r for r in reversed(top) if r not in dense[:STRONG_DENSE]]
+            top.remove(removable[0])
+        if row not in top:
+            top.append(row)
+    return top

@@ -59,11 +59,20 @@ def render_sources(answer: Answer | None) -> str:
     """The sources panel (HTML, all document text escaped): each citation's quote highlighted in its passage."""
     if answer is None:
         return "<div class='cb-sources'><p>Sources for each answer appear here.</p></div>"
+    searched = _searched(answer)
     if answer.refused:
         items = "".join(_related(p) for p in answer.passages[:3]) or "<p>No passages are close.</p>"
-        return f"<div class='cb-sources cb-refused'><h4>Related, not an answer</h4>{items}</div>"
+        return f"<div class='cb-sources cb-refused'>{searched}<h4>Related, not an answer</h4>{items}</div>"
     items = "".join(_cited(c, answer.passages) for c in answer.citations)
-    return f"<div class='cb-sources'><h4>Sources</h4>{items}</div>"
+    return f"<div class='cb-sources'>{searched}<h4>Sources</h4>{items}</div>"
+
+
+def _searched(answer: Answer) -> str:
+    """What retrieval looked for, when it was more than the question (a follow-up with its context)."""
+    shown = [q for q in answer.searched if q != answer.question]
+    if not shown:
+        return ""
+    return "<p class='cb-searched'><small>searched for: " + " · ".join(html.escape(q) for q in shown) + "</small></p>"
 
 
 def _cited(c: Citation, passages: list[Passage]) -> str:

@@ -35,4 +35,5 @@ def test_to_dict_shape() -> None:
         "citations": [{"n": 1, "source": "s", "quote": "A", "start": 0, "end": 1, "score": 0.5}],
         "passages": [],
         "latency_ms": 1.5,
+        "searched_for": [],
     }

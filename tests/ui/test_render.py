@@ -48,6 +48,14 @@ def test_refusal_sources_are_related_not_an_answer() -> None:
     assert "appear here" in render_sources(None)
 
 
+def test_sources_show_what_a_follow_up_searched_for() -> None:
+    from dataclasses import replace
+
+    follow = replace(ANSWER, searched=[ANSWER.question, "Who <b>sends</b> it? When?"])
+    assert "searched for: Who &lt;b&gt;sends&lt;/b&gt; it? When?" in render_sources(follow)
+    assert "searched for" not in render_sources(replace(ANSWER, searched=[ANSWER.question]))
+
+
 def test_auth_required_off_loopback() -> None:
     assert parse_auth("127.0.0.1", "") is None
     assert parse_auth("0.0.0.0", "ann:s3cret:x") == ("ann", "s3cret:x")
