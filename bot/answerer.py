@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bot.config import Settings
 from bot.conversation import History, queries_for
@@ -47,6 +47,7 @@ class Bot:
         self.engine = Engine(stored, embedder)
         self._lock = threading.Lock()  # torch, FAISS and BM25 calls are not guaranteed thread-safe
         self._index_lock = threading.Lock()  # one index update at a time; answers go on meanwhile
+        self._indexer: BaseEmbedding | None = None  # the torch model for uploads, when queries use ONNX
 
     @property
     def stored(self) -> StoredIndex:
@@ -63,7 +64,7 @@ class Bot:
     ) -> Bot:
         """Load the index at `index_dir` (default: settings.index_dir), the embedding model and the LLM backend."""
         from bot.llm import make_llm
-        from index.embeddings import make_embedder
+        from index.onnx_embed import make_query_embedder
         from index.pipeline import index_config
         from index.store import load_index
 
@@ -71,7 +72,11 @@ class Bot:
         if index_dir is not None:
             settings = replace(settings, index_dir=Path(index_dir))
         stored = load_index(settings.index_dir, expect=index_config(settings) if embedder is None else None)
-        embedder = embedder or make_embedder(settings.embed_model, threads=settings.query_threads)
+        if embedder is None:  # ONNX, without importing torch, when its export is usable (index/onnx_embed.py)
+            query = make_query_embedder(
+                settings.embed_model, cache_dir=settings.cache_dir, threads=settings.query_threads
+            )
+            embedder = cast("BaseEmbedding", query)  # retrieval only calls get_query_embedding
         problems = []
         if llm is None:
             try:
@@ -172,9 +177,21 @@ class Bot:
                     rejected.append(str(exc))
             if saved:
                 paths = roots if docs_dir in roots else [*roots, docs_dir]
-                index_paths(paths, self.settings, embedder=self.engine.retriever.embedder)
+                index_paths(paths, self.settings, embedder=self._indexing_embedder())
                 self.reload()
         return UploadReport(saved, rejected)
+
+    def _indexing_embedder(self) -> BaseEmbedding:
+        """The torch model that embeds uploads: the query embedder if it is one, else loaded on the first upload."""
+        from index.embeddings import make_embedder
+        from index.onnx_embed import OnnxEmbedder
+
+        query = self.engine.retriever.embedder
+        if not isinstance(query, OnnxEmbedder):
+            return query
+        if self._indexer is None:
+            self._indexer = make_embedder(self.settings.embed_model)
+        return self._indexer
 
 
 def clean_question(question: str) -> str:

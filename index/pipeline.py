@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +45,7 @@ def index_paths(
 ) -> tuple[BuildReport, list[Skipped]]:
     """Index the files under `paths` into settings.index_dir; the model is loaded only if something must be embedded."""
     from index.embeddings import batch_embed, make_embedder, token_embed
+    from index.onnx_embed import ensure_onnx
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -77,6 +79,10 @@ def index_paths(
         rebuild=rebuild,
         roots=roots,
     )
+    if models:  # torch was loaded anyway: export the ONNX query model now if it is missing
+        problem = ensure_onnx(models[0], settings.embed_model, cache_dir=settings.cache_dir)
+        if problem:
+            logging.getLogger(__name__).warning("citebot: warning: %s", problem)
     return report, skipped
 
 
