@@ -24,7 +24,8 @@ from bot.config import EMBED_MODEL
 from index.chunking import split_text
 from index.embeddings import make_embedder, model_path, token_embed
 from index.loader import load_documents
-from index.onnx_embed import _session, _tokenizer, make_query_embedder, mean_pool, onnx_files
+from index.onnx_embed import _session, _tokenizer, mean_pool, onnx_files
+from index.query_embed import make_query_embedder, resolve
 
 
 def time_queries(encode, questions: list[str]) -> float:  # type: ignore[no-untyped-def]
@@ -71,7 +72,7 @@ def main() -> int:
         print(f"Single query encode, p50 ms over {len(questions)} SQuAD questions:")
         print(f"{'':<14}{'idle':>8}{'busy':>8}")
         for threads in (1, 2):
-            onnx = make_query_embedder(EMBED_MODEL, cache_dir=Path(tmp) / "cache", threads=threads)
+            onnx = resolve(make_query_embedder(EMBED_MODEL, cache_dir=Path(tmp) / "cache", threads=threads))
             torch_model = make_embedder(EMBED_MODEL, threads=threads)
             for name, model in ((f"onnx {threads} thr", onnx), (f"torch {threads} thr", torch_model)):
                 row = []

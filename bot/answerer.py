@@ -64,19 +64,20 @@ class Bot:
     ) -> Bot:
         """Load the index at `index_dir` (default: settings.index_dir), the embedding model and the LLM backend."""
         from bot.llm import make_llm
-        from index.onnx_embed import make_query_embedder
         from index.pipeline import index_config
+        from index.query_embed import make_query_embedder
         from index.store import load_index
 
         settings = settings or Settings.from_env()
         if index_dir is not None:
             settings = replace(settings, index_dir=Path(index_dir))
-        stored = load_index(settings.index_dir, expect=index_config(settings) if embedder is None else None)
-        if embedder is None:  # ONNX, without importing torch, when its export is usable (index/onnx_embed.py)
+        expect = index_config(settings) if embedder is None else None
+        if embedder is None:  # ONNX (no torch import), loading in a background thread while the index loads
             query = make_query_embedder(
                 settings.embed_model, cache_dir=settings.cache_dir, threads=settings.query_threads
             )
             embedder = cast("BaseEmbedding", query)  # retrieval only calls get_query_embedding
+        stored = load_index(settings.index_dir, expect=expect)
         problems = []
         if llm is None:
             try:
@@ -184,10 +185,9 @@ class Bot:
     def _indexing_embedder(self) -> BaseEmbedding:
         """The torch model that embeds uploads: the query embedder if it is one, else loaded on the first upload."""
         from index.embeddings import make_embedder
-        from index.onnx_embed import OnnxEmbedder
 
         query = self.engine.retriever.embedder
-        if not isinstance(query, OnnxEmbedder):
+        if hasattr(query, "get_text_embedding_batch"):  # a torch model (or a test stand-in) embeds uploads itself
             return query
         if self._indexer is None:
             self._indexer = make_embedder(self.settings.embed_model)

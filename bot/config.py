@@ -40,7 +40,7 @@ class Settings:
     strict_min_score: float = 0.46
     max_sentences: int = 2
     query_threads: int = 1
-    cache_dir: Path = field(default_factory=default_cache_dir)  # the ONNX query model (index/onnx_embed.py)
+    cache_dir: Path = field(default_factory=default_cache_dir)  # the ONNX query model (index/query_embed.py)
     auth: str = ""
     max_upload_mb: int = 10
     llm: str = "none"  # none | openai-compatible | llama-cpp

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,7 +25,6 @@ FORMAT = 1
 PROBE = "Why can't Ukraine join NATO? The alliance needs the unanimous backing of its 32 members."
 MIN_PROBE_COSINE = 0.9999
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-log = logging.getLogger(__name__)
 
 
 class OnnxUnavailable(Exception):
@@ -109,7 +107,7 @@ def load_onnx_embedder(files: OnnxFiles, model_path: Path, *, threads: int = 1) 
     except FileNotFoundError as exc:
         raise OnnxUnavailable(f"no ONNX query model at {files.folder}") from exc
     except Exception as exc:  # a truncated or foreign file fails inside ONNX Runtime with its own error types
-        raise OnnxUnavailable(f"the ONNX query model at {files.folder} is unreadable ({_first_line(exc)})") from exc
+        raise OnnxUnavailable(f"the ONNX query model at {files.folder} is unreadable ({first_line(exc)})") from exc
     if not cosine >= MIN_PROBE_COSINE:
         raise OnnxUnavailable(f"the ONNX query model at {files.folder} gives different vectors (cosine {cosine:.4f})")
     return embedder
@@ -137,7 +135,7 @@ def _tokenizer(model_path: Path, max_length: int) -> Any:
     return tokenizer
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
@@ -149,6 +147,7 @@ def export_onnx(model: SentenceTransformer, files: OnnxFiles, model_path: Path, 
     """
     import shutil
 
+    _drop_abandoned(files)
     tmp = files.folder.with_name(f".tmp-{files.folder.name}-{os.getpid()}-{id(model)}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -164,6 +163,19 @@ def export_onnx(model: SentenceTransformer, files: OnnxFiles, model_path: Path, 
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return load_onnx_embedder(files, model_path, threads=threads)
+
+
+def _drop_abandoned(files: OnnxFiles) -> None:
+    """Remove temporary exports left by processes that died while exporting (each is ~90 MB)."""
+    import shutil
+
+    for tmp in files.folder.parent.glob(f".tmp-{files.folder.name}-*"):
+        try:
+            os.kill(int(tmp.name.rsplit("-", 2)[-2]), 0)
+        except (ValueError, ProcessLookupError):
+            shutil.rmtree(tmp, ignore_errors=True)
+        except PermissionError:  # alive, someone else's
+            pass
 
 
 def _export_graph(model: SentenceTransformer, path: Path) -> None:
@@ -197,53 +209,3 @@ def _write_json(path: Path, value: Any) -> None:
         json.dump(value, fh)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-class QueryEmbedder(Protocol):
-    """What retrieval needs from a model: one normalised vector per query."""
-
-    def get_query_embedding(self, query: str) -> Any: ...
-
-
-def make_query_embedder(model: str, *, cache_dir: Path, threads: int = 1) -> QueryEmbedder:
-    """ONNX when its export is usable (no torch import); else torch, exporting once so the next start is fast.
-
-    Models that are no sentence-transformers folder (test stand-ins) go straight to `embeddings.make_embedder`.
-    Whatever happens, one line on stderr (a logging warning) says why torch was loaded.
-    """
-    from index import embeddings
-
-    try:
-        path = Path(embeddings.model_path(model))
-    except Exception:  # not a model folder: the torch side decides (a stand-in, or a message naming the fix)
-        return embeddings.make_embedder(model, threads=threads)
-    files = onnx_files(cache_dir, path, name=model)
-    try:
-        return load_onnx_embedder(files, path, threads=threads)
-    except OnnxUnavailable as exc:
-        reason = str(exc)
-    torch_embedder = embeddings.make_embedder(model, threads=threads)
-    try:
-        onnx = export_onnx(torch_embedder._model, files, path, threads=threads)  # type: ignore[attr-defined]
-    except Exception as exc:  # noqa: BLE001 - any export failure leaves torch answering, correctly
-        log.warning("citebot: %s; answering with torch (slower start): export failed (%s)", reason, _first_line(exc))
-        return torch_embedder
-    log.warning("citebot: %s; exported it from the torch model once (later starts skip torch)", reason)
-    return onnx
-
-
-def ensure_onnx(embedder: object, model: str, *, cache_dir: Path) -> str | None:
-    """After indexing with a loaded torch model, export its ONNX query graph if missing; return a problem or None."""
-    from index import embeddings
-
-    st_model = getattr(embedder, "_model", None)
-    if st_model is None or not hasattr(st_model, "max_seq_length"):
-        return None  # a stand-in embedder: nothing to export
-    try:
-        path = Path(embeddings.model_path(model))
-        files = onnx_files(cache_dir, path, name=model)
-        if not files.meta.exists():
-            export_onnx(st_model, files, path)
-    except Exception as exc:  # noqa: BLE001 - queries fall back to torch; say so, don't fail the indexing
-        return f"could not export the ONNX query model to {cache_dir} ({_first_line(exc)}); queries will load torch"
-    return None

@@ -45,7 +45,7 @@ def index_paths(
 ) -> tuple[BuildReport, list[Skipped]]:
     """Index the files under `paths` into settings.index_dir; the model is loaded only if something must be embedded."""
     from index.embeddings import batch_embed, make_embedder, token_embed
-    from index.onnx_embed import ensure_onnx
+    from index.query_embed import ensure_onnx
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:

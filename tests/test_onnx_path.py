@@ -85,11 +85,12 @@ def test_onnx_answers_cite_what_torch_answers_cite(seed_index: Path, squad_index
     from bot.eval import load_question_set
     from index.embeddings import make_embedder
     from index.onnx_embed import OnnxEmbedder
+    from index.query_embed import resolve
 
     torch_model = make_embedder(EMBED_MODEL, threads=1)
     seed = [case.turns[-1] for case in load_question_set(ROOT / "tests" / "questions" / "seed.yaml")]
     for index_dir, questions in ((seed_index, seed), squad_index):
         onnx_bot = Bot.load(index_dir)
-        assert isinstance(onnx_bot.engine.retriever.embedder, OnnxEmbedder)
+        assert isinstance(resolve(onnx_bot.engine.retriever.embedder), OnnxEmbedder)
         torch_bot = Bot.load(index_dir, embedder=torch_model)
         assert _answers(onnx_bot, questions) == _answers(torch_bot, questions)

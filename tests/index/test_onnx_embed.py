@@ -14,7 +14,8 @@ import pytest
 
 from bot.config import EMBED_MODEL
 from index import onnx_embed
-from index.onnx_embed import OnnxEmbedder, make_query_embedder, mean_pool, onnx_files
+from index.onnx_embed import OnnxEmbedder, mean_pool, onnx_files
+from index.query_embed import LazyEmbedder, make_query_embedder, resolve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,6 +43,44 @@ def test_a_stand_in_model_goes_to_the_torch_side(hashing_model: None, tmp_path: 
     assert not (tmp_path / "onnx").exists()
 
 
+class Unit:
+    def get_query_embedding(self, query: str) -> list[float]:
+        return [1.0]
+
+
+def test_lazy_embedder_loads_once_in_the_background_or_on_first_use() -> None:
+    loads: list[str] = []
+
+    def load() -> Unit:
+        loads.append("x")
+        return Unit()
+
+    for background in (True, False):
+        loads.clear()
+        lazy = LazyEmbedder(load, background=background)
+        assert [lazy.get_query_embedding("q") for _ in range(3)] == [[1.0]] * 3
+        assert loads == ["x"]
+
+
+def test_lazy_embedder_raises_its_load_error_on_every_query() -> None:
+    def load() -> Unit:
+        raise RuntimeError("no model")
+
+    lazy = LazyEmbedder(load, background=True)
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="no model"):
+            lazy.get_query_embedding("q")
+
+
+def test_exports_abandoned_by_dead_processes_are_removed(tmp_path: Path) -> None:
+    files = onnx_embed.OnnxFiles(tmp_path / "onnx" / "m-abc")
+    dead, alive = tmp_path / "onnx" / ".tmp-m-abc-999999999-1", tmp_path / "onnx" / f".tmp-m-abc-{os.getpid()}-2"
+    for folder in (dead, alive):
+        folder.mkdir(parents=True)
+    onnx_embed._drop_abandoned(files)
+    assert not dead.exists() and alive.exists()
+
+
 # --- with the real model -------------------------------------------------------------------------------------------
 
 
@@ -54,7 +93,7 @@ def torch_embedder() -> Any:
 
 @pytest.fixture(scope="session")
 def onnx_embedder(tmp_path_factory: pytest.TempPathFactory) -> OnnxEmbedder:
-    embedder = make_query_embedder(EMBED_MODEL, cache_dir=tmp_path_factory.mktemp("onnx-cache"))
+    embedder = resolve(make_query_embedder(EMBED_MODEL, cache_dir=tmp_path_factory.mktemp("onnx-cache")))
     assert isinstance(embedder, OnnxEmbedder)
     return embedder
 
@@ -99,7 +138,7 @@ def _damage(files: onnx_embed.OnnxFiles, how: str) -> None:
 def test_a_broken_export_falls_back_to_torch_with_one_notice(
     how: str, torch_embedder: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    first = make_query_embedder(EMBED_MODEL, cache_dir=tmp_path)  # exports into the empty cache
+    first = resolve(make_query_embedder(EMBED_MODEL, cache_dir=tmp_path))  # exports into the empty cache
     assert isinstance(first, OnnxEmbedder)
     _damage(onnx_embed.OnnxFiles(first.path.parent), how)
 
@@ -108,8 +147,10 @@ def test_a_broken_export_falls_back_to_torch_with_one_notice(
 
     monkeypatch.setattr(onnx_embed, "export_onnx", refuse)
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="index.onnx_embed"):
-        fallback = make_query_embedder(EMBED_MODEL, cache_dir=tmp_path)
+    with caplog.at_level(logging.WARNING, logger="index.query_embed"):
+        pending = make_query_embedder(EMBED_MODEL, cache_dir=tmp_path)
+        assert isinstance(pending, LazyEmbedder)  # the export looks present: checked in the background
+        fallback = pending.resolve()
     assert not isinstance(fallback, OnnxEmbedder)
     question = "Why can't Ukraine join NATO?"
     assert np.allclose(fallback.get_query_embedding(question), torch_embedder.get_query_embedding(question))
@@ -119,12 +160,12 @@ def test_a_broken_export_falls_back_to_torch_with_one_notice(
 
 @pytest.mark.slow
 def test_a_broken_export_is_replaced_when_torch_can_export(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    first = make_query_embedder(EMBED_MODEL, cache_dir=tmp_path)
+    first = resolve(make_query_embedder(EMBED_MODEL, cache_dir=tmp_path))
     assert isinstance(first, OnnxEmbedder)
     first.path.write_bytes(b"not a graph")
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="index.onnx_embed"):
-        again = make_query_embedder(EMBED_MODEL, cache_dir=tmp_path)
+    with caplog.at_level(logging.WARNING, logger="index.query_embed"):
+        again = resolve(make_query_embedder(EMBED_MODEL, cache_dir=tmp_path))
     assert isinstance(again, OnnxEmbedder)
     [record] = caplog.records
     assert "unreadable" in record.getMessage() and "exported" in record.getMessage()
