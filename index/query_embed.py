@@ -34,7 +34,8 @@ class LazyEmbedder:
         self._embedder: QueryEmbedder | None = None
         self._error: BaseException | None = None
         if background:
-            threading.Thread(target=self._try_resolve, name="citebot-embedder", daemon=True).start()
+            # Not a daemon: ONNX Runtime still loading while the interpreter exits (an error path) can crash it.
+            threading.Thread(target=self._try_resolve, name="citebot-embedder").start()
 
     def _try_resolve(self) -> None:
         with self._lock:

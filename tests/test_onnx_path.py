@@ -94,3 +94,13 @@ def test_onnx_answers_cite_what_torch_answers_cite(seed_index: Path, squad_index
         assert isinstance(resolve(onnx_bot.engine.retriever.embedder), OnnxEmbedder)
         torch_bot = Bot.load(index_dir, embedder=torch_model)
         assert _answers(onnx_bot, questions) == _answers(torch_bot, questions)
+
+
+def test_a_missing_index_is_a_clean_error_while_the_model_loads(seed_index: Path, tmp_path: Path) -> None:
+    """The ONNX session opening in the background must not crash the exit (it did, 1 run in 3, as a daemon)."""
+    env = {**os.environ, "CITEBOT_INDEX_DIR": str(tmp_path / "none")}  # the session's cache holds the export
+    for _ in range(4):
+        run = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "Why?"], capture_output=True, text=True,
+                             cwd=ROOT, env=env, timeout=60)  # fmt: skip
+        assert (run.returncode, run.stderr.splitlines()[0][:27]) == (2, "citebot: error: No index at")
+        assert "terminate" not in run.stderr and "Traceback" not in run.stderr

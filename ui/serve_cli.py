@@ -70,7 +70,7 @@ class PendingBot:
         self._loaded = threading.Event()
         self._bot: Any = None
         self._error: BaseException | None = None
-        threading.Thread(target=self._load, args=(load,), name="citebot-load", daemon=True).start()
+        threading.Thread(target=self._load, args=(load,), name="citebot-load").start()  # not a daemon: see LazyEmbedder
 
     def _load(self, load: Callable[[], Any]) -> None:
         try:
