@@ -47,7 +47,6 @@ class Bot:
         self.engine = Engine(stored, embedder)
         self._lock = threading.Lock()  # torch, FAISS and BM25 calls are not guaranteed thread-safe
         self._index_lock = threading.Lock()  # one index update at a time; answers go on meanwhile
-        self._indexer: BaseEmbedding | None = None  # the torch model for uploads, when queries use ONNX
 
     @property
     def stored(self) -> StoredIndex:
@@ -72,7 +71,7 @@ class Bot:
         if index_dir is not None:
             settings = replace(settings, index_dir=Path(index_dir))
         expect = index_config(settings) if embedder is None else None
-        if embedder is None:  # ONNX (no torch import), loading in a background thread while the index loads
+        if embedder is None:  # ONNX (no torch import), opening in a background thread while the index loads
             query = make_query_embedder(
                 settings.embed_model, cache_dir=settings.cache_dir, threads=settings.query_threads
             )
@@ -178,20 +177,9 @@ class Bot:
                     rejected.append(str(exc))
             if saved:
                 paths = roots if docs_dir in roots else [*roots, docs_dir]
-                index_paths(paths, self.settings, embedder=self._indexing_embedder())
+                index_paths(paths, self.settings, embedder=self.engine.retriever.embedder)
                 self.reload()
         return UploadReport(saved, rejected)
-
-    def _indexing_embedder(self) -> BaseEmbedding:
-        """The torch model that embeds uploads: the query embedder if it is one, else loaded on the first upload."""
-        from index.embeddings import make_embedder
-
-        query = self.engine.retriever.embedder
-        if hasattr(query, "get_text_embedding_batch"):  # a torch model (or a test stand-in) embeds uploads itself
-            return query
-        if self._indexer is None:
-            self._indexer = make_embedder(self.settings.embed_model)
-        return self._indexer
 
 
 def clean_question(question: str) -> str:

@@ -28,8 +28,12 @@ class QueryEmbedder(Protocol):
 class LazyEmbedder:
     """A query embedder loaded on first use, or in a background thread from the start; queries wait for it."""
 
-    def __init__(self, load: Callable[[], QueryEmbedder], *, background: bool) -> None:
+    def __init__(
+        self, load: Callable[[], QueryEmbedder], *, background: bool, indexer: Callable[[], Any] | None = None
+    ) -> None:
         self._load = load
+        self._make_indexer = indexer
+        self._indexer: Any = None
         self._lock = threading.Lock()  # held while loading: a query arriving meanwhile waits for the same load
         self._embedder: QueryEmbedder | None = None
         self._error: BaseException | None = None
@@ -56,6 +60,13 @@ class LazyEmbedder:
     def get_query_embedding(self, query: str) -> Any:
         return self.resolve().get_query_embedding(query)
 
+    def indexing_model(self) -> Any:
+        """The torch model that embeds documents (uploads) for this query model, loaded on first use and kept."""
+        with self._lock:
+            if self._indexer is None and self._make_indexer is not None:
+                self._indexer = self._make_indexer()
+        return self._indexer
+
 
 def make_query_embedder(model: str, *, cache_dir: Path, threads: int = 1) -> QueryEmbedder:
     """ONNX when its export is usable (no torch import); else torch, exporting once so the next start is fast.
@@ -72,7 +83,11 @@ def make_query_embedder(model: str, *, cache_dir: Path, threads: int = 1) -> Que
         return embeddings.make_embedder(model, threads=threads)
     files = onnx_files(cache_dir, path, name=model)
     # An export on disk opens in the background at once; without one, torch loads on the first query only.
-    return LazyEmbedder(lambda: _onnx_or_torch(model, files, path, threads), background=files.meta.exists())
+    return LazyEmbedder(
+        lambda: _onnx_or_torch(model, files, path, threads),
+        background=files.meta.exists(),
+        indexer=lambda: embeddings.make_embedder(model),
+    )
 
 
 def _onnx_or_torch(model: str, files: onnx_embed.OnnxFiles, path: Path, threads: int) -> QueryEmbedder:
@@ -91,6 +106,16 @@ def _onnx_or_torch(model: str, files: onnx_embed.OnnxFiles, path: Path, threads:
         return torch_embedder
     log.warning("citebot: %s; exported it from the torch model once (later starts skip torch)", reason)
     return onnx
+
+
+def indexing_model(embedder: Any) -> Any:
+    """The model to embed documents with, given the one a Bot queries with: itself if it can, else its torch twin.
+
+    None when there is none (the caller loads the configured model).
+    """
+    if embedder is None or hasattr(embedder, "get_text_embedding_batch"):  # a torch model or a test stand-in
+        return embedder
+    return embedder.indexing_model() if hasattr(embedder, "indexing_model") else None
 
 
 def resolve(embedder: Any) -> Any:

@@ -104,3 +104,28 @@ def test_a_missing_index_is_a_clean_error_while_the_model_loads(seed_index: Path
                              cwd=ROOT, env=env, timeout=60)  # fmt: skip
         assert (run.returncode, run.stderr.splitlines()[0][:27]) == (2, "citebot: error: No index at")
         assert "terminate" not in run.stderr and "Traceback" not in run.stderr
+
+
+def test_an_upload_loads_the_torch_model_once_and_is_answerable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from bot import Bot
+    from index import embeddings
+    from index.pipeline import index_paths
+
+    shutil.copytree(ROOT / "seeds", tmp_path / "docs")
+    settings = Settings.from_env({}, index_dir=tmp_path / "index", docs_dir=tmp_path / "docs")
+    index_paths([tmp_path / "docs"], settings)
+    loads: list[str] = []
+    real = embeddings.make_embedder
+    monkeypatch.setattr(embeddings, "make_embedder", lambda model, threads=None: loads.append(model) or real(model))
+    bot = Bot.load(settings=settings)
+    bot.answer("Why can't Ukraine join NATO?")
+    assert loads == []  # answering needs no torch model
+    for name, text in (("owls.txt", "Owls hunt at night."), ("bats.txt", "Bats sleep by day.")):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        assert bot.add_documents([(tmp_path / name, name)]).saved == [f"uploads/{name}"]
+    assert loads == [EMBED_MODEL]  # loaded on the first upload, kept for the next
+    assert "Owls hunt at night." in bot.answer("When do owls hunt?").text
