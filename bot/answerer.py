@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bot.config import Settings
 from bot.conversation import Context, History, queries_for
@@ -63,15 +63,20 @@ class Bot:
     ) -> Bot:
         """Load the index at `index_dir` (default: settings.index_dir), the embedding model and the LLM backend."""
         from bot.llm import make_llm
-        from index.embeddings import make_embedder
         from index.pipeline import index_config
+        from index.query_embed import make_query_embedder
         from index.store import load_index
 
         settings = settings or Settings.from_env()
         if index_dir is not None:
             settings = replace(settings, index_dir=Path(index_dir))
-        stored = load_index(settings.index_dir, expect=index_config(settings) if embedder is None else None)
-        embedder = embedder or make_embedder(settings.embed_model, threads=settings.query_threads)
+        expect = index_config(settings) if embedder is None else None
+        if embedder is None:  # ONNX (no torch import), opening in a background thread while the index loads
+            query = make_query_embedder(
+                settings.embed_model, cache_dir=settings.cache_dir, threads=settings.query_threads
+            )
+            embedder = cast("BaseEmbedding", query)  # retrieval only calls get_query_embedding
+        stored = load_index(settings.index_dir, expect=expect)
         problems = []
         if llm is None:
             try:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from bot.errors import CitebotError
 
 EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def default_cache_dir() -> Path:
+    """Where exported models are kept: $XDG_CACHE_HOME/citebot, else ~/.cache/citebot."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "citebot"
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class Settings:
     strict_min_score: float = 0.46
     max_sentences: int = 2
     query_threads: int = 1
+    cache_dir: Path = field(default_factory=default_cache_dir)  # the ONNX query model (index/query_embed.py)
     auth: str = ""
     max_upload_mb: int = 10
     saved_questions: str = "questions/saved.yaml"  # where chat turns are saved as tests; relative to the documents

@@ -37,11 +37,11 @@ def make_embedder(model: str, *, threads: int | None = None) -> BaseEmbedding:
     if threads:
         torch.set_num_threads(threads)
     return HuggingFaceEmbedding(
-        model_name=_model_path(model), normalize=True, device="cpu", embed_batch_size=64, show_progress_bar=False
+        model_name=model_path(model), normalize=True, device="cpu", embed_batch_size=64, show_progress_bar=False
     )
 
 
-def _model_path(model: str) -> str:
+def model_path(model: str) -> str:
     """Map the model name to the folder shipped by its PyPI package; a local folder is used as is."""
     if os.path.isdir(model):
         return model

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +45,7 @@ def index_paths(
 ) -> tuple[BuildReport, list[Skipped]]:
     """Index the files under `paths` into settings.index_dir; the model is loaded only if something must be embedded."""
     from index.embeddings import batch_embed, make_embedder, token_embed
+    from index.query_embed import ensure_onnx, indexing_model
 
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -53,11 +55,11 @@ def index_paths(
         shown = ", ".join(str(p) for p in paths)
         raise NoDocuments(f"No readable .txt, .md, .pdf, .html or .docx files under {shown}")
 
-    models: list[BaseEmbedding] = [embedder] if embedder else []
+    models: list[BaseEmbedding] = []
 
     def model() -> BaseEmbedding:  # loaded at most once, and only if something must be embedded
-        if not models:
-            models.append(make_embedder(settings.embed_model))
+        if not models:  # an ONNX query embedder can't embed documents: its torch twin does (loaded now, kept)
+            models.append(indexing_model(embedder) or make_embedder(settings.embed_model))
         return models[0]
 
     def embed(texts: list[str]) -> np.ndarray:
@@ -77,6 +79,10 @@ def index_paths(
         rebuild=rebuild,
         roots=roots,
     )
+    if models:  # torch was loaded anyway: export the ONNX query model now if it is missing
+        problem = ensure_onnx(models[0], settings.embed_model, cache_dir=settings.cache_dir)
+        if problem:
+            logging.getLogger(__name__).warning("citebot: warning: %s", problem)
     return report, skipped
 
 

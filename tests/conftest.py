@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,9 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+# The exported ONNX query model goes to a cache made fresh for each session (and inherited by subprocesses).
+_CACHE = tempfile.mkdtemp(prefix="citebot-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE
 
 from fakes import HashingEmbedder, hashing_settings, write_docs  # noqa: E402
 
@@ -36,6 +41,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="folder of question-set YAML files turned into test items (default: tests/questions)",
     )
     parser.addoption("--docs", action="store", default=str(SEEDS), help="documents the question sets are asked about")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
@@ -47,9 +49,11 @@ def parse_auth(host: str, auth: str) -> tuple[str, str] | None:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.answerer import Bot
+    from index.store import read_manifest
 
     credentials = parse_auth(args.host, args.auth or settings.auth)
-    bot = Bot.load(settings=settings)
+    read_manifest(settings.index_dir)  # no index: say what to run now, not on the first question
+    bot = PendingBot(lambda: Bot.load(settings=settings))  # the page is served while the index and model load
     app = launch(bot, host=args.host, port=args.port, auth=credentials, block=False, settings=settings)
     print(f"citebot is serving {settings.index_dir} at http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
     try:
@@ -57,6 +61,30 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         app.close()
     return 0
+
+
+class PendingBot:
+    """A Bot loading in a background thread: attribute access waits for it, or raises what the load raised."""
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self._loaded = threading.Event()
+        self._bot: Any = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._load, args=(load,), name="citebot-load").start()  # not a daemon: see LazyEmbedder
+
+    def _load(self, load: Callable[[], Any]) -> None:
+        try:
+            self._bot = load()
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks first
+            self._error = exc
+        finally:
+            self._loaded.set()
+
+    def __getattr__(self, name: str) -> Any:
+        self._loaded.wait()
+        if self._error is not None:
+            raise CitebotError(f"The index could not be loaded: {self._error}") from self._error
+        return getattr(self._bot, name)
 
 
 def launch(
