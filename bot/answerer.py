@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.citations import with_locations
 from bot.config import Settings
 from bot.conversation import History, queries_for
 from bot.engine import REFUSAL, Engine, Evidence
@@ -110,7 +111,9 @@ class Bot:
             result = yield from self._generate(engine, question, evidence, result, warnings)
         else:
             yield from (f"{c.quote} [{c.n}] " for c in result.citations)
-        yield replace(result, latency_ms=round((time.perf_counter() - started) * 1000, 2), warnings=warnings)
+        latency = round((time.perf_counter() - started) * 1000, 2)
+        located = with_locations(result.citations, engine.stored.locations)
+        yield replace(result, citations=located, latency_ms=latency, warnings=warnings)
 
     def _queries(self, question: str, history: History, warnings: list[str]) -> list[Query]:
         """Retrieval queries; with an LLM, a follow-up is first condensed into a standalone question."""

@@ -22,6 +22,7 @@ import numpy as np
 from bot.errors import IndexMismatch, IndexNotFound
 from index.chunking import Span, split_sentences, split_text
 from index.loader import Document
+from index.locations import Locations
 from index.vectors import Embed, TokenEmbed, vectorize
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 FORMAT = 2  # 2: chunk vectors kept in chunks.npy beside any vector store
 CURRENT = "CURRENT"
+LOCATIONS = "locations.json"  # {source: {"pages": [...], "headings": [[offset, path], ...]}}
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class StoredIndex:
     sentences: list[Span]
     sentence_vectors: np.ndarray
     chunk_sentences: list[list[int]] = field(default_factory=list)
+    locations: dict[str, Locations] = field(default_factory=dict)  # per source, from locations.json
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,8 @@ def build_index(
     old_sents, old_sent_vecs = (previous.sentences, previous.sentence_vectors) if previous else ([], none)
     chunks, chunk_vecs = _merge(old_chunks, old_chunk_vecs, reuse, new_chunks, new_chunk_vecs)
     sents, sent_vecs = _merge(old_sents, old_sent_vecs, reuse, new_sents, new_sent_vecs)
-    _write_version(index_dir, config, files, list(roots), (chunks, chunk_vecs), (sents, sent_vecs))
+    located = {d.source: d.locations.to_json() for d in documents if d.locations}
+    _write_version(index_dir, config, files, list(roots), (chunks, chunk_vecs), (sents, sent_vecs), located)
     return BuildReport(
         added=sorted(s for s in files if s not in old_files),
         changed=sorted(s for s in files if s in old_files and s not in reuse),
@@ -137,6 +141,7 @@ def _write_version(
     roots: list[str],
     chunked: tuple[list[Span], np.ndarray],
     sentenced: tuple[list[Span], np.ndarray],
+    locations: dict[str, Any] | None = None,
 ) -> None:
     """Write a complete new version folder, then point CURRENT at it and drop older versions."""
     from llama_index.core import StorageContext, VectorStoreIndex
@@ -164,6 +169,7 @@ def _write_version(
     )
     context.persist(persist_dir=str(tmp))
     np.save(tmp / "chunks.npy", chunk_vecs)
+    _write_json(tmp / LOCATIONS, locations or {})
     _write_json(tmp / "sentences.json", [[s.source, s.start, s.end, s.text] for s in sents])
     np.save(tmp / "sentences.npy", sent_vecs.reshape(len(sents), config.dim) if sents else np.zeros((0, config.dim)))
     chunk_ids = [n.node_id for n in nodes]
@@ -277,7 +283,17 @@ def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
     chunk_vectors = np.load(path / "chunks.npy").astype(np.float32)
     stored = StoredIndex(path, manifest, vector_index, chunks, chunk_ids, chunk_vectors, sentences, vectors)  # type: ignore[arg-type]
     stored.chunk_sentences = _sentences_of_chunks(chunks, sentences)
+    stored.locations = read_locations(path)
     return stored
+
+
+def read_locations(path: Path) -> dict[str, Locations]:
+    """Page starts and heading paths per source (none for an index written before they were recorded)."""
+    try:
+        rows = json.loads((path / LOCATIONS).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    return {source: Locations.from_json(data) for source, data in rows.items()}
 
 
 def _to_span(node: Any) -> Span:
