@@ -118,7 +118,7 @@ def _add_extra_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """Commands defined in their own modules (eval, serve), registered if present."""
     from importlib import import_module
 
-    for module in ("bot.eval_cli", "ui.serve_cli"):
+    for module in ("bot.eval_cli", "bot.docs_cli", "ui.serve_cli"):
         try:
             import_module(module).register(sub, common, _command)
         except ModuleNotFoundError as exc:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 FORMAT = 2  # 2: chunk vectors kept in chunks.npy beside any vector store
 CURRENT = "CURRENT"
 LOCATIONS = "locations.json"  # {source: {"pages": [...], "headings": [[offset, path], ...]}}
+INDEXED_AT = "indexed_at.json"  # {source: "2026-11-26T12:00:00Z"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class StoredIndex:
     sentence_vectors: np.ndarray
     chunk_sentences: list[list[int]] = field(default_factory=list)
     locations: dict[str, Locations] = field(default_factory=dict)  # per source, from locations.json
+    indexed_at: dict[str, str] = field(default_factory=dict)  # per source: when its content was indexed (UTC ISO)
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,11 @@ def build_index(
     old_sents, old_sent_vecs = (previous.sentences, previous.sentence_vectors) if previous else ([], none)
     chunks, chunk_vecs = _merge(old_chunks, old_chunk_vecs, reuse, new_chunks, new_chunk_vecs)
     sents, sent_vecs = _merge(old_sents, old_sent_vecs, reuse, new_sents, new_sent_vecs)
-    located = {d.source: d.locations.to_json() for d in documents if d.locations}
-    _write_version(index_dir, config, files, list(roots), (chunks, chunk_vecs), (sents, sent_vecs), located)
+    sidecars = {
+        LOCATIONS: {d.source: d.locations.to_json() for d in documents if d.locations},
+        INDEXED_AT: _indexed_at(files, reuse, previous.indexed_at if previous else {}),
+    }
+    _write_version(index_dir, config, files, list(roots), (chunks, chunk_vecs), (sents, sent_vecs), sidecars)
     return BuildReport(
         added=sorted(s for s in files if s not in old_files),
         changed=sorted(s for s in files if s in old_files and s not in reuse),
@@ -141,7 +146,7 @@ def _write_version(
     roots: list[str],
     chunked: tuple[list[Span], np.ndarray],
     sentenced: tuple[list[Span], np.ndarray],
-    locations: dict[str, Any] | None = None,
+    sidecars: dict[str, Any] | None = None,
 ) -> None:
     """Write a complete new version folder, then point CURRENT at it and drop older versions."""
     from llama_index.core import StorageContext, VectorStoreIndex
@@ -169,7 +174,8 @@ def _write_version(
     )
     context.persist(persist_dir=str(tmp))
     np.save(tmp / "chunks.npy", chunk_vecs)
-    _write_json(tmp / LOCATIONS, locations or {})
+    for name, value in (sidecars or {}).items():
+        _write_json(tmp / name, value)
     _write_json(tmp / "sentences.json", [[s.source, s.start, s.end, s.text] for s in sents])
     np.save(tmp / "sentences.npy", sent_vecs.reshape(len(sents), config.dim) if sents else np.zeros((0, config.dim)))
     chunk_ids = [n.node_id for n in nodes]
@@ -283,17 +289,24 @@ def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
     chunk_vectors = np.load(path / "chunks.npy").astype(np.float32)
     stored = StoredIndex(path, manifest, vector_index, chunks, chunk_ids, chunk_vectors, sentences, vectors)  # type: ignore[arg-type]
     stored.chunk_sentences = _sentences_of_chunks(chunks, sentences)
-    stored.locations = read_locations(path)
+    stored.locations = {source: Locations.from_json(v) for source, v in _read_sidecar(path, LOCATIONS).items()}
+    stored.indexed_at = _read_sidecar(path, INDEXED_AT)
     return stored
 
 
-def read_locations(path: Path) -> dict[str, Locations]:
-    """Page starts and heading paths per source (none for an index written before they were recorded)."""
+def _read_sidecar(path: Path, name: str) -> dict[str, Any]:
+    """A per-source JSON file of a version folder ({} for an index written before it existed)."""
     try:
-        rows = json.loads((path / LOCATIONS).read_text(encoding="utf-8"))
+        value = json.loads((path / name).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
-    return {source: Locations.from_json(data) for source, data in rows.items()}
+    return value if isinstance(value, dict) else {}
+
+
+def _indexed_at(files: dict[str, str], reuse: set[str], before: dict[str, str]) -> dict[str, str]:
+    """When each source's current content was indexed: kept for unchanged sources, now for the others."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {s: before.get(s, now) if s in reuse else now for s in files}
 
 
 def _to_span(node: Any) -> Span:
