@@ -62,12 +62,16 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def launch(
     bot: Any, *, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True, settings: Settings
 ) -> Any:
-    """Build and start the app: no share link, no analytics, uploads capped, nothing served outside the app."""
+    """Build and start the app and the HTTP API: no share link, no analytics, uploads capped, no outside files."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from bot.library import Library
+    from ui.api import api_router
     from ui.app import build_app
 
+    library = Library(settings, bot=bot)
     app = build_app(bot)
+    router = api_router(bot, library, credentials=auth, max_upload_mb=settings.max_upload_mb)
     app.queue(default_concurrency_limit=4)
     app.launch(
         server_name=host,
@@ -81,5 +85,6 @@ def launch(
         show_error=True,
         ssr_mode=False,
         footer_links=[],
+        app_kwargs={"routes": router.routes},  # the API's routes, ahead of Gradio's
     )
     return app

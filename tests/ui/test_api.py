@@ -1,0 +1,211 @@
+"""The REST and OpenAI-compatible API of a running server, driven by real clients (httpx, requests, openai)."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import requests
+from fakes import HashingEmbedder, hashing_settings, write_docs
+from pdfs import make_pdf
+
+DOCS = {
+    "animals.txt": "Cats sleep for most of the day. Dogs bark at strangers at night.",
+    "guide.md": "# Guide\n\n## Installation\n\n### Linux\n\nRun apt to install the lighthouse tools.\n",
+}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(base: Path, auth: tuple[str, str] | None = None) -> tuple[str, object]:
+    from bot import Bot
+    from index.pipeline import index_paths
+    from ui.serve_cli import launch
+
+    docs = write_docs(base / "docs", DOCS)
+    make_pdf(docs / "report.pdf")
+    settings = hashing_settings(base / "index", docs_dir=docs, max_upload_mb=1)
+    index_paths([docs], settings, embedder=HashingEmbedder())
+    bot = Bot.load(settings.index_dir, embedder=HashingEmbedder(), settings=settings)
+    app = launch(bot, host="127.0.0.1", port=free_port(), auth=auth, block=False, settings=settings)
+    return f"http://127.0.0.1:{app.server_port}", app
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, app = _serve(tmp_path_factory.mktemp("api"))
+    yield url
+    app.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, app = _serve(tmp_path_factory.mktemp("locked"), auth=("ann", "s3cret"))
+    yield url
+    app.close()  # type: ignore[attr-defined]
+
+
+def test_ask_returns_the_answer_with_page_and_location(api: str) -> None:
+    r = httpx.post(f"{api}/api/ask", json={"question": "When was the new lens installed?"})
+    assert r.status_code == 200
+    data = r.json()
+    assert list(data) == ["question", "answer", "refused", "citations", "passages", "latency_ms"]
+    first = data["citations"][0]
+    assert (first["source"], first["page"], first["location"]) == ("report.pdf", 2, "p. 2")
+    assert first["quote"] == "The new lens was installed in March." and data["answer"].endswith("[1]")
+
+
+def test_ask_with_history_and_a_heading_location(api: str) -> None:
+    history = [["How do I install on Linux?", "Run apt to install the lighthouse tools. [1]"]]
+    r = requests.post(f"{api}/api/ask", json={"question": "And with apt?", "history": history}, timeout=30)
+    first = r.json()["citations"][0]
+    assert r.status_code == 200 and first["location"] == "Guide › Installation › Linux" and first["page"] is None
+
+
+@pytest.mark.parametrize(
+    "body,headers,message",
+    [
+        (b'{"question": "   "}', {"content-type": "application/json"}, "The question is empty"),
+        (b'{"question": ', {"content-type": "application/json"}, "not valid JSON"),
+        (b'{"history": []}', {"content-type": "application/json"}, "question: Field required"),
+        (b'{"question": "x", "history": "nope"}', {"content-type": "application/json"}, "history"),
+    ],
+)
+def test_bad_requests_are_clear_json_400s(api: str, body: bytes, headers: dict[str, str], message: str) -> None:
+    r = httpx.post(f"{api}/api/ask", content=body, headers=headers)
+    assert r.status_code == 400 and message in r.json()["error"]["message"], r.text
+    assert r.json()["error"]["code"] == 400
+
+
+def test_documents_list_upload_replace_and_delete(api: str, tmp_path: Path) -> None:
+    names = {d["name"]: d for d in httpx.get(f"{api}/api/documents").json()["documents"]}
+    assert {"animals.txt", "guide.md", "report.pdf"} <= set(names)
+    assert names["report.pdf"]["type"] == "pdf" and names["report.pdf"]["chunks"] >= 1
+    assert names["report.pdf"]["size"] > 500 and names["report.pdf"]["indexed_at"]
+
+    files = [("files", ("owls.txt", b"Owls hunt at night with silent feathers.", "text/plain"))]
+    r = requests.post(f"{api}/api/documents", files=files, timeout=60)
+    assert r.status_code == 200 and r.json()["saved"] == ["uploads/owls.txt"]
+    ask = httpx.post(f"{api}/api/ask", json={"question": "When do owls hunt?"}).json()
+    assert ask["citations"][0]["source"] == "uploads/owls.txt"
+
+    files = [("files", ("animals.txt", b"Horses gallop across the open plains.", "text/plain"))]
+    r = requests.post(f"{api}/api/documents", files=files, timeout=60)
+    assert r.status_code == 200 and r.json()["replaced"] == ["animals.txt"]
+
+    r = httpx.delete(f"{api}/api/documents/uploads/owls.txt")
+    assert r.status_code == 200 and r.json() == {"removed": "uploads/owls.txt"}
+    ask = httpx.post(f"{api}/api/ask", json={"question": "When do owls hunt with silent feathers?"}).json()
+    assert all(c["source"] != "uploads/owls.txt" for c in ask["citations"])
+    assert "uploads/owls.txt" not in {d["name"] for d in httpx.get(f"{api}/api/documents").json()["documents"]}
+
+
+def test_document_errors(api: str) -> None:
+    r = httpx.delete(f"{api}/api/documents/nope.txt")
+    assert r.status_code == 404 and "No indexed document named 'nope.txt'" in r.json()["error"]["message"]
+    big = [("files", ("big.txt", b"word " * 300_000, "text/plain"))]  # 1.5 MB, over this server's 1 MB
+    r = requests.post(f"{api}/api/documents", files=big, timeout=60)
+    assert r.status_code == 413 and "1 MB" in r.json()["error"]["message"]
+    bad = [("files", ("run.exe", b"MZ", "application/octet-stream"))]
+    r = requests.post(f"{api}/api/documents", files=bad, timeout=60)
+    assert r.status_code == 400 and "unsupported type .exe" in r.json()["error"]["message"]
+    r = httpx.post(f"{api}/api/documents")
+    assert r.status_code == 400 and "files" in r.json()["error"]["message"]
+
+
+def test_openai_client_non_streaming_and_streaming(api: str) -> None:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"{api}/v1", api_key="unused", max_retries=0)
+    assert [m.id for m in client.models.list()] == ["citebot"]
+    messages = [{"role": "user", "content": "When was the new lens installed?"}]
+    done = client.chat.completions.create(model="citebot", messages=messages)  # type: ignore[arg-type]
+    content = done.choices[0].message.content or ""
+    assert content.startswith("The new lens was installed in March. [1]")
+    assert '\n\nSources:\n[1] report.pdf p. 2: "The new lens was installed in March."' in content
+    extra = done.model_extra or {}
+    assert extra["citations"][0]["page"] == 2 and extra["refused"] is False
+
+    stream = client.chat.completions.create(model="citebot", messages=messages, stream=True)  # type: ignore[arg-type]
+    pieces, last = [], None
+    for chunk in stream:
+        pieces.append(chunk.choices[0].delta.content or "")
+        last = chunk
+    assert "".join(pieces) == content and len(pieces) > 2
+    assert last is not None and last.choices[0].finish_reason == "stop"
+    assert (last.model_extra or {})["citations"][0]["location"] == "p. 2"
+
+
+def test_openai_history_is_the_earlier_turns(api: str) -> None:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"{api}/v1", api_key="unused", max_retries=0)
+    messages = [
+        {"role": "system", "content": "You are helpful."},
+        {"role": "user", "content": "How do I install on Linux?"},
+        {"role": "assistant", "content": "Run apt to install the lighthouse tools. [1]"},
+        {"role": "user", "content": [{"type": "text", "text": "With apt?"}]},
+    ]
+    done = client.chat.completions.create(model="citebot", messages=messages)  # type: ignore[arg-type]
+    assert (done.model_extra or {})["citations"][0]["source"] == "guide.md"
+
+
+def test_openai_errors_are_raised_by_the_client(api: str) -> None:
+    import openai
+
+    client = openai.OpenAI(base_url=f"{api}/v1", api_key="unused", max_retries=0)
+    with pytest.raises(openai.BadRequestError, match="No user message"):
+        client.chat.completions.create(model="citebot", messages=[{"role": "system", "content": "hi"}])
+    with pytest.raises(openai.BadRequestError, match="The question is empty"):
+        client.chat.completions.create(model="citebot", messages=[{"role": "user", "content": " ?! "}])
+
+
+def test_docs_are_served_offline(api: str) -> None:
+    page = httpx.get(f"{api}/docs")
+    assert page.status_code == 200 and "swagger" in page.text.lower()
+    assert not re.search(r"(src|href)=['\"]?(https?:)?//", page.text), "no asset from another host"
+    for asset in re.findall(r"['\"](/api/docs-assets/[^'\"]+)['\"]", page.text):
+        assert httpx.get(api + asset).status_code == 200
+    spec = httpx.get(f"{api}/api/openapi.json").json()
+    assert {"/api/ask", "/api/documents", "/v1/chat/completions", "/v1/models"} <= set(spec["paths"])
+    assert httpx.get(f"{api}/api/docs-assets/..%2F..%2Fetc%2Fpasswd").status_code == 404
+    assert httpx.get(api).status_code == 200, "the page is still served"
+
+
+def test_auth_off_loopback_bearer_or_basic(locked: str) -> None:
+    from openai import AuthenticationError, OpenAI
+
+    r = httpx.post(f"{locked}/api/ask", json={"question": "When do dogs bark?"})
+    assert r.status_code == 401 and "Authorization" in r.json()["error"]["message"]
+    assert httpx.get(f"{locked}/api/documents", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert httpx.get(f"{locked}/api/documents", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    basic = "Basic " + base64.b64encode(b"ann:s3cret").decode()
+    assert httpx.get(f"{locked}/api/documents", headers={"Authorization": basic}).status_code == 200
+    assert httpx.get(f"{locked}/api/documents", auth=("ann", "nope")).status_code == 401
+    assert httpx.get(f"{locked}/docs").status_code == 401
+    good = OpenAI(base_url=f"{locked}/v1", api_key="s3cret", max_retries=0)
+    assert [m.id for m in good.models.list()] == ["citebot"]
+    with pytest.raises(AuthenticationError):
+        OpenAI(base_url=f"{locked}/v1", api_key="guess", max_retries=0).models.list()
+
+
+def test_conversation_pairs_turns_and_reply_lists_sources() -> None:
+    from bot.types import Answer, Citation
+    from ui.openai_api import Message, conversation, reply_text
+
+    turns = [Message(role=r, content=c) for r, c in
+             [("system", "s"), ("user", "A"), ("assistant", "a"), ("user", "B"), ("user", "C")]]  # fmt: skip
+    assert conversation(turns) == ("C", [("A", "a")])
+    cited = Answer("q", "It rains. [1]", False, [Citation(1, "r.pdf", "It rains.", 0, 9, 0.5, 3, "p. 3")])
+    assert reply_text(cited) == 'It rains. [1]\n\nSources:\n[1] r.pdf p. 3: "It rains."'
+    assert reply_text(Answer("q", "Not there.", True)) == "Not there."
