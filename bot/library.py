@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -149,3 +150,27 @@ class Library:
             self.bot.reload()
         self._stored = None
         return report
+
+
+def watch(library: Library, stop: threading.Event, *, on_sync: Callable[[BuildReport], None] | None = None) -> None:
+    """Re-sync the index whenever documents in the indexed folders are added, changed or deleted, until `stop`."""
+    from watchfiles import watch as changes
+
+    from index.loader import SUFFIXES
+
+    folders = [str(r) for r in library.roots if r.is_dir()]
+    if not folders:
+        return
+
+    def relevant(_: Any, path: str) -> bool:
+        name = Path(path).name
+        return Path(path).suffix.lower() in SUFFIXES and not name.startswith(".")
+
+    for _ in changes(*folders, watch_filter=relevant, stop_event=stop, debounce=500, rust_timeout=1000):
+        try:
+            report = library.sync()
+        except CitebotError as exc:  # e.g. every document deleted: keep the last index, keep watching
+            print(f"citebot: warning: {exc}", file=sys.stderr)
+            continue
+        if on_sync is not None:
+            on_sync(report)

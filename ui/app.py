@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import gradio as gr
 
     from bot.answerer import Bot
+    from bot.library import Library
 
 EXAMPLES = [
     "Why can't Ukraine join NATO?",
@@ -83,13 +84,17 @@ def _related(p: Passage) -> str:
     return f"<div class='cb-related'><p>{head}</p><blockquote>{html.escape(p.text)}</blockquote></div>"
 
 
-def build_app(bot: Bot) -> gr.Blocks:
-    """The chat page: conversation per browser session, sources beside it, uploads, and the `/ask` API."""
+def build_app(bot: Bot, library: Library | None = None, *, watch: bool = False) -> gr.Blocks:
+    """The chat page: conversation per browser session, sources beside it, uploads, documents, and the `/ask` API."""
     import gradio as gr
 
+    from bot.library import Library
+    from ui.documents_tab import documents_tab
+
+    library = library or Library(bot.settings, bot=bot)
     with gr.Blocks(title="citebot") as app:
         gr.Markdown("## citebot\nAsk about the documents; every answer quotes its sources.")
-        with gr.Row():
+        with gr.Tab("Chat", elem_id="chat-tab"), gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Chat", height=460, elem_id="chat")
                 question = gr.Textbox(
@@ -115,7 +120,8 @@ def build_app(bot: Bot) -> gr.Blocks:
         question.submit(
             _respond(bot), [question, chat, history], outputs, api_name="chat", api_visibility="undocumented"
         )
-        files.upload(_upload(bot), [files], [status], api_name="upload")
+        documents_tab(library, refresh_every=3.0 if watch else None)
+        files.upload(_upload(library), [files], [status], api_name="upload")
         gr.api(_ask(bot), api_name="ask")  # type: ignore[attr-defined]
     return app  # type: ignore[no-any-return]
 
@@ -157,13 +163,14 @@ def _ask(bot: Bot) -> Any:
     return ask
 
 
-def _upload(bot: Bot) -> Any:
+def _upload(library: Library) -> Any:
     def upload(paths: list[str] | None) -> str:
-        """Index uploaded files; report what was added and what was rejected."""
+        """Index uploaded files; report what was added, replaced (same name) and rejected."""
         if not paths:
             return ""
-        report = bot.add_documents([(Path(p), Path(p).name) for p in paths])
+        report = library.add([(Path(p), Path(p).name) for p in paths])
         lines = [f"Added `{escape_markdown(s)}`: answerable now." for s in report.saved]
+        lines += [f"Replaced `{escape_markdown(s)}`: answerable now." for s in report.replaced]
         lines += [f"Rejected: {escape_markdown(r)}" for r in report.rejected]
         return "\n\n".join(lines)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import threading
 from typing import Any
 
 from bot.config import Settings
@@ -25,6 +26,7 @@ def register(sub: Any, common: argparse.ArgumentParser, command: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--auth", help="user:password, required off loopback (or set CITEBOT_AUTH)")
+    p.add_argument("--watch", action="store_true", help="re-index documents added, changed or deleted while serving")
 
 
 def parse_auth(host: str, auth: str) -> tuple[str, str] | None:
@@ -47,20 +49,33 @@ def parse_auth(host: str, auth: str) -> tuple[str, str] | None:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.answerer import Bot
+    from bot.library import Library
 
     credentials = parse_auth(args.host, args.auth or settings.auth)
     bot = Bot.load(settings=settings)
-    app = launch(bot, host=args.host, port=args.port, auth=credentials, block=False, settings=settings)
+    library = Library(settings, bot=bot)
+    app = launch(bot, host=args.host, port=args.port, auth=credentials, block=False, settings=settings,
+                 library=library, watch=args.watch)  # fmt: skip
+    stop = start_watching(library) if args.watch else threading.Event()
     print(f"citebot is serving {settings.index_dir} at http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
     try:
         app.block_thread()
     finally:
+        stop.set()
         app.close()
     return 0
 
 
 def launch(
-    bot: Any, *, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True, settings: Settings
+    bot: Any,
+    *,
+    host: str,
+    port: int,
+    auth: tuple[str, str] | None = None,
+    block: bool = True,
+    settings: Settings,
+    library: Any = None,
+    watch: bool = False,
 ) -> Any:
     """Build and start the app and the HTTP API: no share link, no analytics, uploads capped, no outside files."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -69,8 +84,8 @@ def launch(
     from ui.api import api_router
     from ui.app import build_app
 
-    library = Library(settings, bot=bot)
-    app = build_app(bot)
+    library = library or Library(settings, bot=bot)
+    app = build_app(bot, library, watch=watch)  # watch: the page re-reads the documents list
     router = api_router(bot, library, credentials=auth, max_upload_mb=settings.max_upload_mb)
     app.queue(default_concurrency_limit=4)
     app.launch(
@@ -88,3 +103,18 @@ def launch(
         app_kwargs={"routes": router.routes},  # the API's routes, ahead of Gradio's
     )
     return app
+
+
+def start_watching(library: Any) -> threading.Event:
+    """Watch the documents folders in a daemon thread; set the returned event to stop."""
+    from bot.library import watch
+
+    stop = threading.Event()
+
+    def report(r: Any) -> None:
+        print(
+            f"citebot: re-indexed: {len(r.added)} added, {len(r.changed)} changed, {len(r.removed)} removed", flush=True
+        )
+
+    threading.Thread(target=watch, args=(library, stop), kwargs={"on_sync": report}, daemon=True).start()
+    return stop

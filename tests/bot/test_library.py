@@ -92,3 +92,39 @@ def test_cli_docs_and_rm(
     assert [d["name"] for d in json.loads(capsys.readouterr().out)] == ["animals.txt", "space/planets.md"]
     assert main(["rm", "cooking.txt", *ix]) == 2
     assert "No indexed document named 'cooking.txt'" in capsys.readouterr().err
+
+
+def test_watch_picks_up_added_changed_and_deleted_files(library: Library, docs_dir: Path) -> None:
+    import threading
+    import time
+
+    from bot.library import watch
+
+    stop, synced = threading.Event(), threading.Event()
+    thread = threading.Thread(target=watch, args=(library, stop), kwargs={"on_sync": lambda r: synced.set()})
+    thread.start()
+
+    def until(check: object) -> None:
+        deadline = time.monotonic() + 20
+        while not check() and time.monotonic() < deadline:  # type: ignore[operator]
+            time.sleep(0.1)
+        assert check(), "the watcher did not pick the change up"  # type: ignore[operator]
+
+    def names() -> set[str]:
+        return {d.name for d in library.documents()}
+
+    try:
+        time.sleep(0.5)  # the watcher is set up
+        (docs_dir / "owls.txt").write_text("Owls hunt at night.", encoding="utf-8")
+        until(lambda: "owls.txt" in names())
+        assert library.bot and library.bot.answer("When do owls hunt?").citations[0].source == "owls.txt"
+        (docs_dir / "owls.txt").write_text("Owls sleep in the day and hunt mice.", encoding="utf-8")
+        until(lambda: library.bot and "mice" in library.bot.answer("What do owls hunt?").text)
+        (docs_dir / "cooking.txt").unlink()
+        until(lambda: "cooking.txt" not in names())
+        (docs_dir / "notes.csv").write_text("ignored", encoding="utf-8")
+        assert synced.is_set()
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()

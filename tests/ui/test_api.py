@@ -10,49 +10,21 @@ from pathlib import Path
 import httpx
 import pytest
 import requests
-from fakes import HashingEmbedder, hashing_settings, write_docs
-from pdfs import make_pdf
-
-DOCS = {
-    "animals.txt": "Cats sleep for most of the day. Dogs bark at strangers at night.",
-    "guide.md": "# Guide\n\n## Installation\n\n### Linux\n\nRun apt to install the lighthouse tools.\n",
-}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(base: Path, auth: tuple[str, str] | None = None) -> tuple[str, object]:
-    from bot import Bot
-    from index.pipeline import index_paths
-    from ui.serve_cli import launch
-
-    docs = write_docs(base / "docs", DOCS)
-    make_pdf(docs / "report.pdf")
-    settings = hashing_settings(base / "index", docs_dir=docs, max_upload_mb=1)
-    index_paths([docs], settings, embedder=HashingEmbedder())
-    bot = Bot.load(settings.index_dir, embedder=HashingEmbedder(), settings=settings)
-    app = launch(bot, host="127.0.0.1", port=free_port(), auth=auth, block=False, settings=settings)
-    return f"http://127.0.0.1:{app.server_port}", app
+from served import close, serve
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url, app = _serve(tmp_path_factory.mktemp("api"))
-    yield url
-    app.close()  # type: ignore[attr-defined]
+    server = serve(tmp_path_factory.mktemp("api"))
+    yield server["url"]
+    close(server)
 
 
 @pytest.fixture(scope="module")
 def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url, app = _serve(tmp_path_factory.mktemp("locked"), auth=("ann", "s3cret"))
-    yield url
-    app.close()  # type: ignore[attr-defined]
+    server = serve(tmp_path_factory.mktemp("locked"), auth=("ann", "s3cret"))
+    yield server["url"]
+    close(server)
 
 
 def test_ask_returns_the_answer_with_page_and_location(api: str) -> None:
