@@ -75,10 +75,11 @@ def describe_invalid(errors: Any) -> str:
 
 
 def check_auth(credentials: Credentials) -> Callable[[Request], None]:
-    """A dependency: with credentials set, require `Authorization: Bearer <password>` or HTTP Basic user:password."""
+    """A dependency: with credentials set, require `Authorization: Bearer <password>`, HTTP Basic user:password, or
+    the page's login (Gradio's session cookie, so the page's document viewer can read the documents)."""
 
     def check(request: Request) -> None:
-        if credentials is None:
+        if credentials is None or _logged_in(request):
             return
         user, password = credentials
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
@@ -99,6 +100,16 @@ def check_auth(credentials: Credentials) -> Callable[[Request], None]:
     return check
 
 
+def _logged_in(request: Request) -> bool:
+    """True when the request carries the session cookie of someone logged in to the page."""
+    app = request.app
+    cookie_id, tokens = getattr(app, "cookie_id", None), getattr(app, "tokens", None) or {}
+    token = request.cookies.get(f"access-token-{cookie_id}") or request.cookies.get(
+        f"access-token-unsecure-{cookie_id}"
+    )
+    return cookie_id is not None and token is not None and tokens.get(token) is not None
+
+
 def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
@@ -111,6 +122,7 @@ class AskRequest(BaseModel):
 def api_router(bot: Any, library: Any, *, credentials: Credentials, max_upload_mb: int) -> APIRouter:
     """The /api routes and /docs; `bot` answers, `library` manages the documents."""
     from ui.openai_api import add_openai_routes
+    from ui.viewer import add_viewer_routes
 
     router = APIRouter(route_class=JsonErrorRoute, dependencies=[Depends(check_auth(credentials))])
 
@@ -136,6 +148,7 @@ def api_router(bot: Any, library: Any, *, credentials: Credentials, max_upload_m
         return {"removed": name}
 
     add_openai_routes(router, bot)
+    add_viewer_routes(router, library)
     add_docs_routes(router)
     return router
 

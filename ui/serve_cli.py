@@ -83,6 +83,7 @@ def launch(
     from bot.library import Library
     from ui.api import api_router
     from ui.app import build_app
+    from ui.viewer import HEAD as VIEWER_HEAD
 
     library = library or Library(settings, bot=bot)
     app = build_app(bot, library, watch=watch)  # watch: the page re-reads the documents list
@@ -101,6 +102,7 @@ def launch(
         ssr_mode=False,
         footer_links=[],
         app_kwargs={"routes": router.routes},  # the API's routes, ahead of Gradio's
+        head=VIEWER_HEAD,
     )
     return app
 

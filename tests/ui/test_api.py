@@ -181,3 +181,32 @@ def test_conversation_pairs_turns_and_reply_lists_sources() -> None:
     cited = Answer("q", "It rains. [1]", False, [Citation(1, "r.pdf", "It rains.", 0, 9, 0.5, 3, "p. 3")])
     assert reply_text(cited) == 'It rains. [1]\n\nSources:\n[1] r.pdf p. 3: "It rains."'
     assert reply_text(Answer("q", "Not there.", True)) == "Not there."
+
+
+def test_the_pages_login_cookie_opens_the_api_for_the_viewer(locked: str) -> None:
+    with httpx.Client(base_url=locked) as browser_like:
+        assert browser_like.get("/api/documents/report.pdf/text").status_code == 401
+        assert browser_like.post("/login", data={"username": "ann", "password": "s3cret"}).status_code == 200
+        assert browser_like.get("/api/documents/report.pdf/text").json()["type"] == "pdf"
+    with httpx.Client(base_url=locked) as stranger:
+        stranger.post("/login", data={"username": "ann", "password": "wrong"})
+        assert stranger.get("/api/documents").status_code == 401
+
+
+def test_document_text_and_pdf_file_for_the_viewer(api: str) -> None:
+    info = httpx.get(f"{api}/api/documents/report.pdf/text").json()
+    assert info["type"] == "pdf" and len(info["locations"]["pages"]) == 3
+    assert info["text"][info["locations"]["pages"][1] :].startswith("The new lens")
+    pdf = httpx.get(f"{api}/api/documents/report.pdf/file")
+    assert (
+        pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
+    )
+    assert "sandbox" in pdf.headers["content-security-policy"]
+    guide = httpx.get(f"{api}/api/documents/guide.md/text").json()
+    assert guide["locations"]["headings"][-1][1] == "Guide › Installation › Linux"
+    assert httpx.get(f"{api}/api/documents/guide.md/file").status_code == 400, "only PDFs are served as files"
+    for name in ("nope.pdf", "../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd"):
+        assert httpx.get(f"{api}/api/documents/{name}/text").status_code == 404
+    assert httpx.get(f"{api}/viewer/viewer.js").status_code == 200
+    assert httpx.get(f"{api}/viewer/pdfjs/pdf.worker.min.mjs").status_code == 200
+    assert httpx.get(f"{api}/viewer/../api.py").status_code == 404

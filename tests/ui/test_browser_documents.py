@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from served import close, serve
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
