@@ -6,6 +6,7 @@ import base64
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -210,3 +211,60 @@ def test_document_text_and_pdf_file_for_the_viewer(api: str) -> None:
     assert httpx.get(f"{api}/viewer/viewer.js").status_code == 200
     assert httpx.get(f"{api}/viewer/pdfjs/pdf.worker.min.mjs").status_code == 200
     assert httpx.get(f"{api}/viewer/../api.py").status_code == 404
+
+
+@pytest.mark.slow
+def test_citebot_serve_watch_picks_up_folder_changes(tmp_path: Path) -> None:
+    """The real command, in its own process with the real model: files added and deleted show in the API."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from served import free_port
+
+    from bot import Settings
+    from index.pipeline import index_paths
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "cats.txt").write_text("Cats sleep for most of the day.", encoding="utf-8")
+    index_paths([docs], Settings.from_env({}, index_dir=tmp_path / "ix"))
+    port = free_port()
+    argv = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "serve",
+        "--watch",
+        "--index-dir",
+        str(tmp_path / "ix"),
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[2], env=dict(os.environ))
+    url = f"http://127.0.0.1:{port}"
+
+    def names() -> set[str]:
+        try:
+            return {d["name"] for d in httpx.get(f"{url}/api/documents", timeout=5).json()["documents"]}
+        except httpx.HTTPError:
+            return set()
+
+    def until(check: Any) -> None:
+        deadline = time.monotonic() + 90
+        while not check() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.3)
+        assert check()
+
+    try:
+        until(lambda: names() == {"cats.txt"})
+        (docs / "owls.txt").write_text("Owls hunt at night with silent feathers.", encoding="utf-8")
+        until(lambda: "owls.txt" in names())
+        answer = httpx.post(f"{url}/api/ask", json={"question": "When do owls hunt?"}, timeout=30).json()
+        assert answer["citations"][0]["source"] == "owls.txt"
+        (docs / "owls.txt").unlink()
+        until(lambda: names() == {"cats.txt"})
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

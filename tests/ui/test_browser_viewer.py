@@ -78,6 +78,9 @@ def test_clicking_1_opens_the_pdf_at_the_cited_page_with_the_quote_highlighted(b
         page.find_element(By.TAG_NAME, "canvas"),
     )
     assert rendered > 200, "the page is drawn, not blank"
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert any("/viewer/pdfjs/pdf.worker.min.mjs" in u for u in loaded), "pdf.js and its worker come from citebot"
+    assert all(u.startswith(served["url"]) for u in loaded), [u for u in loaded if not u.startswith(served["url"])]
     shot = served["docs"].parent / "viewer.png"
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 20_000

@@ -69,7 +69,8 @@ def test_serve_binds_loopback_by_default() -> None:
     from bot.cli import _parser
 
     args = _parser().parse_args(["serve"])
-    assert (args.host, args.port, args.auth) == ("127.0.0.1", 7860, None)
+    assert (args.host, args.port, args.auth, args.watch) == ("127.0.0.1", 7860, None, False)
+    assert _parser().parse_args(["serve", "--watch"]).watch
 
 
 def test_chat_handler_streams_llm_tokens_then_the_verified_answer(tiny_index) -> None:  # type: ignore[no-untyped-def]
