@@ -57,21 +57,6 @@ def locate(locations: Locations, start: int, end: int) -> tuple[int | None, str 
     return None, locations.headings[i][1] if i >= 0 else None
 
 
-def pages_of(locations: Locations, start: int, end: int) -> list[tuple[int, int, int]]:
-    """The parts of text[start:end] on each page, as (page, start, end).
-
-    Example: pages (0, 100), 90..120 -> [(1, 90, 100), (2, 100, 120)]
-    """
-    if not locations.pages:
-        return []
-    bounds = [*locations.pages[1:], max(end, locations.pages[-1] + 1)]
-    out = []
-    for page, (lo, hi) in enumerate(zip(locations.pages, bounds, strict=True), 1):
-        if lo < end and start < hi:
-            out.append((page, max(lo, start), min(hi, end)))
-    return out
-
-
 def heading_paths(headings: Iterable[tuple[int, int, str]]) -> tuple[tuple[int, str], ...]:
     """From (offset, level, title) to (offset, path): each title under the nearest shallower one before it.
 

@@ -21,6 +21,7 @@ from bot.errors import EmptyQuestion
 from bot.types import Answer
 
 MODEL = "citebot"
+SOURCES = "\n\nSources:\n"  # between the answer and its sources list in a reply
 
 
 class Message(BaseModel):
@@ -59,8 +60,8 @@ def conversation(messages: list[Message]) -> tuple[str, list[tuple[str, str]]]:
     for m in turns[:last]:
         if m.role == "user":
             pending = text_of(m)
-        elif pending is not None:
-            history.append((pending, text_of(m)))
+        elif pending is not None:  # our own earlier reply comes back with its sources list: keep the answer
+            history.append((pending, text_of(m).split(SOURCES)[0]))
             pending = None
     return text_of(turns[last]), history
 
@@ -73,7 +74,7 @@ def reply_text(answer: Answer) -> str:
     if not answer.citations:
         return answer.text
     lines = [f'[{c.n}] {c.source}{" " + c.location if c.location else ""}: "{c.quote}"' for c in answer.citations]
-    return answer.text + "\n\nSources:\n" + "\n".join(lines)
+    return answer.text + SOURCES + "\n".join(lines)
 
 
 def completion(answer: Answer, model: str) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from index.locations import (
     locate,
     markdown_headings,
     page_starts,
-    pages_of,
 )
 
 PAGES = Locations(pages=(0, 100, 250))
@@ -33,8 +32,6 @@ def test_locate_pages_and_pages_crossed() -> None:
     assert locate(PAGES, 90, 100) == (1, "p. 1"), "the end offset is exclusive"
     assert locate(PAGES, 90, 101) == (1, "p. 1-2")
     assert locate(PAGES, 90, 300) == (1, "p. 1-3")
-    assert pages_of(PAGES, 90, 120) == [(1, 90, 100), (2, 100, 120)]
-    assert pages_of(PAGES, 260, 270) == [(3, 260, 270)]
 
 
 def test_locate_headings_and_nothing() -> None:

@@ -179,6 +179,9 @@ def test_conversation_pairs_turns_and_reply_lists_sources() -> None:
     turns = [Message(role=r, content=c) for r, c in
              [("system", "s"), ("user", "A"), ("assistant", "a"), ("user", "B"), ("user", "C")]]  # fmt: skip
     assert conversation(turns) == ("C", [("A", "a")])
+    replied = [Message(role="user", content="A"), Message(role="assistant", content='a [1]\n\nSources:\n[1] x: "a"'),
+               Message(role="user", content="B")]  # fmt: skip
+    assert conversation(replied) == ("B", [("A", "a [1]")])
     cited = Answer("q", "It rains. [1]", False, [Citation(1, "r.pdf", "It rains.", 0, 9, 0.5, 3, "p. 3")])
     assert reply_text(cited) == 'It rains. [1]\n\nSources:\n[1] r.pdf p. 3: "It rains."'
     assert reply_text(Answer("q", "Not there.", True)) == "Not there."
