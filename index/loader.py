@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -133,6 +134,7 @@ def html_headings(data: bytes, text: str) -> list[tuple[int, int, str]]:
     return find_in_order(text, titles)
 
 
+@functools.lru_cache(maxsize=1)  # read_html and html_headings parse the same page once
 def _visible_html(data: bytes) -> Any:
     """The parsed page without scripts and styles."""
     from bs4 import BeautifulSoup
