@@ -215,12 +215,16 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _is_current(index_dir: Path, config: IndexConfig, files: dict[str, str], roots: list[str]) -> bool:
-    """True when the live index was built from exactly these files with this config (read from the manifest only)."""
+    """True when the live index was built from exactly these files with this config (read from the manifest only).
+
+    A version without locations.json (from an older citebot) is not current: the next run adds it, embedding nothing.
+    """
     try:
-        _, manifest = read_manifest(index_dir)
+        path, manifest = read_manifest(index_dir)
     except (IndexNotFound, IndexMismatch):
         return False
-    return _same_config(manifest, config) and manifest.get("files") == files and manifest.get("roots", []) == roots
+    same = _same_config(manifest, config) and manifest.get("files") == files and manifest.get("roots", []) == roots
+    return same and (path / LOCATIONS).exists()
 
 
 def _same_config(manifest: dict[str, Any], config: IndexConfig) -> bool:
