@@ -12,6 +12,7 @@ PAGE_BREAK = "\n\n"  # between the pages of a loaded PDF
 SEPARATOR = " › "  # between the levels of a heading path
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_SETEXT = re.compile(r"^ {0,3}(=|-)\1*[ \t]*$")
 
 
 @dataclass(frozen=True)
@@ -73,16 +74,20 @@ def heading_paths(headings: Iterable[tuple[int, int, str]]) -> tuple[tuple[int, 
 
 
 def markdown_headings(text: str) -> list[tuple[int, int, str]]:
-    """ATX headings (`# Title`) of a markdown text as (offset, level, title), skipping fenced code.
+    """ATX (`# Title`) and setext (`Title` over `===` or `---`) headings as (offset, level, title); code is skipped.
 
-    Example: "# A\\ntext\\n## B\\n" -> [(0, 1, "A"), (9, 2, "B")]
+    Example: "# A\\ntext\\n## B\\n" -> [(0, 1, "A"), (9, 2, "B")]; "A\\n===\\n" -> [(0, 1, "A")]
     """
-    out, offset, fenced = [], 0, False
+    out, offset, fenced, previous = [], 0, False, (0, "")
     for line in text.splitlines(keepends=True):
+        bare = line.rstrip("\r\n")
         if _FENCE.match(line):
             fenced = not fenced
-        elif not fenced and (m := _ATX.match(line.rstrip("\r\n"))) and m.group(2):
+        elif not fenced and (m := _ATX.match(bare)) and m.group(2):
             out.append((offset, len(m.group(1)), m.group(2)))
+        elif not fenced and (u := _SETEXT.match(bare)) and previous[1].strip() and not _ATX.match(previous[1]):
+            out.append((previous[0], 1 if u.group(1) == "=" else 2, previous[1].strip()))
+        previous = (offset, "" if fenced else bare)
         offset += len(line)
     return out
 

@@ -52,6 +52,8 @@ def test_markdown_headings_skip_code_fences() -> None:
     heads = markdown_headings(text)
     assert [(lvl, t) for _, lvl, t in heads] == [(1, "Guide"), (2, "Installation"), (3, "Linux")]
     assert all(text[o:].lstrip("#").strip().startswith(t) for o, _, t in heads)
+    setext = "Guide\n=====\n\nInstall\n-------\nRun it.\n\n- a list item\n\n---\n"
+    assert markdown_headings(setext) == [(0, 1, "Guide"), (13, 2, "Install")], "a rule after a blank line is no heading"
 
 
 def test_find_in_order_searches_after_the_previous_title() -> None:
