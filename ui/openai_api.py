@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from fastapi import APIRouter
@@ -124,5 +124,11 @@ def add_openai_routes(router: APIRouter, bot: Any) -> None:
         question, history = conversation(body.messages)
         answer = bot.answer(question, history)
         if body.stream:
-            return StreamingResponse(chunks(answer, body.model), media_type="text/event-stream")
+            return StreamingResponse(_sent(chunks(answer, body.model)), media_type="text/event-stream")
         return completion(answer, body.model)
+
+
+async def _sent(events: Iterator[str]) -> AsyncIterator[str]:
+    """The events from the event loop itself: they are ready, so no worker thread per chunk."""
+    for event in events:
+        yield event
