@@ -104,6 +104,25 @@ def test_a_quote_across_a_page_break_is_highlighted_on_both_pages(browser: Any, 
     assert marked == {"2": "Keepers logged", "3": "every passing ship by name."}
 
 
+def test_related_passages_of_a_refusal_open_too_across_pages(browser: Any, served: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 30)
+    browser.get(served["url"])
+    box = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#question textarea")))
+    box.send_keys("Who wrote Hamlet?", Keys.ENTER)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "sources"), "Related, not an answer"))
+    link = browser.find_element(By.XPATH, "//div[@id='sources']//a[@class='cb-open' and contains(., 'report.pdf')]")
+    link.click()
+    viewer = _opened(browser, wait)
+    pages = {m.find_element(By.XPATH, "ancestor::div[@class='cb-page']").get_attribute("data-page")
+             for m in viewer.find_elements(By.CSS_SELECTOR, ".cb-page mark.cb-hl")}  # fmt: skip
+    assert pages == {"1", "2", "3"}, "the passage spans the whole three-page report"
+
+
 def test_other_formats_show_the_loaded_text_with_the_quote_marked(browser: Any, served: Any) -> None:
     from selenium.webdriver.common.by import By
 

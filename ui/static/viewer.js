@@ -114,6 +114,10 @@ async function showPdf(body, source, info, start, end, token) {
       if (!target) target = box;
     }
   }
+  if (parts.length && !body.querySelector(".cb-hl")) {
+    const note = "The quote could not be marked on the rendered page: " + info.text.slice(start, end);
+    body.prepend(el("p", { class: "cb-viewer-note" }, note));
+  }
   (body.querySelector(".cb-page .cb-hl") || target || body).scrollIntoView({ block: "center" });
 }
 
