@@ -118,7 +118,11 @@ async function showPdf(body, source, info, start, end, token) {
     const note = "The quote could not be marked on the rendered page: " + info.text.slice(start, end);
     body.prepend(el("p", { class: "cb-viewer-note" }, note));
   }
-  (body.querySelector(".cb-page .cb-hl") || target || body).scrollIntoView({ block: "center" });
+  const mark = body.querySelector(".cb-page .cb-hl");
+  (mark ? mark.closest(".cb-page") : target || body).scrollIntoView({ block: "start" }); // the cited page's top
+  if (mark && mark.getBoundingClientRect().bottom > body.getBoundingClientRect().bottom - 40) {
+    mark.scrollIntoView({ block: "center" }); // low on a tall page: bring the quote itself into view
+  }
 }
 
 function showText(body, info, start, end) {
