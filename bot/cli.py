@@ -124,7 +124,7 @@ def _add_extra_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """Commands defined in their own modules (eval, serve), registered if present."""
     from importlib import import_module
 
-    for module in ("bot.eval_cli", "ui.serve_cli"):
+    for module in ("bot.eval_cli", "bot.docs_cli", "ui.serve_cli"):
         try:
             import_module(module).register(sub, common, _command)
         except ModuleNotFoundError as exc:
@@ -231,7 +231,7 @@ def _load_bot(settings: Settings) -> Bot:
 def render(answer: Answer, *, with_text: bool = True) -> str:
     """The answer for a terminal: text, then each citation with its source and offsets.
 
-    Example: "X. [1]\\n\\n[1] a.txt:0-2  \\"X.\\""
+    Example: "X. [1]\\n\\n[1] a.txt:0-2 (score 0.70)"; a PDF: "[1] report.pdf p. 12 (2748-2977, score 0.72)"
     """
     lines = [answer.text, ""] if with_text else []
     if answer.refused:
@@ -240,7 +240,8 @@ def render(answer: Answer, *, with_text: bool = True) -> str:
             f"  - {p.source}:{p.start}-{p.end} (score {p.score:.2f}) {_short(p.text)}" for p in answer.passages[:3]
         ]
     for c in answer.citations:
-        lines.append(f"[{c.n}] {c.source}:{c.start}-{c.end} (score {c.score:.2f})")
+        where = f"{c.source} {c.location} ({c.start}-{c.end}, " if c.location else f"{c.source}:{c.start}-{c.end} ("
+        lines.append(f"[{c.n}] {where}score {c.score:.2f})")
     lines += [f"(searched for: {q})" for q in answer.searched if q != answer.question]
     return "\n".join(lines).rstrip()
 

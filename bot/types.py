@@ -27,6 +27,8 @@ class Citation:
     start: int
     end: int
     score: float
+    page: int | None = None  # PDFs: the 1-based page the quote starts on
+    location: str | None = None  # "p. 12", "p. 12-13" across pages, or a heading path "Installation › Linux"
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from bot.errors import IndexMismatch, IndexNotFound
 from index.chunking import Span, split_sentences, split_text
 from index.lexical import BM25, Vocabulary
 from index.loader import Document
+from index.locations import Locations
 from index.vectors import Embed, TokenEmbed, vectorize
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 FORMAT = 3  # 2: chunk vectors kept in chunks.npy beside any vector store; 3: chunks, BM25, IDF saved, no docstore
 CURRENT = "CURRENT"
 FAISS_FILE = "chunks.faiss"
+LOCATIONS = "locations.json"  # {source: {"pages": [...], "headings": [[offset, path], ...]}}
+INDEXED_AT = "indexed_at.json"  # {source: "2026-11-26T12:00:00Z"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class StoredIndex:
     sentences: list[Span]
     sentence_vectors: np.ndarray
     chunk_sentences: list[list[int]] = field(default_factory=list)
+    locations: dict[str, Locations] = field(default_factory=dict)  # per source, from locations.json
+    indexed_at: dict[str, str] = field(default_factory=dict)  # per source: when its content was indexed (UTC ISO)
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,11 @@ def build_index(
     old_sents, old_sent_vecs = (previous.sentences, previous.sentence_vectors) if previous else ([], none)
     chunks, chunk_vecs = _merge(old_chunks, old_chunk_vecs, reuse, new_chunks, new_chunk_vecs)
     sents, sent_vecs = _merge(old_sents, old_sent_vecs, reuse, new_sents, new_sent_vecs)
-    _write_version(index_dir, config, files, list(roots), (chunks, chunk_vecs), (sents, sent_vecs))
+    sidecars = {
+        LOCATIONS: {d.source: d.locations.to_json() for d in documents if d.locations},
+        INDEXED_AT: _indexed_at(files, reuse, previous.indexed_at if previous else {}),
+    }
+    _write_version(index_dir, config, files, list(roots), (chunks, chunk_vecs), (sents, sent_vecs), sidecars)
     return BuildReport(
         added=sorted(s for s in files if s not in old_files),
         changed=sorted(s for s in files if s in old_files and s not in reuse),
@@ -145,6 +154,7 @@ def _write_version(
     roots: list[str],
     chunked: tuple[list[Span], np.ndarray],
     sentenced: tuple[list[Span], np.ndarray],
+    sidecars: dict[str, Any] | None = None,
 ) -> None:
     """Write a complete new version folder, then point CURRENT at it and drop older versions."""
     from index.vectorstores import drop_other_collections, new_store
@@ -167,6 +177,8 @@ def _write_version(
         store.persist(persist_path=str(tmp / FAISS_FILE))
     np.save(tmp / "chunks.npy", chunk_vecs)
     _write_json(tmp / "chunks.json", [[c.source, c.start, c.end, c.text] for c in chunks])
+    for name, value in (sidecars or {}).items():
+        _write_json(tmp / name, value)
     _write_json(tmp / "sentences.json", [[s.source, s.start, s.end, s.text] for s in sents])
     np.save(tmp / "sentences.npy", sent_vecs.reshape(len(sents), config.dim) if sents else np.zeros((0, config.dim)))
     BM25.build(c.text for c in chunks).save(tmp)
@@ -216,12 +228,16 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _is_current(index_dir: Path, config: IndexConfig, files: dict[str, str], roots: list[str]) -> bool:
-    """True when the live index was built from exactly these files with this config (read from the manifest only)."""
+    """True when the live index was built from exactly these files with this config (read from the manifest only).
+
+    A version without locations.json (from an older citebot) is not current: the next run adds it, embedding nothing.
+    """
     try:
-        _, manifest = read_manifest(index_dir)
+        path, manifest = read_manifest(index_dir)
     except (IndexNotFound, IndexMismatch):
         return False
-    return _same_config(manifest, config) and manifest.get("files") == files and manifest.get("roots", []) == roots
+    same = _same_config(manifest, config) and manifest.get("files") == files and manifest.get("roots", []) == roots
+    return same and (path / LOCATIONS).exists()
 
 
 def _same_config(manifest: dict[str, Any], config: IndexConfig) -> bool:
@@ -290,6 +306,8 @@ def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
         sentence_vectors=_vectors(path / "sentences.npy"),
     )
     stored.chunk_sentences = _sentences_of_chunks(chunks, sentences)
+    stored.locations = {source: Locations.from_json(v) for source, v in _read_sidecar(path, LOCATIONS).items()}
+    stored.indexed_at = _read_sidecar(path, INDEXED_AT)
     return stored
 
 
@@ -301,6 +319,21 @@ def _vectors(path: Path) -> np.ndarray:
 
 def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _read_sidecar(path: Path, name: str) -> dict[str, Any]:
+    """A per-source JSON file of a version folder ({} for an index written before it existed)."""
+    try:
+        value = json.loads((path / name).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _indexed_at(files: dict[str, str], reuse: set[str], before: dict[str, str]) -> dict[str, str]:
+    """When each source's current content was indexed: kept for unchanged sources, now for the others."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {s: before.get(s, now) if s in reuse else now for s in files}
 
 
 def _sentences_of_chunks(chunks: list[Span], sentences: list[Span]) -> list[list[int]]:

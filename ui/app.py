@@ -7,7 +7,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
+from bot.citations import MARKER
 from bot.errors import CitebotError
 from bot.saved import Turn, Verdict, parse_words, save_turn
 from bot.types import Answer, Citation, Passage
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     import gradio as gr
 
     from bot.answerer import Bot
+    from bot.library import Library
 
 EXAMPLES = [
     "Why can't Ukraine join NATO?",
@@ -51,8 +54,34 @@ def format_answer(answer: Answer) -> str:
     if answer.refused:
         text = f"{NOT_FOUND} {escape_markdown(answer.text)}\n\n{RELATED_NOTE}"
     else:
-        text = escape_markdown(answer.text)
+        text = linked_markers(answer)
     return text + "".join(f"\n\n_Note: {escape_markdown(w)}_" for w in answer.warnings)
+
+
+def open_link(source: str, start: int, end: int, location: str | None = None) -> str:
+    """The href that opens the document viewer at source[start:end] (ui/static/viewer.js handles it).
+
+    Example: open_link("a b.pdf", 3, 9, "p. 2") -> "#cb-open?source=a%20b.pdf&start=3&end=9&location=p.%202"
+    """
+    query = {"source": source, "start": start, "end": end} | ({"location": location} if location else {})
+    return "#cb-open?" + urlencode(query, quote_via=quote)
+
+
+def linked_markers(answer: Answer) -> str:
+    """The answer as escaped markdown whose `[n]` markers are links opening the viewer at citation n's quote.
+
+    Example: "It rains. [1]" -> "It rains\\. [\\[1\\]](#cb-open?source=a.txt&start=0&end=9)"
+    """
+    by_n = {c.n: c for c in answer.citations}
+    out, at = [], 0
+    for m in MARKER.finditer(answer.text):
+        c = by_n.get(int(m.group(1)))
+        if c is None:
+            continue
+        out.append(escape_markdown(answer.text[at : m.start()]))
+        out.append(f"[\\[{c.n}\\]]({open_link(c.source, c.start, c.end, c.location)})")
+        at = m.end()
+    return "".join(out) + escape_markdown(answer.text[at:])
 
 
 def render_sources(answer: Answer | None) -> str:
@@ -87,22 +116,32 @@ def _cited(c: Citation, passages: list[Passage]) -> str:
             + f"<mark>{html.escape(around.text[i:j])}</mark>"
             + html.escape(around.text[j:])
         )
-    head = f"<b>[{c.n}]</b> <code>{html.escape(c.source)}</code> <small>score {c.score:.2f}</small>"
+    href = html.escape(open_link(c.source, c.start, c.end, c.location))
+    where = f" <small>{html.escape(c.location)}</small>" if c.location else ""
+    head = (f"<a class='cb-open' href='{href}'><b>[{c.n}]</b> <code>{html.escape(c.source)}</code></a>{where} "
+            f"<small>score {c.score:.2f}</small>")  # fmt: skip
     return f"<div class='cb-citation' data-n='{c.n}'><p>{head}</p><blockquote>{body}</blockquote></div>"
 
 
 def _related(p: Passage) -> str:
-    head = f"<code>{html.escape(p.source)}</code> <small>score {p.score:.2f}</small>"
+    href = html.escape(open_link(p.source, p.start, p.end))
+    head = (
+        f"<a class='cb-open' href='{href}'><code>{html.escape(p.source)}</code></a> <small>score {p.score:.2f}</small>"
+    )
     return f"<div class='cb-related'><p>{head}</p><blockquote>{html.escape(p.text)}</blockquote></div>"
 
 
-def build_app(bot: Bot) -> gr.Blocks:
-    """The chat page: conversation per browser session, sources beside it, uploads, and the `/ask` API."""
+def build_app(bot: Bot, library: Library | None = None, *, watch: bool = False) -> gr.Blocks:
+    """The chat page: conversation per browser session, sources beside it, uploads, documents, and the `/ask` API."""
     import gradio as gr
 
+    from bot.library import Library
+    from ui.documents_tab import documents_tab
+
+    library = library or Library(bot.settings, bot=bot)
     with gr.Blocks(title="citebot") as app:
         gr.Markdown("## citebot\nAsk about the documents; every answer quotes its sources.")
-        with gr.Row():
+        with gr.Tab("Chat", elem_id="chat-tab"), gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(
                     label="Chat", height=460, elem_id="chat", feedback_options=("Like", "Dislike", SAVE_AS_TEST)
@@ -144,7 +183,8 @@ def build_app(bot: Bot) -> gr.Blocks:
         # Gradio may send one click twice: saving the same case again is a no-op.
         chat.like(_on_feedback(bot), [kept, essential], [save_status], api_visibility="private")
         save_last.click(_on_save_last(bot), [kept, essential], [save_status], api_visibility="private")
-        files.upload(_upload(bot), [files], [status], api_name="upload")
+        documents_tab(library, refresh_every=3.0 if watch else None)
+        files.upload(_upload(library), [files], [status], api_name="upload")
         gr.api(_ask(bot), api_name="ask")  # type: ignore[attr-defined]
     return app  # type: ignore[no-any-return]
 
@@ -187,13 +227,14 @@ def _ask(bot: Bot) -> Any:
     return ask
 
 
-def _upload(bot: Bot) -> Any:
+def _upload(library: Library) -> Any:
     def upload(paths: list[str] | None) -> str:
-        """Index uploaded files; report what was added and what was rejected."""
+        """Index uploaded files; report what was added, replaced (same name) and rejected."""
         if not paths:
             return ""
-        report = bot.add_documents([(Path(p), Path(p).name) for p in paths])
+        report = library.add([(Path(p), Path(p).name) for p in paths])
         lines = [f"Added `{escape_markdown(s)}`: answerable now." for s in report.saved]
+        lines += [f"Replaced `{escape_markdown(s)}`: answerable now." for s in report.replaced]
         lines += [f"Rejected: {escape_markdown(r)}" for r in report.rejected]
         return "\n\n".join(lines)
 

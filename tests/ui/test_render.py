@@ -19,8 +19,15 @@ def test_escape_markdown_neutralises_markup() -> None:
     )
 
 
-def test_format_answer_keeps_markers_and_escapes_text() -> None:
-    assert format_answer(ANSWER) == "It rains \\<b\\>hard\\</b\\>\\. \\[1\\]"
+def test_format_answer_escapes_text_and_links_markers_to_the_viewer() -> None:
+    link = "#cb-open?source=a.txt&start=108&end=129"
+    assert format_answer(ANSWER) == f"It rains \\<b\\>hard\\</b\\>\\. [\\[1\\]]({link})"
+    pdf = Answer("q", "A [2] B [1] [9]", False, [Citation(1, "r p.pdf", "A", 0, 1, 0.5, 3, "p. 3-4"),
+                                                  Citation(2, "x(1).md", "B", 5, 6, 0.5)])  # fmt: skip
+    assert format_answer(pdf) == (
+        "A [\\[2\\]](#cb-open?source=x%281%29.md&start=5&end=6) B "
+        "[\\[1\\]](#cb-open?source=r%20p.pdf&start=0&end=1&location=p.%203-4) \\[9\\]"
+    ), "sources are URL-quoted; a number without a citation stays text"
 
 
 def test_refusal_looks_different() -> None:
@@ -40,6 +47,7 @@ def test_sources_highlight_the_quote_inside_its_passage_as_text() -> None:
     assert "<b>hard</b>" not in html, "document HTML must be shown as text"
     assert "Before. <mark>It rains &lt;b&gt;hard&lt;/b&gt;.</mark> After." in html
     assert "<code>a.txt</code>" in html and "score 0.70" in html and "[1]" in html
+    assert "<a class='cb-open' href='#cb-open?source=a.txt&amp;start=108&amp;end=129'><b>[1]</b>" in html
 
 
 def test_refusal_sources_are_related_not_an_answer() -> None:
@@ -69,7 +77,8 @@ def test_serve_binds_loopback_by_default() -> None:
     from bot.cli import _parser
 
     args = _parser().parse_args(["serve"])
-    assert (args.host, args.port, args.auth) == ("127.0.0.1", 7860, None)
+    assert (args.host, args.port, args.auth, args.watch) == ("127.0.0.1", 7860, None, False)
+    assert _parser().parse_args(["serve", "--watch"]).watch
 
 
 def test_chat_handler_streams_llm_tokens_then_the_verified_answer(tiny_index) -> None:  # type: ignore[no-untyped-def]
@@ -85,7 +94,8 @@ def test_chat_handler_streams_llm_tokens_then_the_verified_answer(tiny_index) ->
     streamed = [chat[-1]["content"] for chat, *_ in updates[:-1]]
     assert len(streamed) > 3 and streamed[-1].endswith("\\[1\\]\\[7\\]\\.")  # raw tokens, as written
     chat, sources, history, box, kept = updates[-1]
-    assert chat[-1]["content"] == "Jupiter is the largest planet in the solar system\\. \\[1\\]"
+    link = "#cb-open?source=space%2Fplanets.md&start=68&end=118"
+    assert chat[-1]["content"] == f"Jupiter is the largest planet in the solar system\. [\[1\]]({link})"
     assert "<mark>Jupiter is the largest planet in the solar system.</mark>" in sources
     assert history == [["Which planet is the largest?", "Jupiter is the largest planet in the solar system. [1]"]]
     assert box == "" and list(kept) == [1] and kept[1].questions == ("Which planet is the largest?",)
