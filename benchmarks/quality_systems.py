@@ -51,8 +51,21 @@ def bot_sentences(bot: Bot) -> SentenceView:
 
 
 def bot_embedder(bot: Bot) -> Any:
-    """The query embedder (a llama-index BaseEmbedding: get_query_embedding, get_text_embedding_batch)."""
+    """The bot's query embedder (get_query_embedding; ONNX Runtime by default)."""
     return bot.engine.retriever.embedder
+
+
+_TORCH: dict[str, Any] = {}
+
+
+def plain_embedder(bot: Bot) -> Any:
+    """The same MiniLM as a llama-index embedding (torch), as plain llama-index would use it; loaded once."""
+    from index.embeddings import make_embedder
+
+    model = bot.settings.embed_model
+    if model not in _TORCH:
+        _TORCH[model] = make_embedder(model, threads=bot.settings.query_threads)
+    return _TORCH[model]
 
 
 def bot_strict(bot: Bot, settings: Settings) -> Bot:
@@ -114,7 +127,7 @@ class Baseline:
         self.retrieve = retrieve
         self.dense = dense
         self.view = bot_sentences(bot)
-        self.embedder = bot_embedder(bot)
+        self.embedder = plain_embedder(bot)
         self.rows = {_node_id(c): i for i, c in enumerate(bot_chunks(bot))}
         self.chunks = bot_chunks(bot)
 
@@ -158,10 +171,10 @@ def baselines(bot: Bot, cache: Path) -> dict[str, AnswerFn]:
     from llama_index.vector_stores.faiss import FaissVectorStore
 
     chunks = bot_chunks(bot)
-    vectors = _plain_vectors(bot_embedder(bot), [c.text for c in chunks], cache)
+    vectors = _plain_vectors(plain_embedder(bot), [c.text for c in chunks], cache)
     nodes = [TextNode(id_=_node_id(c), text=c.text, embedding=v.tolist()) for c, v in zip(chunks, vectors, strict=True)]
     context = StorageContext.from_defaults(vector_store=FaissVectorStore(faiss_index=faiss.IndexFlatIP(384)))
-    plain = VectorStoreIndex(nodes, storage_context=context, embed_model=bot_embedder(bot))
+    plain = VectorStoreIndex(nodes, storage_context=context, embed_model=plain_embedder(bot))
     plain_nodes: list[BaseNode] = [TextNode(id_=n.id_, text=n.text) for n in nodes]
     bm25 = BM25Retriever.from_defaults(nodes=plain_nodes, similarity_top_k=min(5, len(nodes)))
     return {

@@ -242,7 +242,7 @@ def render(answer: Answer, *, with_text: bool = True) -> str:
     for c in answer.citations:
         where = f"{c.source} {c.location} ({c.start}-{c.end}, " if c.location else f"{c.source}:{c.start}-{c.end} ("
         lines.append(f"[{c.n}] {where}score {c.score:.2f})")
-    lines += [f"(searched for: {q})" for q in answer.searched if q != answer.question]
+    lines += [f"(searched for: {_short(q, 160)})" for q in answer.searched if q != answer.question]
     return "\n".join(lines).rstrip()
 
 
