@@ -40,7 +40,7 @@ test-fast: setup
 	$(BIN)/pytest -m "not slow"
 
 bench: setup
-	$(PY) benchmarks/squad.py
+	$(PY) benchmarks/quality.py
 
 clean:
 	rm -rf .citebot .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -10,6 +10,7 @@ import statistics
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,16 +20,43 @@ SQUAD = ROOT / "data" / "squad2-dev-sample.json"
 SEED_QUESTIONS = ROOT / "tests" / "questions" / "seed.yaml"
 
 
-def write_squad(folder: Path, path: Path = SQUAD) -> list[str]:
-    """Each SQuAD paragraph as a document in `folder`; returns every question."""
-    folder.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True)
+class Question:
+    """One SQuAD-format question: its gold document (`<title>-<nnn>.txt`) and gold answers."""
+
+    id: str
+    text: str
+    source: str
+    answers: tuple[str, ...]
+    impossible: bool
+
+
+def read_squad(path: Path = SQUAD) -> tuple[dict[str, str], list[Question]]:
+    """A SQuAD-format file as documents (one per paragraph, by file name) and its questions."""
+    documents: dict[str, str] = {}
     questions = []
     for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
         for i, paragraph in enumerate(article["paragraphs"]):
             name = f"{re.sub(r'[^A-Za-z0-9]+', '_', article['title'])}-{i:03d}.txt"
-            (folder / name).write_text(paragraph["context"], encoding="utf-8")
-            questions += [qa["question"] for qa in paragraph["qas"]]
-    return questions
+            documents[name] = paragraph["context"]
+            for qa in paragraph["qas"]:
+                answers = tuple(a["text"] for a in qa["answers"])
+                questions.append(Question(str(qa["id"]), qa["question"], name, answers, bool(qa.get("is_impossible"))))
+    return documents, questions
+
+
+def write_documents(folder: Path, documents: dict[str, str]) -> None:
+    """Write each document as `folder/<name>` (the name is a file name, not a path)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in documents.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def write_squad(folder: Path, path: Path = SQUAD) -> list[str]:
+    """Each SQuAD paragraph as a document in `folder`; returns every question."""
+    documents, questions = read_squad(path)
+    write_documents(folder, documents)
+    return [q.text for q in questions]
 
 
 def seed_questions() -> list[str]:

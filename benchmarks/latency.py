@@ -23,7 +23,7 @@ from index.pipeline import index_paths
 def measure(bot: Bot, questions: list[str], rounds: int = 3) -> tuple[list[float], list[float]]:
     """Per question: floor (encode + FAISS search) and full answer times in ms, interleaved, best of `rounds`."""
     embedder = bot.engine.retriever.embedder
-    faiss_index = bot.stored.vector_index.vector_store._faiss_index  # type: ignore[attr-defined]
+    faiss_index = bot.stored.dense.index  # type: ignore[attr-defined]
     import numpy as np
 
     floor, full = [], []

@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 import time
 import unicodedata
-from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Generator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from bot.citations import with_locations
 from bot.config import Settings
-from bot.conversation import History, queries_for
+from bot.conversation import Context, History, queries_for
 from bot.engine import REFUSAL, Engine, Evidence
 from bot.errors import EmptyQuestion
 from bot.llm import LLMError, TextModel
@@ -23,16 +24,8 @@ if TYPE_CHECKING:
 
     from index.store import StoredIndex
 
-__all__ = ["REFUSAL", "Bot", "UploadReport", "answer", "clean_question"]
+__all__ = ["REFUSAL", "Bot", "answer", "clean_question"]
 MAX_QUESTION_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class UploadReport:
-    """What `Bot.add_documents` did: sources added, and a reason per rejected file."""
-
-    saved: list[str]
-    rejected: list[str]
 
 
 class Bot:
@@ -46,7 +39,6 @@ class Bot:
         self.warnings: list[str] = []  # set-up problems shown with every answer (e.g. a broken LLM backend)
         self.engine = Engine(stored, embedder)
         self._lock = threading.Lock()  # torch, FAISS and BM25 calls are not guaranteed thread-safe
-        self._index_lock = threading.Lock()  # one index update at a time; answers go on meanwhile
 
     @property
     def stored(self) -> StoredIndex:
@@ -107,27 +99,31 @@ class Bot:
         started = time.perf_counter()
         question = clean_question(question)
         engine, warnings = self.engine, list(self.warnings)
-        queries = self._queries(question, history, warnings)
+        context = engine.context(history)
+        queries = self._queries(question, history, context, warnings)
         with self._lock:
-            evidence = engine.gather(queries[0].text, queries, top_k=self.settings.top_k)
+            evidence = engine.gather(queries[0].text, queries, top_k=self.settings.top_k, context=context)
         result = engine.extractive(question, evidence, self.settings)
         if self.llm is not None and not result.refused:  # weak evidence: refuse without calling the model
             result = yield from self._generate(engine, question, evidence, result, warnings)
         else:
             yield from (f"{c.quote} [{c.n}] " for c in result.citations)
-        yield replace(result, latency_ms=round((time.perf_counter() - started) * 1000, 2), warnings=warnings)
+        latency = round((time.perf_counter() - started) * 1000, 2)
+        located = with_locations(result.citations, engine.stored.locations)
+        searched = [q.text for q in queries]
+        yield replace(result, citations=located, latency_ms=latency, warnings=warnings, searched=searched)
 
-    def _queries(self, question: str, history: History, warnings: list[str]) -> list[Query]:
+    def _queries(self, question: str, history: History, context: Context | None, warnings: list[str]) -> list[Query]:
         """Retrieval queries; with an LLM, a follow-up is first condensed into a standalone question."""
         if self.llm is None or not history:
-            return queries_for(question, history)
+            return queries_for(question, context)
         from bot.llm import condense
 
         try:
             return [Query(condense(self.llm, question, history))]
         except LLMError as exc:
             warnings.append(f"{exc}; the follow-up was not condensed")
-            return queries_for(question, history)
+            return queries_for(question, context)
 
     def _generate(
         self, engine: Engine, question: str, evidence: Evidence, fallback: Answer, warnings: list[str]
@@ -156,30 +152,6 @@ class Bot:
             how = "marked [unsupported]" if fixed.flagged else "dropped"
             warnings.append(f"{fixed.flagged + fixed.dropped} sentence(s) without a valid citation were {how}")
         return Answer(question, fixed.text, False, fixed.citations, passages)
-
-    def add_documents(self, files: Sequence[tuple[Path, str]]) -> UploadReport:
-        """Store uploaded files (temporary path, original name) under the documents folder and index them.
-
-        Accepted files are answerable as soon as this returns; rejected ones are listed with the reason.
-        """
-        from index.pipeline import index_paths
-        from index.uploads import UploadRejected, save_upload
-
-        roots = [Path(r) for r in self.stored.manifest.get("roots", [])]
-        docs_dir = next((r for r in roots if r.is_dir()), self.settings.docs_dir.resolve())
-        saved, rejected = [], []
-        with self._index_lock:
-            for path, name in files:
-                try:
-                    target = save_upload(path, name, docs_dir, max_bytes=self.settings.max_upload_mb * 2**20)
-                    saved.append(target.relative_to(docs_dir).as_posix())
-                except UploadRejected as exc:
-                    rejected.append(str(exc))
-            if saved:
-                paths = roots if docs_dir in roots else [*roots, docs_dir]
-                index_paths(paths, self.settings, embedder=self.engine.retriever.embedder)
-                self.reload()
-        return UploadReport(saved, rejected)
 
 
 def clean_question(question: str) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from bot.types import Answer, Citation
 from index.chunking import Span
+from index.locations import Locations, locate
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -22,6 +24,18 @@ def compose(quotes: Sequence[tuple[Span, float]]) -> tuple[str, list[Citation]]:
     ]
     text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
     return text, citations
+
+
+def with_locations(citations: Sequence[Citation], locations: Mapping[str, Locations]) -> list[Citation]:
+    """Each citation with the page and location label of its quote in its document (None where unknown).
+
+    Example: a quote at 90..120 of a PDF whose page 2 starts at 100 -> page=1, location="p. 1-2"
+    """
+    out = []
+    for c in citations:
+        page, label = locate(locations.get(c.source, Locations()), c.start, c.end)
+        out.append(replace(c, page=page, location=label))
+    return out
 
 
 def cited_numbers(text: str) -> list[int]:

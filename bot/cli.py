@@ -24,7 +24,13 @@ from bot.errors import CitebotError
 
 if TYPE_CHECKING:
     from bot.answerer import Bot
+    from bot.saved import Verdict
     from bot.types import Answer
+
+CHAT_HELP = (
+    "Ask about the documents ('quit' or Ctrl-D to leave). "
+    "/save [essential words] keeps the last answer as a test; /wrong saves it marked wrong."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd_chat,
         common,
         "Chat in the terminal; follow-up questions use the conversation.",
-        "citebot chat   (type 'quit' or press Ctrl-D to leave)",
+        "citebot chat   (/save [essential words] keeps the last answer as a test; 'quit' or Ctrl-D to leave)",
     )
     p.add_argument("--strict", action="store_true", help="refuse more readily when evidence is weak")
 
@@ -118,7 +124,7 @@ def _add_extra_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """Commands defined in their own modules (eval, serve), registered if present."""
     from importlib import import_module
 
-    for module in ("bot.eval_cli", "ui.serve_cli"):
+    for module in ("bot.eval_cli", "bot.docs_cli", "ui.serve_cli"):
         try:
             import_module(module).register(sub, common, _command)
         except ModuleNotFoundError as exc:
@@ -172,10 +178,11 @@ def _warn(answer: Answer) -> None:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.errors import EmptyQuestion
+    from bot.saved import parse_command
 
     bot = _load_bot(settings)
     history: list[tuple[str, Answer]] = []
-    print("Ask about the documents ('quit' or Ctrl-D to leave).")
+    print(CHAT_HELP)
     while True:
         try:
             question = input("you> ")
@@ -184,7 +191,11 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if question.strip().lower() in {"quit", "exit", ":q"}:
             return 0
+        command = parse_command(question)
         try:
+            if command is not None:
+                print(_save(bot, history, *command))
+                continue
             result = bot.answer(question, history)
         except EmptyQuestion as exc:
             print(exc)
@@ -192,6 +203,23 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         _warn(result)
         print(render(result) + "\n")
         history.append((question, result))
+
+
+def _save(bot: Bot, history: list[tuple[str, Answer]], verdict: Verdict, words: list[str]) -> str:
+    """Save the last turn as a test case (`/save [essential words]`, or `/wrong`); say where it went."""
+    from bot.saved import Turn, save_turn
+
+    if not history:
+        return "Nothing to save yet: ask a question first, then /save."
+    turn = Turn(tuple(a.question for _, a in history), history[-1][1])
+    roots = bot.stored.manifest.get("roots", [])
+    try:
+        saved = save_turn(turn, roots=roots, settings=bot.settings, verdict=verdict, essential=words)
+    except CitebotError as exc:
+        return str(exc)
+    kind = "marked wrong (add `expect:` to check it)" if verdict == "wrong" else "saved"
+    kind += "" if saved.added else " already"
+    return f"Case {saved.id!r} {kind} in {saved.path}. Run it: citebot eval {saved.path}"
 
 
 def _load_bot(settings: Settings) -> Bot:
@@ -203,7 +231,7 @@ def _load_bot(settings: Settings) -> Bot:
 def render(answer: Answer, *, with_text: bool = True) -> str:
     """The answer for a terminal: text, then each citation with its source and offsets.
 
-    Example: "X. [1]\\n\\n[1] a.txt:0-2  \\"X.\\""
+    Example: "X. [1]\\n\\n[1] a.txt:0-2 (score 0.70)"; a PDF: "[1] report.pdf p. 12 (2748-2977, score 0.72)"
     """
     lines = [answer.text, ""] if with_text else []
     if answer.refused:
@@ -212,7 +240,9 @@ def render(answer: Answer, *, with_text: bool = True) -> str:
             f"  - {p.source}:{p.start}-{p.end} (score {p.score:.2f}) {_short(p.text)}" for p in answer.passages[:3]
         ]
     for c in answer.citations:
-        lines.append(f"[{c.n}] {c.source}:{c.start}-{c.end} (score {c.score:.2f})")
+        where = f"{c.source} {c.location} ({c.start}-{c.end}, " if c.location else f"{c.source}:{c.start}-{c.end} ("
+        lines.append(f"[{c.n}] {where}score {c.score:.2f})")
+    lines += [f"(searched for: {q})" for q in answer.searched if q != answer.question]
     return "\n".join(lines).rstrip()
 
 

@@ -1,33 +1,84 @@
-"""Follow-up questions without an LLM: retrieve with the conversation in mind."""
+"""Follow-up questions without an LLM: what the previous turn was about, and the queries that carry it forward.
+
+A follow-up ("When?", "What did he do next?") leans on the conversation: its words alone find little. The state kept
+is the earlier question and where the previous answer was quoted from (source and offsets: from an `Answer`, or
+found again from the quoted text when the history holds plain strings, as the page and the HTTP API send it).
+Retrieval adds a query made of the earlier question and this one; sentence scoring prefers the previous answer's
+document and the sentences just after its quote (bot/engine.py), with weights fitted on conversations
+(bot/extractive.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from bot.citations import MARKER
 from bot.retrieval import Query
 from bot.types import Answer
 
 History = Sequence[tuple[str, "str | Answer"]]
+Quote = tuple[str, int, int]  # source, start, end
 CONTEXT_WEIGHT = 0.6
+LOOK_BACK = 3  # turns searched for the last answer that quoted something
 
 
-def queries_for(question: str, history: History) -> list[Query]:
+@dataclass(frozen=True)
+class Context:
+    """What a follow-up leans on: the previous question and answer, and the places that answer quoted."""
+
+    question: str
+    answer: str
+    quotes: tuple[Quote, ...]
+
+
+def context_of(history: History, locate: Callable[[str], list[Quote]]) -> Context | None:
+    """The state of the conversation after its last turn (None when there is no history).
+
+    Example: [("Who sends a brigade?", Answer(text="Germany ... [1]", citations=[a.txt 0-40]))]
+        -> Context("Who sends a brigade?", "Germany ...", (("a.txt", 0, 40),))
+    """
+    if not history:
+        return None
+    for _, answer in reversed(history[-LOOK_BACK:]):  # a refusal quotes nothing: the turn before still holds
+        quotes = _quotes(answer, locate)
+        if quotes:
+            break
+    question, answer = history[-1]
+    text = answer.text if isinstance(answer, Answer) else str(answer)
+    return Context(question, strip_markers(text), tuple(quotes))
+
+
+def _quotes(answer: str | Answer, locate: Callable[[str], list[Quote]]) -> list[Quote]:
+    if isinstance(answer, Answer):
+        return [(c.source, c.start, c.end) for c in answer.citations]
+    return [place for quote in quoted(str(answer)) for place in locate(quote)]
+
+
+def queries_for(question: str, context: Context | None) -> list[Query]:
     """The question alone, plus (for a follow-up) the question with the previous turn, fused at a lower weight.
 
-    Example: ("When is it ready?", [("Who sends a brigade?", "Germany ...")])
+    Example: ("When is it ready?", Context("Who sends a brigade?", "Germany ...", ()))
         -> [Query("When is it ready?"), Query("Who sends a brigade? Germany ... When is it ready?", 0.6)]
     """
     queries = [Query(question)]
-    if history:
-        previous_question, previous_answer = history[-1]
-        reply = previous_answer.text if isinstance(previous_answer, Answer) else str(previous_answer)
-        context = f"{previous_question} {_strip_markers(reply)}"[:1000]
-        queries.append(Query(f"{context} {question}", CONTEXT_WEIGHT))
+    if context is not None:
+        earlier = f"{context.question} {context.answer}"[:1000]
+        queries.append(Query(f"{earlier} {question}", CONTEXT_WEIGHT))
     return queries
 
 
-def _strip_markers(text: str) -> str:
-    """Drop `[n]` markers so they don't count as words."""
-    from bot.citations import MARKER
+def quoted(text: str) -> list[str]:
+    """The quotes of an extractive answer: the text between its `[n]` markers.
 
-    return MARKER.sub("", text)
+    Example: "It rains. [1] It pours. [2]" -> ["It rains.", "It pours."]
+    """
+    return [part.strip() for part in MARKER.split(text)[::2] if part.strip()]
+
+
+def strip_markers(text: str) -> str:
+    """Drop `[n]` markers so they don't count as words.
+
+    Example: "It rains. [1]" -> "It rains."
+    """
+    return " ".join(MARKER.sub("", text).split())

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.citations import compose
 from bot.config import Settings
-from bot.extractive import Candidate, Vocabulary, expected_type, select, terms
+from bot.conversation import Context, History, Quote, context_of
+from bot.extractive import Candidate, expected_type, select, terms
 from bot.retrieval import Hit, Query, Retriever
 from bot.types import Answer, Passage
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from index.store import StoredIndex
 
 REFUSAL = "The documents don't contain an answer to that question."
+NEXT_SENTENCES = 3  # a follow-up's answer often comes within this many sentences after the previous quote
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class Evidence:
 
     def strength(self) -> float:
         """The best sentence's score: the refusal signal."""
-        return max((c.score for c in self.candidates), default=-1.0)
+        return max((c.evidence for c in self.candidates), default=-1.0)
 
 
 class Engine:
@@ -40,27 +43,100 @@ class Engine:
     def __init__(self, stored: StoredIndex, embedder: BaseEmbedding) -> None:
         self.stored = stored
         self.retriever = Retriever(stored, embedder)
-        self.vocabulary = Vocabulary(s.text for s in stored.sentences)
+        self.vocabulary = stored.vocabulary
 
-    def gather(self, question: str, queries: Sequence[Query], *, top_k: int) -> Evidence:
-        """Retrieve with every query, score the sentences of the passages against `question`, rerank."""
+    def gather(
+        self, question: str, queries: Sequence[Query], *, top_k: int, context: Context | None = None
+    ) -> Evidence:
+        """Retrieve with every query, score the sentences of the passages against `question`, rerank.
+
+        For a follow-up, the passages the previous answer quoted (and the ones after them) are scored too.
+        """
         vectors = [self.retriever.embed(q.text) for q in queries]
         hits = self.retriever.search(queries, vectors, k=top_k)
-        candidates = self._candidates(question, hits, vectors[0])
-        return Evidence(rerank(hits, candidates), candidates)
+        if context is not None:
+            hits += self._context_hits(context, {h.chunk for h in hits}, vectors[0])
+        candidates = self._candidates(question, hits, vectors, context)
+        return Evidence(rerank(hits, candidates)[:top_k], candidates)
 
-    def _candidates(self, question: str, hits: Sequence[Hit], vector: np.ndarray) -> list[Candidate]:
-        """Every sentence of the retrieved passages, scored against the question."""
+    def context(self, history: History) -> Context | None:
+        """The conversation state after `history`, its quotes located in this index."""
+        return context_of(history, self.locate)
+
+    def locate(self, quote: str) -> list[Quote]:
+        """Where a quoted sentence stands in the index (empty if it is not one of its sentences)."""
+        return self._places.get(quote, [])
+
+    @cached_property
+    def _places(self) -> dict[str, list[Quote]]:
+        places: dict[str, list[Quote]] = {}
+        for s in self.stored.sentences:
+            places.setdefault(s.text, []).append((s.source, s.start, s.end))
+        return places
+
+    @cached_property
+    def _sentence_at(self) -> dict[tuple[str, int], int]:
+        return {(s.source, s.start): i for i, s in enumerate(self.stored.sentences)}
+
+    @cached_property
+    def _chunks_of(self) -> dict[str, list[int]]:
+        rows: dict[str, list[int]] = {}
+        for i, c in enumerate(self.stored.chunks):
+            rows.setdefault(c.source, []).append(i)
+        return rows
+
+    def _context_hits(self, context: Context, seen: set[int], vector: np.ndarray) -> list[Hit]:
+        """The chunks holding the previous answer's quotes and the chunk after each, not already retrieved."""
+        rows: list[int] = []
+        for source, start, _ in context.quotes:
+            chunks = self._chunks_of.get(source, [])
+            at = [j for j, r in enumerate(chunks) if self.stored.chunks[r].start <= start < self.stored.chunks[r].end]
+            rows += [chunks[j] for j in at] + [chunks[j + 1] for j in at[-1:] if j + 1 < len(chunks)]
+        rows = [r for r in dict.fromkeys(rows) if r not in seen]
+        return [Hit(r, 0.0, float(self.stored.chunk_vectors[r] @ vector), self.retriever.pool) for r in rows]
+
+    def _candidates(
+        self, question: str, hits: Sequence[Hit], vectors: Sequence[np.ndarray], context: Context | None
+    ) -> list[Candidate]:
+        """Every sentence of the retrieved passages, scored against the question (and the conversation)."""
         wanted = terms(question)
         kind = expected_type(question)
-        vectors = self.stored.sentence_vectors
+        sentences, sentence_vectors = self.stored.sentences, self.stored.sentence_vectors
+        quoted = self._quoted(context)
         out = []
         for hit in hits:
+            passage_lexical = self.vocabulary.coverage(wanted, self.stored.chunks[hit.chunk].text)
             for i in self.stored.chunk_sentences[hit.chunk]:
-                sentence = self.stored.sentences[i]
-                lexical = self.vocabulary.coverage(wanted, sentence.text)
-                typed = kind is None or kind.search(sentence.text) is not None
-                out.append(Candidate(sentence, float(vectors[i] @ vector), lexical, hit.cosine, hit.chunk, typed))
+                sentence = sentences[i]
+                before = sentences[i - 1] if i > 0 and sentences[i - 1].source == sentence.source else None
+                window = f"{before.text} {sentence.text}" if before else sentence.text
+                near = [i - j for j in quoted.get(sentence.source, [])]
+                out.append(
+                    Candidate(
+                        sentence,
+                        cosine=float(sentence_vectors[i] @ vectors[0]),
+                        lexical=self.vocabulary.coverage(wanted, sentence.text),
+                        passage_cosine=hit.cosine,
+                        passage_lexical=passage_lexical,
+                        dense=1 / (1 + hit.dense_rank),
+                        chunk=hit.chunk,
+                        typed=kind is None or kind(sentence.text),
+                        window=self.vocabulary.coverage(wanted, window),
+                        lead=before is None,
+                        context=float(sentence_vectors[i] @ vectors[-1]) if context else 0.0,
+                        same_doc=sentence.source in quoted,
+                        next=any(0 < d <= NEXT_SENTENCES for d in near),
+                        repeat=0 in near,
+                    )
+                )
+        return out
+
+    def _quoted(self, context: Context | None) -> dict[str, list[int]]:
+        """Per source, the positions of the sentences the previous answer quoted."""
+        out: dict[str, list[int]] = {}
+        for source, start, _ in context.quotes if context else ():
+            i = self._sentence_at.get((source, start))
+            out.setdefault(source, []) if i is None else out.setdefault(source, []).append(i)
         return out
 
     def extractive(self, question: str, evidence: Evidence, settings: Settings) -> Answer:
@@ -70,7 +146,7 @@ class Engine:
         chosen = select(evidence.candidates, max_sentences=settings.max_sentences)
         if not chosen or evidence.strength() < threshold:
             return Answer(question, REFUSAL, True, [], passages)
-        text, citations = compose([(c.sentence, c.score) for c in chosen])
+        text, citations = compose([(c.sentence, c.evidence) for c in chosen])
         return Answer(question, text, False, citations, passages)
 
     def passages(self, evidence: Evidence) -> list[Passage]:
@@ -95,5 +171,5 @@ def rerank(hits: Sequence[Hit], candidates: Sequence[Candidate]) -> list[Hit]:
     """
     best: dict[int, float] = {}
     for c in candidates:
-        best[c.chunk] = max(best.get(c.chunk, -1.0), c.rank)
-    return sorted(hits, key=lambda h: -best.get(h.chunk, -1.0))
+        best[c.chunk] = max(best.get(c.chunk, -1e9), c.score)
+    return sorted(hits, key=lambda h: -best.get(h.chunk, -1e9))

@@ -19,3 +19,7 @@ class EmptyQuestion(CitebotError):
 
 class NoDocuments(CitebotError):
     """Nothing indexable was found at the given paths."""
+
+
+class UnknownDocument(CitebotError):
+    """No indexed document has the given name."""

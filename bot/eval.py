@@ -11,7 +11,7 @@ from typing import Any
 from bot.errors import CitebotError
 from bot.types import Answer
 
-CASE_KEYS = {"id", "question", "turns", "expect"}
+CASE_KEYS = {"id", "question", "turns", "expect", "note"}
 EXPECT_KEYS = {"contains_any", "contains_all", "sources", "refusal"}
 AnswerFn = Callable[[str, Sequence[tuple[str, Answer]]], Answer]
 
@@ -32,12 +32,17 @@ class Expect:
 
 @dataclass(frozen=True)
 class Case:
-    """One question (or a conversation of `turns`) and its expectation."""
+    """One question (or a conversation of `turns`) and its expectation; a case with none is only run, not checked."""
 
     id: str
     turns: tuple[str, ...]
     expect: Expect
     file: str = ""
+    note: str = ""  # free text for people, e.g. why a saved case was marked wrong
+
+    @property
+    def checked(self) -> bool:
+        return self.expect != Expect()
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,13 @@ class CaseResult:
     @property
     def passed(self) -> bool:
         return not self.failures
+
+    @property
+    def status(self) -> str:
+        """One of pass, fail, unchecked (a case without expectations: run and reported, never failed)."""
+        if not self.case.checked:
+            return "unchecked"
+        return "pass" if self.passed else "fail"
 
 
 def load_question_set(path: Path) -> list[Case]:
@@ -87,7 +99,10 @@ def _parse_case(path: Path, index: int, raw: Any) -> Case:
     turns = [raw["question"]] if "question" in raw else raw["turns"]
     if not isinstance(turns, list) or not turns or not all(isinstance(t, str) and t.strip() for t in turns):
         raise QuestionSetError(f"{where}: 'question'/'turns' must be non-empty text")
-    return Case(str(raw["id"]), tuple(turns), _parse_expect(where, raw.get("expect") or {}), str(path))
+    note = raw.get("note") or ""
+    if not isinstance(note, str):
+        raise QuestionSetError(f"{where}: 'note' must be text")
+    return Case(str(raw["id"]), tuple(turns), _parse_expect(where, raw.get("expect") or {}), str(path), note)
 
 
 def _parse_expect(where: str, raw: Any) -> Expect:
@@ -161,8 +176,9 @@ def summarize(results: Sequence[CaseResult]) -> dict[str, Any]:
     latencies = sorted(a.latency_ms for r in results for a in r.answers)
     return {
         "cases": len(results),
-        "passed": sum(r.passed for r in results),
-        "failed": sum(not r.passed for r in results),
+        "passed": sum(r.status == "pass" for r in results),
+        "failed": sum(r.status == "fail" for r in results),
+        "unchecked": sum(r.status == "unchecked" for r in results),
         "refusal_accuracy": _rate(r.answers[-1].refused == r.case.expect.refusal for r in with_refusal),
         "source_hit_rate": _rate(
             bool({c.source for c in r.answers[-1].citations} & set(r.case.expect.sources)) for r in with_sources
@@ -174,20 +190,27 @@ def summarize(results: Sequence[CaseResult]) -> dict[str, Any]:
 
 def report(results: Sequence[CaseResult]) -> dict[str, Any]:
     """The JSON report written by `citebot eval --report`."""
-    cases = [
-        {"id": r.case.id, "passed": r.passed, "failures": r.failures, "answers": [a.to_dict() for a in r.answers]}
-        for r in results
-    ]
-    return {"summary": summarize(results), "cases": cases}
+    return {"summary": summarize(results), "cases": [_case_report(r) for r in results]}
+
+
+def _case_report(result: CaseResult) -> dict[str, Any]:
+    """One case in the JSON report: where it is from, what was asked, the outcome and every answer."""
+    case = result.case
+    entry: dict[str, Any] = {"id": case.id, "file": case.file, "turns": list(case.turns)}
+    entry |= {"status": result.status, "passed": result.passed, "failures": result.failures}
+    if case.note:
+        entry["note"] = case.note
+    return entry | {"answers": [a.to_dict() for a in result.answers]}
 
 
 def describe(result: CaseResult) -> str:
     """One line for a case: PASS/FAIL, id, what failed and a short answer."""
-    status = "PASS" if result.passed else "FAIL"
+    status = result.status.upper()
     last = result.answers[-1]
     text = " ".join(last.text.split())
     line = f"{status} {result.case.id}: {text[:100] + ('…' if len(text) > 100 else '')}"
-    return line + "".join(f"\n     - {f}" for f in result.failures)
+    notes = [f"note: {result.case.note}"] if result.case.note else []
+    return line + "".join(f"\n     - {f}" for f in [*result.failures, *notes])
 
 
 def _rate(values: Any) -> float | None:

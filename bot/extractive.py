@@ -23,20 +23,16 @@ the seed article, and the 50 off-topic questions in data/off_topic.txt; see benc
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from index.chunking import Span
+from index.lexical import Vocabulary, terms
 
-SENTENCE_WEIGHT = 0.5
-LEXICAL_WEIGHT = 1.0
-PASSAGE_WEIGHT = 0.5
-SECOND_SENTENCE_RATIO = 0.9
-TYPE_PENALTY = 0.15
+__all__ = ["Candidate", "Vocabulary", "expected_type", "select", "terms"]
+
+SECOND_SENTENCE_MARGIN = 0.5
 
 _DATE = re.compile(
     r"\b(1\d{3}|20\d{2})s?\b|\b(January|February|March|April|May|June|July|August|September|October|November|"
@@ -50,17 +46,46 @@ _NUMBER = re.compile(
 )
 _WANTS_DATE = re.compile(r"^(and |so |but )?when\b|\b(what|which) (year|century|decade|date)\b|\bsince when\b")
 _WANTS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|large|big)\b")
+_WANTS_NAME = re.compile(
+    r"\b(who|whom|whose)\b|^(and |so |but )?where\b|\b(what|which) (country|city|state|team|company)\b"
+)
+_NOT_NAMES = {"no", "the", "mr", "mrs", "ms", "dr", "st", "he", "she", "it", "they", "his", "her", "its", "i"}
+_NAME = re.compile(r"(?<=[\s(\"'])[A-Z][\w'’-]+")  # a capitalised word that does not start the sentence
 
 
-def expected_type(question: str) -> re.Pattern[str] | None:
-    """The pattern an answer sentence should contain, from the question's wording (None: no expectation).
+def expected_type(question: str) -> Callable[[str], bool] | None:
+    """A check that a sentence holds the kind of answer the question asks for (None: no expectation).
 
-    Example: expected_type("When will it be ready?") is _DATE; expected_type("Why?") is None
+    "When" wants a date, "how many" a number, "who" and "where" a name the question does not already say.
+    Example: expected_type("When will it be ready?")("Ready in 2027.") -> True; expected_type("Why?") -> None
     """
     q = question.lower().strip()
     if _WANTS_DATE.search(q):
-        return _DATE
-    return _NUMBER if _WANTS_NUMBER.search(q) else None
+        return lambda text: _DATE.search(text) is not None
+    if _WANTS_NUMBER.search(q):
+        return lambda text: _NUMBER.search(text) is not None
+    if _WANTS_NAME.search(q):
+        said = set(re.findall(r"\w+", q)) | _NOT_NAMES
+        return lambda text: any(m.group().lower().strip("'’") not in said for m in _NAME.finditer(text))
+    return None
+
+
+# How a sentence is ranked: a weighted sum of Candidate.features(), fitted by benchmarks/train_scorer.py (first eight)
+# and benchmarks/tune_followups.py (the four for follow-ups); numbers in the module docstring.
+WEIGHTS: dict[str, float] = {
+    "cosine": 8.443,
+    "lexical": 2.575,
+    "passage": 2.247,
+    "passage_lexical": 5.263,
+    "dense": 0.904,
+    "window": 2.576,
+    "lead": 0.454,
+    "typed": 3.134,
+    "context": 0.0,
+    "same_doc": 0.0,
+    "next": 0.0,
+    "repeat": 0.0,
+}
 
 
 @dataclass(frozen=True)
@@ -68,124 +93,62 @@ class Candidate:
     """A sentence from a retrieved passage with the evidence for it."""
 
     sentence: Span
-    cosine: float
-    lexical: float
-    passage_cosine: float
+    cosine: float  # cosine(question, sentence)
+    lexical: float  # IDF-weighted share of the question's words in the sentence
+    passage_cosine: float  # cosine(question, passage)
+    passage_lexical: float = 0.0  # lexical, over the whole passage
+    dense: float = 0.0  # 1 / (1 + the passage's rank by cosine to the question)
     chunk: int = -1
     typed: bool = True  # the sentence has the kind of answer the question asks for (or it asks for none)
+    window: float = 0.0  # lexical, over the sentence and the one before it (a name said once, then "he")
+    lead: bool = False  # the first sentence of its document
+    context: float = 0.0  # follow-ups: cosine(earlier questions + question, sentence)
+    same_doc: bool = False  # follow-ups: in the document the previous answer cited
+    next: bool = False  # follow-ups: within a few sentences after the previous answer's quote
+    repeat: bool = False  # follow-ups: the previous answer quoted this very sentence
+
+    def features(self) -> dict[str, float]:
+        """The evidence as numbers, keyed as in WEIGHTS."""
+        return {
+            "cosine": self.cosine,
+            "lexical": self.lexical,
+            "passage": self.passage_cosine,
+            "passage_lexical": self.passage_lexical,
+            "dense": self.dense,
+            "typed": float(self.typed),
+            "window": self.window,
+            "lead": float(self.lead),
+            "context": self.context,
+            "same_doc": float(self.same_doc),
+            "next": float(self.next),
+            "repeat": float(self.repeat),
+        }
 
     @property
     def score(self) -> float:
-        """Combined evidence in [about -0.5, 1]."""
-        total = SENTENCE_WEIGHT * self.cosine + LEXICAL_WEIGHT * self.lexical + PASSAGE_WEIGHT * self.passage_cosine
-        return total / (SENTENCE_WEIGHT + LEXICAL_WEIGHT + PASSAGE_WEIGHT)
+        """How likely the sentence answers the question, on a log-odds scale: orders the sentences."""
+        return sum(WEIGHTS[k] * v for k, v in self.features().items())
 
     @property
-    def rank(self) -> float:
-        """The score used to order sentences: lower when the answer type is missing."""
-        return self.score - (0.0 if self.typed else TYPE_PENALTY)
+    def evidence(self) -> float:
+        """How much the sentence and its passage say about the question, in about [-0.3, 1]: the refusal signal.
 
-
-@lru_cache(maxsize=1)
-def _stemmer():  # type: ignore[no-untyped-def]
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-# Question words and pronouns carry no evidence; bm25s's English list leaves them in.
-EXTRA_STOPWORDS = {
-    "why",
-    "what",
-    "when",
-    "where",
-    "who",
-    "whom",
-    "whose",
-    "which",
-    "how",
-    "can",
-    "could",
-    "would",
-    "should",
-    "does",
-    "did",
-    "do",
-    "many",
-    "much",
-    "its",
-    "it",
-    "their",
-    "they",
-    "them",
-    "he",
-    "she",
-    "his",
-    "her",
-    "him",
-    "we",
-    "our",
-    "you",
-    "your",
-    "this",
-    "that",
-    "these",
-    "those",
-}
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN) | EXTRA_STOPWORDS
-
-
-def terms(text: str) -> set[str]:
-    """Stemmed content words.
-
-    Example: terms("Why can't Ukraine join NATO?") -> {"ukrain", "join", "nato"}
-    """
-    stop = _stopwords()
-    words = [w for w in re.findall(r"\w+", text.lower()) if w not in stop and len(w) > 1]
-    return set(_stemmer().stemWords(words))
-
-
-class Vocabulary:
-    """Inverse document frequencies of terms over the indexed sentences."""
-
-    def __init__(self, sentences: Iterable[str]) -> None:
-        self.counts: Counter[str] = Counter()
-        self.size = 0
-        for text in sentences:
-            self.counts.update(terms(text))
-            self.size += 1
-
-    def idf(self, term: str) -> float:
-        """BM25-style IDF; unseen terms get the highest weight."""
-        df = self.counts.get(term, 0)
-        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
-
-    def coverage(self, question_terms: set[str], sentence: str) -> float:
-        """IDF-weighted share of the question's terms that the sentence contains.
-
-        Example: question {"ukrain", "nato"}, sentence "Ukraine ..." -> idf(ukrain) / (idf(ukrain) + idf(nato))
+        The mean of sentence cosine (for a follow-up, the better of it and the conversation's), lexical coverage
+        and passage cosine.
         """
-        total = sum(self.idf(t) for t in question_terms)
-        if total == 0:
-            return 0.0
-        return sum(self.idf(t) for t in question_terms & terms(sentence)) / total
+        return (max(self.cosine, self.context) + self.lexical + self.passage_cosine) / 3
 
 
 def select(candidates: Sequence[Candidate], *, max_sentences: int) -> list[Candidate]:
-    """The best-ranked sentence, plus runners-up ranking within SECOND_SENTENCE_RATIO of it (distinct sentences)."""
-    best: dict[tuple[str, int], Candidate] = {}
+    """The best-scored sentence, plus runners-up within SECOND_SENTENCE_MARGIN of it (distinct texts: a sentence
+    that two passages or two files share is quoted once)."""
+    best: dict[str, Candidate] = {}
     for c in candidates:
-        key = (c.sentence.source, c.sentence.start)
-        if key not in best or best[key].rank < c.rank:
+        key = c.sentence.text
+        if key not in best or best[key].score < c.score:
             best[key] = c
-    ranked = sorted(best.values(), key=lambda c: (-c.rank, c.sentence.source, c.sentence.start))
+    ranked = sorted(best.values(), key=lambda c: (-c.score, c.sentence.source, c.sentence.start))
     if not ranked:
         return []
-    bar = ranked[0].rank * SECOND_SENTENCE_RATIO
-    return [ranked[0]] + [c for c in ranked[1:max_sentences] if c.rank >= bar > 0]
+    bar = ranked[0].score - SECOND_SENTENCE_MARGIN
+    return [ranked[0]] + [c for c in ranked[1:max_sentences] if c.score >= bar]

@@ -56,7 +56,7 @@ def repair(reply: str, passages: Sequence[Sequence[Candidate]], vocabulary: Voca
             key = (c.sentence.source, c.sentence.start)
             if key not in citations:
                 s = c.sentence
-                citations[key] = Citation(len(citations) + 1, s.source, s.text, s.start, s.end, round(c.score, 4))
+                citations[key] = Citation(len(citations) + 1, s.source, s.text, s.start, s.end, round(c.evidence, 4))
             numbers.append(citations[key].n)
         parts.append(claim + " " + "".join(f"[{n}]" for n in dict.fromkeys(numbers)))
     return Repaired(" ".join(parts), list(citations.values()), dropped, flagged)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,6 +14,7 @@ if TYPE_CHECKING:
     from index.store import StoredIndex
 
 RRF_K = 60
+STRONG_DENSE = 2  # nearest chunks by cosine that fusion may not push out of the top k
 
 
 @dataclass(frozen=True)
@@ -28,32 +27,22 @@ class Query:
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk: its position in the index, fused score and best dense cosine."""
+    """A retrieved chunk: its position in the index, fused score, best dense cosine and rank in the question's dense
+    ranking (0 = nearest; `pool` when outside it)."""
 
     chunk: int
     fused: float
     cosine: float
+    dense_rank: int = 1_000
 
 
 class Retriever:
-    """Dense + BM25 retrieval over a stored index."""
+    """Dense + BM25 retrieval over a stored index (both loaded with it: nothing is built on the first question)."""
 
     def __init__(self, stored: StoredIndex, embedder: BaseEmbedding, *, pool: int = 20) -> None:
         self.stored = stored
         self.embedder = embedder
         self.pool = min(pool, len(stored.chunks))
-        self._row = {cid: i for i, cid in enumerate(stored.chunk_ids)}
-
-    @cached_property
-    def _dense(self):  # type: ignore[no-untyped-def]
-        return self.stored.vector_index.as_retriever(similarity_top_k=self.pool, embed_model=self.embedder)
-
-    @cached_property
-    def _bm25(self):  # type: ignore[no-untyped-def]
-        from llama_index.retrievers.bm25 import BM25Retriever
-
-        nodes = [self.stored.vector_index.docstore.docs[cid] for cid in self.stored.chunk_ids]
-        return BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=self.pool)
 
     def embed(self, text: str) -> np.ndarray:
         """The normalised query vector."""
@@ -61,28 +50,38 @@ class Retriever:
 
     def search(self, queries: Sequence[Query], vectors: Sequence[np.ndarray], *, k: int) -> list[Hit]:
         """Fuse the dense and BM25 rankings of every query; return the top `k` chunks."""
-        from llama_index.core.schema import QueryBundle
-
         fused: dict[int, float] = {}
         cosine: dict[int, float] = {}
+        order: dict[int, int] = {}
         for query, vector in zip(queries, vectors, strict=True):
-            dense = self._dense.retrieve(QueryBundle(query.text, embedding=vector.tolist()))
-            lexical = self._bm25.retrieve(query.text) if _has_words(query.text) else []
+            dense = self.stored.dense.search(vector, k=self.pool)
+            lexical = self.stored.lexical.search(query.text, k=self.pool)
             for ranking in (dense, lexical):
-                for rank, hit in enumerate(ranking):
-                    row = self._row[hit.node.node_id]
+                for rank, (row, _) in enumerate(ranking):
                     fused[row] = fused.get(row, 0.0) + query.weight / (RRF_K + rank + 1)
-            for hit in dense:
-                row = self._row[hit.node.node_id]
-                cosine[row] = max(cosine.get(row, -1.0), float(hit.score or 0.0))
-        ranked = sorted(fused, key=lambda r: (-fused[r], r))[:k]
-        return [Hit(r, fused[r], cosine.get(r, self._cosine(r, vectors[0]))) for r in ranked]
+            for row, score in dense:
+                cosine[row] = max(cosine.get(row, -1.0), score)
+            if not order:
+                order = {row: rank for rank, (row, _) in enumerate(dense)}
+        ranked = keep_strong_dense(sorted(fused, key=lambda r: (-fused[r], r)), list(order), k=k)
+        return [Hit(r, fused[r], cosine.get(r, self._cosine(r, vectors[0])), order.get(r, self.pool)) for r in ranked]
 
     def _cosine(self, row: int, vector: np.ndarray) -> float:
         """Cosine of a chunk the dense ranking did not return."""
         return float(self.stored.chunk_vectors[row] @ vector)
 
 
-def _has_words(text: str) -> bool:
-    """BM25 needs at least one word of two or more characters."""
-    return re.search(r"\w\w", text) is not None
+def keep_strong_dense(fused: list[int], dense: list[int], *, k: int) -> list[int]:
+    """The top `k` of the fused ranking, where the question's STRONG_DENSE nearest chunks always stay (in place of
+    the lowest fused ones): BM25 may add passages but never push out what plain dense retrieval would show first.
+
+    Example: fused [7, 8, 9, 3], dense [3, 7], k 3 -> [7, 8, 3]
+    """
+    top = fused[:k]
+    for row in dense[:STRONG_DENSE]:
+        if row not in top and len(top) == k:
+            removable = [r for r in reversed(top) if r not in dense[:STRONG_DENSE]]
+            top.remove(removable[0])
+        if row not in top:
+            top.append(row)
+    return top

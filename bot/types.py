@@ -27,6 +27,8 @@ class Citation:
     start: int
     end: int
     score: float
+    page: int | None = None  # PDFs: the 1-based page the quote starts on
+    location: str | None = None  # "p. 12", "p. 12-13" across pages, or a heading path "Installation › Linux"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     latency_ms: float = 0.0
     warnings: list[str] = field(default_factory=list)  # e.g. "the LLM timed out"; shown by the CLI and UI
+    searched: list[str] = field(default_factory=list)  # the retrieval queries used (a follow-up adds its context)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape printed by `citebot ask --json` and returned by the HTTP API (warnings go to stderr)."""
@@ -50,4 +53,5 @@ class Answer:
             "citations": [asdict(c) for c in self.citations],
             "passages": [asdict(p) for p in self.passages],
             "latency_ms": self.latency_ms,
+            "searched_for": self.searched,
         }

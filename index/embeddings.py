@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
 DIMENSION = 384
+HASH = "hash"  # the stand-in embedder of index/hash_embed.py, for benchmarks and tests
 
 
 def make_embedder(model: str, *, threads: int | None = None) -> BaseEmbedding:
@@ -22,6 +23,10 @@ def make_embedder(model: str, *, threads: int | None = None) -> BaseEmbedding:
 
     `threads` caps torch's intra-op threads: one thread answers a single query fastest when the other core is busy.
     """
+    if model == HASH:
+        from index.hash_embed import HashEmbedder
+
+        return HashEmbedder()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import torch

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from index.locations import PAGE_BREAK, Locations, find_in_order, heading_paths, markdown_headings, page_starts
 
 SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
 MAX_BYTES = 20 * 1024 * 1024
@@ -19,6 +24,7 @@ class Document:
     source: str
     text: str
     sha256: str
+    locations: Locations = Locations()  # PDF page starts or heading paths, as offsets into `text`
 
 
 @dataclass(frozen=True)
@@ -55,10 +61,20 @@ def load_file(path: Path, source: str) -> Document:
 
 def parse_document(data: bytes, suffix: str, source: str) -> Document:
     """Turn a file's bytes into a Document with the reader for `suffix`; raise UnreadableDocument if no text."""
-    text = READERS[suffix.lower()](data)
+    text, locations = read_located(data, suffix.lower())
     if not text.strip():
         raise UnreadableDocument("no text in file")
-    return Document(source, text, hashlib.sha256(data).hexdigest())
+    return Document(source, text, hashlib.sha256(data).hexdigest(), locations)
+
+
+def read_located(data: bytes, suffix: str) -> tuple[str, Locations]:
+    """The text of a file and where its pages (PDF) or sections (.md, .html, .docx) start in it."""
+    if suffix == ".pdf":
+        pages = read_pdf_pages(data)
+        return PAGE_BREAK.join(pages), Locations(pages=page_starts(pages))
+    text = READERS[suffix](data)
+    titles = HEADINGS.get(suffix)
+    return text, Locations(headings=heading_paths(titles(data, text))) if titles else Locations()
 
 
 def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
@@ -88,7 +104,12 @@ def read_text(data: bytes) -> str:
 
 
 def read_pdf(data: bytes) -> str:
-    """Extract the text of every page of a PDF with pypdf."""
+    """Extract the text of every page of a PDF with pypdf, pages separated by a blank line."""
+    return PAGE_BREAK.join(read_pdf_pages(data))
+
+
+def read_pdf_pages(data: bytes) -> list[str]:
+    """The text of each page of a PDF, with pypdf."""
     import io
 
     from pypdf import PdfReader
@@ -96,19 +117,32 @@ def read_pdf(data: bytes) -> str:
 
     try:
         pages = PdfReader(io.BytesIO(data)).pages
-        return "\n\n".join(page.extract_text() or "" for page in pages)
+        return [page.extract_text() or "" for page in pages]
     except (PyPdfError, ValueError, KeyError) as exc:
         raise UnreadableDocument(f"corrupt PDF ({exc})") from exc
 
 
 def read_html(data: bytes) -> str:
     """Visible text of an HTML page (scripts and styles dropped)."""
+    return str(_visible_html(data).get_text("\n", strip=True))
+
+
+def html_headings(data: bytes, text: str) -> list[tuple[int, int, str]]:
+    """The h1-h6 headings of an HTML page as (offset in `text`, level, title)."""
+    soup = _visible_html(data)
+    titles = [(int(tag.name[1]), tag.get_text("\n", strip=True)) for tag in soup(["h1", "h2", "h3", "h4", "h5", "h6"])]
+    return find_in_order(text, titles)
+
+
+@functools.lru_cache(maxsize=1)  # read_html and html_headings parse the same page once
+def _visible_html(data: bytes) -> Any:
+    """The parsed page without scripts and styles."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(read_text(data), "html.parser")
     for tag in soup(["script", "style", "noscript"]):
         tag.decompose()
-    return soup.get_text("\n", strip=True)
+    return soup
 
 
 def read_docx(data: bytes) -> str:
@@ -123,6 +157,40 @@ def read_docx(data: bytes) -> str:
     except (zipfile.BadZipFile, KeyError) as exc:
         raise UnreadableDocument(f"corrupt .docx ({exc})") from exc
 
+
+def docx_headings(data: bytes, text: str) -> list[tuple[int, int, str]]:
+    """Paragraphs styled "Heading N" (or "Title", level 1) in a .docx, as (offset in `text`, level, title)."""
+    import io
+    import zipfile
+    from xml.etree import ElementTree
+
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    try:
+        root = ElementTree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml"))
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
+        return []
+    titles = []
+    for para in root.iter(f"{w}p"):
+        style = para.find(f"{w}pPr/{w}pStyle")
+        name = style.get(f"{w}val", "") if style is not None else ""
+        level = (
+            1 if name.lower() == "title" else int(m.group(1)) if (m := re.match(r"heading ?(\d)", name, re.I)) else 0
+        )
+        if level:
+            titles.append((level, "".join(t.text or "" for t in para.iter(f"{w}t")).strip()))
+    return find_in_order(text, titles)
+
+
+def _markdown(data: bytes, text: str) -> list[tuple[int, int, str]]:
+    return markdown_headings(text)
+
+
+HEADINGS: dict[str, Callable[[bytes, str], list[tuple[int, int, str]]]] = {
+    ".md": _markdown,
+    ".html": html_headings,
+    ".htm": html_headings,
+    ".docx": docx_headings,
+}
 
 READERS: dict[str, Callable[[bytes], str]] = {
     ".txt": read_text,

@@ -1,12 +1,15 @@
 """Build, update and load the persisted index: chunk vectors in FAISS (via llama-index), sentence vectors beside it.
 
-Layout of `index_dir`: a `CURRENT` file naming the live version folder, which holds the llama-index storage
-(FaissVectorStore + docstore), `sentences.json`/`sentences.npy` and `manifest.json`. A new version is written
-in full before `CURRENT` is swapped atomically, so an interrupted run leaves the previous index loadable.
+Layout of `index_dir`: a `CURRENT` file naming the live version folder, which holds `chunks.faiss` (written by
+llama-index's FaissVectorStore; or a Milvus collection), `chunks.json`/`chunks.npy`, `sentences.json`/`sentences.npy`,
+the BM25 arrays (`bm25*`), `vocabulary.json` (sentence IDF) and `manifest.json`. A new version is written in full
+before `CURRENT` is swapped atomically, so an interrupted run leaves the previous index loadable. Loading reads these
+files as they are: no llama-index docstore, whose `.docs` rebuilds every node on each read (issue 11).
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -21,15 +24,21 @@ import numpy as np
 
 from bot.errors import IndexMismatch, IndexNotFound
 from index.chunking import Span, split_sentences, split_text
+from index.lexical import BM25, Vocabulary
 from index.loader import Document
+from index.locations import Locations
 from index.vectors import Embed, TokenEmbed, vectorize
 
 if TYPE_CHECKING:
-    from llama_index.core import VectorStoreIndex
     from llama_index.core.schema import TextNode
 
-FORMAT = 2  # 2: chunk vectors kept in chunks.npy beside any vector store
+    from index.vectorstores import DenseSearch
+
+FORMAT = 3  # 2: chunk vectors kept in chunks.npy beside any vector store; 3: chunks, BM25, IDF saved, no docstore
 CURRENT = "CURRENT"
+FAISS_FILE = "chunks.faiss"
+LOCATIONS = "locations.json"  # {source: {"pages": [...], "headings": [[offset, path], ...]}}
+INDEXED_AT = "indexed_at.json"  # {source: "2026-11-26T12:00:00Z"}
 
 
 @dataclass(frozen=True)
@@ -51,13 +60,17 @@ class StoredIndex:
 
     path: Path
     manifest: dict[str, Any]
-    vector_index: VectorStoreIndex
+    dense: DenseSearch
+    lexical: BM25
+    vocabulary: Vocabulary
     chunks: list[Span]
     chunk_ids: list[str]
     chunk_vectors: np.ndarray
     sentences: list[Span]
     sentence_vectors: np.ndarray
     chunk_sentences: list[list[int]] = field(default_factory=list)
+    locations: dict[str, Locations] = field(default_factory=dict)  # per source, from locations.json
+    indexed_at: dict[str, str] = field(default_factory=dict)  # per source: when its content was indexed (UTC ISO)
 
 
 @dataclass(frozen=True)
@@ -106,7 +119,11 @@ def build_index(
     old_sents, old_sent_vecs = (previous.sentences, previous.sentence_vectors) if previous else ([], none)
     chunks, chunk_vecs = _merge(old_chunks, old_chunk_vecs, reuse, new_chunks, new_chunk_vecs)
     sents, sent_vecs = _merge(old_sents, old_sent_vecs, reuse, new_sents, new_sent_vecs)
-    _write_version(index_dir, config, files, list(roots), (chunks, chunk_vecs), (sents, sent_vecs))
+    sidecars = {
+        LOCATIONS: {d.source: d.locations.to_json() for d in documents if d.locations},
+        INDEXED_AT: _indexed_at(files, reuse, previous.indexed_at if previous else {}),
+    }
+    _write_version(index_dir, config, files, list(roots), (chunks, chunk_vecs), (sents, sent_vecs), sidecars)
     return BuildReport(
         added=sorted(s for s in files if s not in old_files),
         changed=sorted(s for s in files if s in old_files and s not in reuse),
@@ -137,11 +154,9 @@ def _write_version(
     roots: list[str],
     chunked: tuple[list[Span], np.ndarray],
     sentenced: tuple[list[Span], np.ndarray],
+    sidecars: dict[str, Any] | None = None,
 ) -> None:
     """Write a complete new version folder, then point CURRENT at it and drop older versions."""
-    from llama_index.core import StorageContext, VectorStoreIndex
-    from llama_index.core.embeddings import MockEmbedding
-
     from index.vectorstores import drop_other_collections, new_store
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -149,6 +164,7 @@ def _write_version(
     chunk_vecs = chunk_vecs.reshape(len(chunks), config.dim).astype(np.float32)
     version = f"v{time.time_ns()}-{os.getpid()}"
     tmp = index_dir / f".tmp-{version}"
+    tmp.mkdir()
     nodes = [_to_node(c, v) for c, v in zip(chunks, chunk_vecs, strict=True)]
     collection = (
         f"citebot_{hashlib.sha1(str(index_dir.resolve()).encode()).hexdigest()[:8]}_{version.replace('-', '_')}"
@@ -156,19 +172,21 @@ def _write_version(
     store, record = new_store(
         config.vector_store, dim=config.dim, vectors=chunk_vecs, milvus_uri=config.milvus_uri, collection=collection
     )
-    context = StorageContext.from_defaults(vector_store=store)
-    # Every node carries its vector already; the mock only keeps llama-index from defaulting to OpenAI.
-    # Nodes also go to the docstore (BM25 and offsets read them there), whatever the vector store.
-    VectorStoreIndex(
-        nodes, storage_context=context, embed_model=MockEmbedding(embed_dim=config.dim), store_nodes_override=True
-    )
-    context.persist(persist_dir=str(tmp))
+    store.add(nodes)  # llama-index's vector store; every node carries its vector already
+    if config.vector_store == "faiss":
+        store.persist(persist_path=str(tmp / FAISS_FILE))
     np.save(tmp / "chunks.npy", chunk_vecs)
+    _write_json(tmp / "chunks.json", [[c.source, c.start, c.end, c.text] for c in chunks])
+    for name, value in (sidecars or {}).items():
+        _write_json(tmp / name, value)
     _write_json(tmp / "sentences.json", [[s.source, s.start, s.end, s.text] for s in sents])
     np.save(tmp / "sentences.npy", sent_vecs.reshape(len(sents), config.dim) if sents else np.zeros((0, config.dim)))
+    BM25.build(c.text for c in chunks).save(tmp)
+    Vocabulary.build(s.text for s in sents).save(tmp / "vocabulary.json")
     chunk_ids = [n.node_id for n in nodes]
     manifest = {"format": FORMAT, **config.__dict__, **record, "roots": roots, "files": files, "chunk_ids": chunk_ids}
     _write_json(tmp / "manifest.json", manifest)
+    _fsync_folder(tmp)
     os.replace(tmp, index_dir / version)
     _write_json(index_dir / f".{CURRENT}.tmp", version)
     os.replace(index_dir / f".{CURRENT}.tmp", index_dir / CURRENT)
@@ -176,6 +194,13 @@ def _write_version(
         if old.name != version and old.name.startswith(("v", ".tmp-v")) and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
     drop_other_collections(manifest)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush every file of a finished version folder, so the swap never points at a half-written one."""
+    for path in folder.iterdir():
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
 
 
 def _to_node(chunk: Span, vector: np.ndarray) -> TextNode:
@@ -203,12 +228,16 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 def _is_current(index_dir: Path, config: IndexConfig, files: dict[str, str], roots: list[str]) -> bool:
-    """True when the live index was built from exactly these files with this config (read from the manifest only)."""
+    """True when the live index was built from exactly these files with this config (read from the manifest only).
+
+    A version without locations.json (from an older citebot) is not current: the next run adds it, embedding nothing.
+    """
     try:
-        _, manifest = read_manifest(index_dir)
+        path, manifest = read_manifest(index_dir)
     except (IndexNotFound, IndexMismatch):
         return False
-    return _same_config(manifest, config) and manifest.get("files") == files and manifest.get("roots", []) == roots
+    same = _same_config(manifest, config) and manifest.get("files") == files and manifest.get("roots", []) == roots
+    return same and (path / LOCATIONS).exists()
 
 
 def _same_config(manifest: dict[str, Any], config: IndexConfig) -> bool:
@@ -259,46 +288,73 @@ def load_index(index_dir: Path, *, expect: IndexConfig | None = None) -> StoredI
 
 
 def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
-    """Read one complete version folder."""
-    from llama_index.core import StorageContext, load_index_from_storage
-    from llama_index.core.embeddings import MockEmbedding
+    """Read one complete version folder: plain JSON and arrays, no llama-index (answering starts fast)."""
+    from index.vectorstores import open_dense
 
-    from index.vectorstores import open_store
-
-    context = StorageContext.from_defaults(vector_store=open_store(manifest, path), persist_dir=str(path))
-    # The real embedder is attached by the retriever; a mock keeps llama-index from reaching for OpenAI.
-    vector_index = load_index_from_storage(context, embed_model=MockEmbedding(embed_dim=manifest["dim"]))
-    chunk_ids: list[str] = manifest["chunk_ids"]
-    docs = vector_index.docstore.docs
-    chunks = [_to_span(docs[cid]) for cid in chunk_ids]
-    rows = json.loads((path / "sentences.json").read_text(encoding="utf-8"))
-    sentences = [Span(src, text, start, end) for src, start, end, text in rows]
-    vectors = np.load(path / "sentences.npy").astype(np.float32)
-    chunk_vectors = np.load(path / "chunks.npy").astype(np.float32)
-    stored = StoredIndex(path, manifest, vector_index, chunks, chunk_ids, chunk_vectors, sentences, vectors)  # type: ignore[arg-type]
+    chunks = [Span(src, text, start, end) for src, start, end, text in _read_json(path / "chunks.json")]
+    sentences = [Span(src, text, start, end) for src, start, end, text in _read_json(path / "sentences.json")]
+    stored = StoredIndex(
+        path=path,
+        manifest=manifest,
+        dense=open_dense(manifest, path / FAISS_FILE),
+        lexical=BM25.load(path),
+        vocabulary=Vocabulary.load(path / "vocabulary.json"),
+        chunks=chunks,
+        chunk_ids=manifest["chunk_ids"],
+        chunk_vectors=_vectors(path / "chunks.npy"),
+        sentences=sentences,
+        sentence_vectors=_vectors(path / "sentences.npy"),
+    )
     stored.chunk_sentences = _sentences_of_chunks(chunks, sentences)
+    stored.locations = {source: Locations.from_json(v) for source, v in _read_sidecar(path, LOCATIONS).items()}
+    stored.indexed_at = _read_sidecar(path, INDEXED_AT)
     return stored
 
 
-def _to_span(node: Any) -> Span:
-    """Back from a stored llama-index node to a Span."""
-    meta = node.metadata
-    return Span(meta["source"], node.get_content(), int(meta["start"]), int(meta["end"]))
+def _vectors(path: Path) -> np.ndarray:
+    """Float32 vectors, memory-mapped: answering reads only the rows of the passages it scores."""
+    vectors: np.ndarray = np.load(path, mmap_mode="r")
+    return vectors if vectors.dtype == np.float32 else vectors.astype(np.float32)
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _read_sidecar(path: Path, name: str) -> dict[str, Any]:
+    """A per-source JSON file of a version folder ({} for an index written before it existed)."""
+    try:
+        value = json.loads((path / name).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _indexed_at(files: dict[str, str], reuse: set[str], before: dict[str, str]) -> dict[str, str]:
+    """When each source's current content was indexed: kept for unchanged sources, now for the others."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {s: before.get(s, now) if s in reuse else now for s in files}
 
 
 def _sentences_of_chunks(chunks: list[Span], sentences: list[Span]) -> list[list[int]]:
-    """For each chunk, the sentences that lie mostly inside it.
+    """For each chunk, the sentences that lie mostly inside it (a binary search per chunk: linear in the corpus).
 
     Example: chunk [0, 100) and sentences [0, 40), [41, 120) -> [[0]] (the second is mostly outside).
     """
     by_source: dict[str, list[int]] = {}
     for i, s in enumerate(sentences):
         by_source.setdefault(s.source, []).append(i)
+    for members in by_source.values():
+        members.sort(key=lambda i: sentences[i].start)
+    ends = {src: [sentences[i].end for i in members] for src, members in by_source.items()}
     result = []
     for c in chunks:
+        members = by_source.get(c.source, [])
         inside = []
-        for i in by_source.get(c.source, []):
+        for i in members[bisect.bisect_right(ends.get(c.source, []), c.start) :]:
             s = sentences[i]
+            if s.start >= c.end:
+                break
             overlap = min(s.end, c.end) - max(s.start, c.start)
             if overlap > 0 and overlap * 2 >= s.end - s.start:
                 inside.append(i)

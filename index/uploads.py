@@ -27,8 +27,20 @@ def safe_name(name: str) -> str:
     return base or "upload"
 
 
-def save_upload(data_path: Path, original_name: str, docs_dir: Path, *, max_bytes: int) -> Path:
-    """Validate an uploaded file and store it as docs_dir/uploads/<safe name> (never overwriting); return its path."""
+def save_upload(
+    data_path: Path,
+    original_name: str,
+    docs_dir: Path,
+    *,
+    max_bytes: int,
+    into: Path | None = None,
+    replace: bool = False,
+) -> Path:
+    """Validate an uploaded file and store it as docs_dir/uploads/<safe name>; return its path.
+
+    `into` stores it in another folder under docs_dir; `replace` overwrites a file of that name instead of
+    choosing a free name.
+    """
     name = safe_name(original_name)
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
@@ -42,10 +54,10 @@ def save_upload(data_path: Path, original_name: str, docs_dir: Path, *, max_byte
         parse_document(data, suffix, name)
     except (UnreadableDocument, OSError) as exc:
         raise UploadRejected(f"{original_name}: cannot be read ({exc})") from exc
-    folder = docs_dir / UPLOAD_FOLDER
+    folder = into or docs_dir / UPLOAD_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    target = _free_path(folder, name)
-    if folder.resolve() not in target.resolve().parents:
+    target = folder / name if replace else _free_path(folder, name)
+    if docs_dir.resolve() not in target.resolve().parents:
         raise UploadRejected(f"{original_name}: unsafe file name")
     tmp = folder / f".{target.name}.part"
     tmp.write_bytes(data)

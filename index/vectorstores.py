@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -57,18 +57,46 @@ def new_store(
     return FaissVectorStore(faiss_index=index), {"faiss": spec}
 
 
-def open_store(manifest: dict[str, Any], path: Path) -> Any:
-    """Reopen the vector store a version was written with."""
-    if manifest.get("vector_store", "faiss") == "milvus":
-        return _milvus(manifest["milvus_uri"], manifest["collection"], manifest["dim"], overwrite=False)
-    import faiss
-    from llama_index.vector_stores.faiss import FaissVectorStore
+class DenseSearch(Protocol):
+    """Nearest chunks to a query vector: (row, cosine) pairs, best first."""
 
-    store = FaissVectorStore.from_persist_dir(str(path))
-    index = store._faiss_index
-    if isinstance(index, faiss.IndexIVF):
-        index.nprobe = nprobe(index.nlist)
-    return store
+    def search(self, vector: np.ndarray, *, k: int) -> list[tuple[int, float]]: ...
+
+
+class FaissSearch:
+    """A FAISS index read straight from the file FaissVectorStore wrote; row i is chunk i."""
+
+    def __init__(self, path: Path) -> None:
+        import faiss
+
+        self.index = faiss.read_index(str(path))
+        if isinstance(self.index, faiss.IndexIVF):
+            self.index.nprobe = nprobe(self.index.nlist)
+
+    def search(self, vector: np.ndarray, *, k: int) -> list[tuple[int, float]]:
+        scores, rows = self.index.search(vector.reshape(1, -1).astype(np.float32), k)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+
+class MilvusSearch:
+    """A version's Milvus collection, through llama-index's MilvusVectorStore; node ids mapped back to rows."""
+
+    def __init__(self, manifest: dict[str, Any]) -> None:
+        self.store = _milvus(manifest["milvus_uri"], manifest["collection"], manifest["dim"], overwrite=False)
+        self.rows = {cid: i for i, cid in enumerate(manifest["chunk_ids"])}
+
+    def search(self, vector: np.ndarray, *, k: int) -> list[tuple[int, float]]:
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        found = self.store.query(VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=k))
+        return [(self.rows[i], float(s)) for i, s in zip(found.ids or [], found.similarities or [], strict=True)]
+
+
+def open_dense(manifest: dict[str, Any], faiss_path: Path) -> DenseSearch:
+    """Reopen the vector store a version was written with, for searching."""
+    if manifest.get("vector_store", "faiss") == "milvus":
+        return MilvusSearch(manifest)
+    return FaissSearch(faiss_path)
 
 
 def drop_other_collections(manifest: dict[str, Any]) -> None:

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from bot.config import Settings
+from index.hash_embed import hash_vector
 
 DIM = 384
-
-
-def hash_vector(text: str, dim: int = DIM) -> list[float]:
-    """Feature-hashed bag of lowercase words, L2-normalised (the zero text maps to a fixed unit vector)."""
-    vec = np.zeros(dim, dtype=np.float32)
-    for word in re.findall(r"\w+", text.lower()):
-        vec[int(hashlib.md5(word.encode()).hexdigest(), 16) % dim] += 1.0
-    norm = float(np.linalg.norm(vec))
-    if norm == 0:
-        vec[0] = 1.0
-        norm = 1.0
-    return (vec / norm).tolist()
+__all__ = ["DIM", "HashingEmbedder", "hash_vector", "hashing_settings", "write_docs"]
 
 
 class HashingEmbedder(BaseEmbedding):

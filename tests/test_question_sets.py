@@ -38,6 +38,8 @@ def docs_bot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 def test_case(case: Case, docs_bot) -> None:  # type: ignore[no-untyped-def]
     result = run_case(docs_bot.answer, case)
+    if result.status == "unchecked":
+        pytest.skip(f"{case.file} case {case.id!r} has no expectations yet: {case.note or 'add expect:'}")
     if not result.passed:
         answer = result.answers[-1]
         cites = "\n".join(f"  [{c.n}] {c.source}:{c.start}-{c.end} {c.quote!r}" for c in answer.citations) or "  none"

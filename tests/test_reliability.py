@@ -87,7 +87,8 @@ UPLOAD_KILLER = textwrap.dedent(
     else:
         import index.store
         index.store._write_version = die
-    bot.add_documents([(Path(sys.argv[3]), "owls.txt")])
+    from bot.library import Library
+    Library(bot.settings, bot=bot).add([(Path(sys.argv[3]), "owls.txt")])
     """
 )
 
@@ -147,7 +148,9 @@ def test_answers_go_on_while_documents_are_added(tiny_index: Path, tmp_path: Pat
 
     asker = threading.Thread(target=ask)
     asker.start()
-    report = bot.add_documents([(upload, "owls.txt")])
+    from bot.library import Library
+
+    report = Library(bot.settings, bot=bot).add([(upload, "owls.txt")])
     stop.set()
     asker.join()
     assert errors == [] and report.saved == ["uploads/owls.txt"]

@@ -7,8 +7,11 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
+from bot.citations import MARKER
 from bot.errors import CitebotError
+from bot.saved import Turn, Verdict, parse_words, save_turn
 from bot.types import Answer, Citation, Passage
 from index.loader import SUFFIXES
 
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
     import gradio as gr
 
     from bot.answerer import Bot
+    from bot.library import Library
 
 EXAMPLES = [
     "Why can't Ukraine join NATO?",
@@ -25,10 +29,13 @@ EXAMPLES = [
 NOT_FOUND = "**Not in the documents.**"
 WRITING = "<div class='cb-sources'><p>Writing the answer…</p></div>"
 RELATED_NOTE = "_Closest passages are listed under Sources as related, not an answer._"
+SAVE_AS_TEST = "Save as test"
+VERDICTS: dict[bool | str, Verdict] = {True: "good", SAVE_AS_TEST: "good", False: "wrong"}
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&$])")
 
 Chat = list[dict[str, str]]
 History = list[list[str]]
+Kept = dict[int, Turn]  # the answered turns of a session, by the chat index of the answer's message
 
 
 def escape_markdown(text: str) -> str:
@@ -47,19 +54,54 @@ def format_answer(answer: Answer) -> str:
     if answer.refused:
         text = f"{NOT_FOUND} {escape_markdown(answer.text)}\n\n{RELATED_NOTE}"
     else:
-        text = escape_markdown(answer.text)
+        text = linked_markers(answer)
     return text + "".join(f"\n\n_Note: {escape_markdown(w)}_" for w in answer.warnings)
+
+
+def open_link(source: str, start: int, end: int, location: str | None = None) -> str:
+    """The href that opens the document viewer at source[start:end] (ui/static/viewer.js handles it).
+
+    Example: open_link("a b.pdf", 3, 9, "p. 2") -> "#cb-open?source=a%20b.pdf&start=3&end=9&location=p.%202"
+    """
+    query = {"source": source, "start": start, "end": end} | ({"location": location} if location else {})
+    return "#cb-open?" + urlencode(query, quote_via=quote)
+
+
+def linked_markers(answer: Answer) -> str:
+    """The answer as escaped markdown whose `[n]` markers are links opening the viewer at citation n's quote.
+
+    Example: "It rains. [1]" -> "It rains\\. [\\[1\\]](#cb-open?source=a.txt&start=0&end=9)"
+    """
+    by_n = {c.n: c for c in answer.citations}
+    out, at = [], 0
+    for m in MARKER.finditer(answer.text):
+        c = by_n.get(int(m.group(1)))
+        if c is None:
+            continue
+        out.append(escape_markdown(answer.text[at : m.start()]))
+        out.append(f"[\\[{c.n}\\]]({open_link(c.source, c.start, c.end, c.location)})")
+        at = m.end()
+    return "".join(out) + escape_markdown(answer.text[at:])
 
 
 def render_sources(answer: Answer | None) -> str:
     """The sources panel (HTML, all document text escaped): each citation's quote highlighted in its passage."""
     if answer is None:
         return "<div class='cb-sources'><p>Sources for each answer appear here.</p></div>"
+    searched = _searched(answer)
     if answer.refused:
         items = "".join(_related(p) for p in answer.passages[:3]) or "<p>No passages are close.</p>"
-        return f"<div class='cb-sources cb-refused'><h4>Related, not an answer</h4>{items}</div>"
+        return f"<div class='cb-sources cb-refused'>{searched}<h4>Related, not an answer</h4>{items}</div>"
     items = "".join(_cited(c, answer.passages) for c in answer.citations)
-    return f"<div class='cb-sources'><h4>Sources</h4>{items}</div>"
+    return f"<div class='cb-sources'>{searched}<h4>Sources</h4>{items}</div>"
+
+
+def _searched(answer: Answer) -> str:
+    """What retrieval looked for, when it was more than the question (a follow-up with its context)."""
+    shown = [q for q in answer.searched if q != answer.question]
+    if not shown:
+        return ""
+    return "<p class='cb-searched'><small>searched for: " + " · ".join(html.escape(q) for q in shown) + "</small></p>"
 
 
 def _cited(c: Citation, passages: list[Passage]) -> str:
@@ -74,24 +116,36 @@ def _cited(c: Citation, passages: list[Passage]) -> str:
             + f"<mark>{html.escape(around.text[i:j])}</mark>"
             + html.escape(around.text[j:])
         )
-    head = f"<b>[{c.n}]</b> <code>{html.escape(c.source)}</code> <small>score {c.score:.2f}</small>"
+    href = html.escape(open_link(c.source, c.start, c.end, c.location))
+    where = f" <small>{html.escape(c.location)}</small>" if c.location else ""
+    head = (f"<a class='cb-open' href='{href}'><b>[{c.n}]</b> <code>{html.escape(c.source)}</code></a>{where} "
+            f"<small>score {c.score:.2f}</small>")  # fmt: skip
     return f"<div class='cb-citation' data-n='{c.n}'><p>{head}</p><blockquote>{body}</blockquote></div>"
 
 
 def _related(p: Passage) -> str:
-    head = f"<code>{html.escape(p.source)}</code> <small>score {p.score:.2f}</small>"
+    href = html.escape(open_link(p.source, p.start, p.end))
+    head = (
+        f"<a class='cb-open' href='{href}'><code>{html.escape(p.source)}</code></a> <small>score {p.score:.2f}</small>"
+    )
     return f"<div class='cb-related'><p>{head}</p><blockquote>{html.escape(p.text)}</blockquote></div>"
 
 
-def build_app(bot: Bot) -> gr.Blocks:
-    """The chat page: conversation per browser session, sources beside it, uploads, and the `/ask` API."""
+def build_app(bot: Bot, library: Library | None = None, *, watch: bool = False) -> gr.Blocks:
+    """The chat page: conversation per browser session, sources beside it, uploads, documents, and the `/ask` API."""
     import gradio as gr
 
+    from bot.library import Library
+    from ui.documents_tab import documents_tab
+
+    library = library or Library(bot.settings, bot=bot)
     with gr.Blocks(title="citebot") as app:
         gr.Markdown("## citebot\nAsk about the documents; every answer quotes its sources.")
-        with gr.Row():
+        with gr.Tab("Chat", elem_id="chat-tab"), gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Chat", height=460, elem_id="chat")
+                chat = gr.Chatbot(
+                    label="Chat", height=460, elem_id="chat", feedback_options=("Like", "Dislike", SAVE_AS_TEST)
+                )
                 question = gr.Textbox(
                     placeholder="Ask about the documents…",
                     show_label=False,
@@ -99,6 +153,16 @@ def build_app(bot: Bot) -> gr.Blocks:
                     submit_btn=True,
                     max_length=10_000,
                 )
+                with gr.Row():
+                    essential = gr.Textbox(
+                        label="Essential words for a saved test (default: distinctive words of the first quote)",
+                        placeholder="e.g. territorial integrity, unanimous",
+                        elem_id="essential",
+                        max_length=500,
+                        scale=3,
+                    )
+                    save_last = gr.Button("Save last answer as test", elem_id="save-test", size="sm", scale=1)
+                save_status = gr.Markdown(elem_id="save-status")
                 gr.Examples(EXAMPLES, inputs=question, label="Try")
             with gr.Column(scale=2):
                 sources = gr.HTML(render_sources(None), elem_id="sources")
@@ -109,36 +173,42 @@ def build_app(bot: Bot) -> gr.Blocks:
                     elem_id="upload",
                 )
                 status = gr.Markdown(elem_id="upload-status")
-        history = gr.State([])
+        history, kept = gr.State([]), gr.State({})
         # The chat keeps its history in per-session state; "/chat" is what the page calls (the load test too).
-        outputs = [chat, sources, history, question]
+        outputs = [chat, sources, history, question, kept]
         question.submit(
-            _respond(bot), [question, chat, history], outputs, api_name="chat", api_visibility="undocumented"
+            _respond(bot), [question, chat, history, kept], outputs, api_name="chat", api_visibility="undocumented"
         )
-        files.upload(_upload(bot), [files], [status], api_name="upload")
+        # 👍 / "Save as test" under an answer save it as a test case, 👎 saves it marked wrong (bot/saved.py).
+        # Gradio may send one click twice: saving the same case again is a no-op.
+        chat.like(_on_feedback(bot), [kept, essential], [save_status], api_visibility="private")
+        save_last.click(_on_save_last(bot), [kept, essential], [save_status], api_visibility="private")
+        documents_tab(library, refresh_every=3.0 if watch else None)
+        files.upload(_upload(library), [files], [status], api_name="upload")
         gr.api(_ask(bot), api_name="ask")  # type: ignore[attr-defined]
     return app  # type: ignore[no-any-return]
 
 
 def _respond(bot: Bot) -> Any:
-    def respond(question: str, chat: Chat, history: History) -> Iterator[tuple[Chat, str, History, str]]:
+    def respond(
+        question: str, chat: Chat, history: History, kept: Kept
+    ) -> Iterator[tuple[Chat, str, History, str, Kept]]:
         chat = [*chat, {"role": "user", "content": escape_markdown(question)}]
         written = ""
         try:
             for event in bot.stream(question, [(q, a) for q, a in history]):
                 if isinstance(event, Answer):
                     reply = {"role": "assistant", "content": format_answer(event)}
-                    yield [*chat, reply], render_sources(event), [*history, [event.question, event.text]], ""
+                    turn = Turn((*(q for q, _ in history), event.question), event)
+                    history = [*history, [event.question, event.text]]
+                    yield [*chat, reply], render_sources(event), history, "", {**kept, len(chat): turn}
                 else:  # a piece of the answer as it is written
                     written += event
-                    yield [*chat, {"role": "assistant", "content": escape_markdown(written)}], WRITING, history, ""
+                    reply = {"role": "assistant", "content": escape_markdown(written)}
+                    yield [*chat, reply], WRITING, history, "", kept
         except CitebotError as exc:
-            yield (
-                [*chat, {"role": "assistant", "content": escape_markdown(str(exc))}],
-                render_sources(None),
-                history,
-                "",
-            )
+            reply = {"role": "assistant", "content": escape_markdown(str(exc))}
+            yield [*chat, reply], render_sources(None), history, "", kept
 
     return respond
 
@@ -157,14 +227,52 @@ def _ask(bot: Bot) -> Any:
     return ask
 
 
-def _upload(bot: Bot) -> Any:
+def _upload(library: Library) -> Any:
     def upload(paths: list[str] | None) -> str:
-        """Index uploaded files; report what was added and what was rejected."""
+        """Index uploaded files; report what was added, replaced (same name) and rejected."""
         if not paths:
             return ""
-        report = bot.add_documents([(Path(p), Path(p).name) for p in paths])
+        report = library.add([(Path(p), Path(p).name) for p in paths])
         lines = [f"Added `{escape_markdown(s)}`: answerable now." for s in report.saved]
+        lines += [f"Replaced `{escape_markdown(s)}`: answerable now." for s in report.replaced]
         lines += [f"Rejected: {escape_markdown(r)}" for r in report.rejected]
         return "\n\n".join(lines)
 
     return upload
+
+
+def _on_feedback(bot: Bot) -> Any:
+    import gradio as gr
+
+    def on_feedback(kept: Kept, essential: str, data: gr.LikeData) -> str:
+        """👍 or "Save as test" under an answer saves it as a test; 👎 saves it marked wrong."""
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        verdict = VERDICTS.get(data.liked) if isinstance(data.liked, bool | str) else None
+        if verdict is None or index not in kept:
+            return ""
+        return save_answer(bot, kept[index], verdict=verdict, essential=essential)
+
+    on_feedback.__annotations__ = {"data": gr.LikeData}  # Gradio passes the event by this (resolved) annotation
+    return on_feedback
+
+
+def _on_save_last(bot: Bot) -> Any:
+    def on_save_last(kept: Kept, essential: str) -> str:
+        """The button under the chat: save the latest answer as a test."""
+        if not kept:
+            return "Nothing to save yet: ask a question first."
+        return save_answer(bot, kept[max(kept)], verdict="good", essential=essential)
+
+    return on_save_last
+
+
+def save_answer(bot: Bot, turn: Turn, *, verdict: Verdict, essential: str) -> str:
+    """Save `turn` as a case of the documents' saved question set; the status line (markdown, escaped) says where."""
+    roots = bot.stored.manifest.get("roots", [])
+    try:
+        saved = save_turn(turn, roots=roots, settings=bot.settings, verdict=verdict, essential=parse_words(essential))
+    except CitebotError as exc:
+        return escape_markdown(str(exc))
+    how = "Saved test" if verdict == "good" else "Saved as wrong (add `expect:` to check it)"
+    again = "" if saved.added else " (it was already there)"
+    return f"{how}: {escape_markdown(saved.id)} in {escape_markdown(str(saved.path))}{again}"

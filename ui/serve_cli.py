@@ -27,6 +27,7 @@ def register(sub: Any, common: argparse.ArgumentParser, command: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--auth", help="user:password, required off loopback (or set CITEBOT_AUTH)")
+    p.add_argument("--watch", action="store_true", help="re-index documents added, changed or deleted while serving")
 
 
 def parse_auth(host: str, auth: str) -> tuple[str, str] | None:
@@ -49,16 +50,21 @@ def parse_auth(host: str, auth: str) -> tuple[str, str] | None:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.answerer import Bot
+    from bot.library import Library
     from index.store import read_manifest
 
     credentials = parse_auth(args.host, args.auth or settings.auth)
     read_manifest(settings.index_dir)  # no index: say what to run now, not on the first question
     bot = PendingBot(lambda: Bot.load(settings=settings))  # the page is served while the index and model load
-    app = launch(bot, host=args.host, port=args.port, auth=credentials, block=False, settings=settings)
+    library = Library(settings, bot=bot)  # type: ignore[arg-type]  # a PendingBot stands in for the Bot
+    app = launch(bot, host=args.host, port=args.port, auth=credentials, block=False, settings=settings,
+                 library=library, watch=args.watch)  # fmt: skip
+    stop = start_watching(library) if args.watch else threading.Event()
     print(f"citebot is serving {settings.index_dir} at http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
     try:
         app.block_thread()
     finally:
+        stop.set()
         app.close()
     return 0
 
@@ -88,14 +94,27 @@ class PendingBot:
 
 
 def launch(
-    bot: Any, *, host: str, port: int, auth: tuple[str, str] | None = None, block: bool = True, settings: Settings
+    bot: Any,
+    *,
+    host: str,
+    port: int,
+    auth: tuple[str, str] | None = None,
+    block: bool = True,
+    settings: Settings,
+    library: Any = None,
+    watch: bool = False,
 ) -> Any:
-    """Build and start the app: no share link, no analytics, uploads capped, nothing served outside the app."""
+    """Build and start the app and the HTTP API: no share link, no analytics, uploads capped, no outside files."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from bot.library import Library
+    from ui.api import api_router
     from ui.app import build_app
+    from ui.viewer import HEAD as VIEWER_HEAD
 
-    app = build_app(bot)
+    library = library or Library(settings, bot=bot)
+    app = build_app(bot, library, watch=watch)  # watch: the page re-reads the documents list
+    router = api_router(bot, library, credentials=auth, max_upload_mb=settings.max_upload_mb)
     app.queue(default_concurrency_limit=4)
     app.launch(
         server_name=host,
@@ -109,5 +128,22 @@ def launch(
         show_error=True,
         ssr_mode=False,
         footer_links=[],
+        app_kwargs={"routes": router.routes},  # the API's routes, ahead of Gradio's
+        head=VIEWER_HEAD,
     )
     return app
+
+
+def start_watching(library: Any) -> threading.Event:
+    """Watch the documents folders in a daemon thread; set the returned event to stop."""
+    from bot.library import watch
+
+    stop = threading.Event()
+
+    def report(r: Any) -> None:
+        print(
+            f"citebot: re-indexed: {len(r.added)} added, {len(r.changed)} changed, {len(r.removed)} removed", flush=True
+        )
+
+    threading.Thread(target=watch, args=(library, stop), kwargs={"on_sync": report}, daemon=True).start()
+    return stop

@@ -51,6 +51,9 @@ def test_follow_up_uses_the_previous_turn(bot: Bot) -> None:
     first = bot.answer("Tell me about Jupiter, the largest planet")
     follow = bot.answer("How old is its storm?", [("Tell me about Jupiter, the largest planet", first)])
     assert "300 years" in follow.text
+    assert follow.searched[0] == "How old is its storm?" and "Jupiter" in follow.searched[1]
+    as_text = bot.answer("How old is its storm?", [("Tell me about Jupiter, the largest planet", first.text)])
+    assert as_text.citations == follow.citations, "a history of plain strings finds the same conversation state"
 
 
 @pytest.mark.parametrize("question", ["", "   ", "?!?", "\x00\x01", "\n\t"])

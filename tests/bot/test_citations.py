@@ -32,7 +32,10 @@ def test_to_dict_shape() -> None:
         "question": "q",
         "answer": "A [1]",
         "refused": False,
-        "citations": [{"n": 1, "source": "s", "quote": "A", "start": 0, "end": 1, "score": 0.5}],
+        "citations": [
+            {"n": 1, "source": "s", "quote": "A", "start": 0, "end": 1, "score": 0.5, "page": None, "location": None}
+        ],
         "passages": [],
         "latency_ms": 1.5,
+        "searched_for": [],
     }

@@ -73,7 +73,7 @@ def test_index_skips_bad_files_and_ask_answers(
     assert "0 texts embedded" in capsys.readouterr().out
     assert main(["ask", "Which planet is the largest?", "--index-dir", ix, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert list(data) == ["question", "answer", "refused", "citations", "passages", "latency_ms"]
+    assert list(data) == ["question", "answer", "refused", "citations", "passages", "latency_ms", "searched_for"]
     assert data["citations"][0]["source"] == "space/planets.md" and "[1]" in data["answer"]
     assert main(["ask", "Which planet is the largest?", "--index-dir", ix]) == 0
     assert "[1] space/planets.md:" in capsys.readouterr().out
@@ -131,3 +131,21 @@ def test_eval_indexes_docs_first(capsys: pytest.CaptureFixture[str], docs_dir: P
     )
     assert main(["eval", str(qs), "--docs", str(docs_dir)]) == 0
     assert "PASS mars" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("hashing_model")
+def test_chat_save_then_eval_passes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tiny_index: Path, docs_dir: Path
+) -> None:
+    lines = iter(["/save", "Tell me about Jupiter, the largest planet", "How old is its storm?", "/save 300 years,",
+                  "Which planet is the largest?", "/wrong", "quit"])  # fmt: skip
+    monkeypatch.setattr("builtins.input", lambda prompt: next(lines))
+    assert main(["chat", "--index-dir", str(tiny_index)]) == 0
+    out = capsys.readouterr().out
+    saved = docs_dir / "questions" / "saved.yaml"
+    assert "Nothing to save yet" in out and f"Case 'how-old-is-its-storm' saved in {saved}" in out
+    assert f"marked wrong (add `expect:` to check it) in {saved}" in out
+    assert main(["eval", str(saved), "--index-dir", str(tiny_index)]) == 0
+    out = capsys.readouterr().out
+    assert "PASS how-old-is-its-storm" in out and "UNCHECKED which-planet-is-the-largest" in out
+    assert "1/2 passed, 0 failed, 1 unchecked" in out

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.eval import Case, Expect, QuestionSetError, check, load_question_set, report, run_case
+from bot.eval import Case, Expect, QuestionSetError, check, describe, load_question_set, report, run_case
 from bot.types import Answer, Citation
 
 
@@ -77,3 +77,21 @@ def test_run_case_passes_history_and_checks_last_turn() -> None:
     assert result.passed and len(result.answers) == 2
     summary = report([result])["summary"]
     assert summary["cases"] == 1 and summary["passed"] == 1 and summary["refusal_accuracy"] is None
+
+
+def test_a_case_with_a_note_and_no_expectations_is_unchecked(tmp_path: Path) -> None:
+    path = _write(tmp_path, "- id: w\n  question: Why?\n  note: marked wrong in the chat\n")
+    case = load_question_set(path)[0]
+    assert case.note == "marked wrong in the chat" and not case.checked
+    result = run_case(lambda q, h: _answer("anything"), case)
+    assert result.status == "unchecked" and result.passed
+    full = report([result])
+    assert full["summary"] | {"latency_ms_p50": None, "latency_ms_p95": None} == {
+        "cases": 1, "passed": 0, "failed": 0, "unchecked": 1, "refusal_accuracy": None, "source_hit_rate": None,
+        "latency_ms_p50": None, "latency_ms_p95": None,
+    }  # fmt: skip
+    assert full["cases"][0]["status"] == "unchecked" and full["cases"][0]["note"] == "marked wrong in the chat"
+    assert full["cases"][0]["file"] == str(path) and full["cases"][0]["turns"] == ["Why?"]
+    assert describe(result).startswith("UNCHECKED w: anything") and "note: marked wrong" in describe(result)
+    with pytest.raises(QuestionSetError, match="'note' must be text"):
+        load_question_set(_write(tmp_path, "- id: w\n  question: Why?\n  note: [x]\n"))

@@ -36,7 +36,7 @@ def _sentences() -> list[list[Candidate]]:
     ]
 
 
-VOCAB = Vocabulary(SOURCE.split(". "))
+VOCAB = Vocabulary.build(SOURCE.split(". "))
 
 
 def test_repair_quotes_the_best_sentence_and_renumbers() -> None:

@@ -21,7 +21,7 @@ def test_build_and_load_round_trip(docs_dir: Path, tmp_path: Path, embedder: Has
     assert report.added == ["animals.txt", "cooking.txt", "space/planets.md"]
     stored = load_index(tmp_path / "ix")
     assert len(stored.chunks) == report.chunks == 3
-    assert stored.manifest["format"] == 2 and stored.manifest["dim"] == 384
+    assert stored.manifest["format"] == 3 and stored.manifest["dim"] == 384
     assert set(stored.manifest["files"]) == set(report.added)
     for chunk in stored.chunks:
         assert (docs_dir / chunk.source).read_text(encoding="utf-8")[chunk.start : chunk.end] == chunk.text
@@ -185,7 +185,7 @@ def test_pooled_chunk_vectors_embed_each_sentence_once(
     report, _ = index_paths([docs_dir], settings, embedder=embedder)
     stored = load_index(tmp_path / "ix")
     assert report.embedded == len(stored.sentences) and len(embedder.calls) == len(stored.sentences)
-    faiss_index = stored.vector_index.vector_store._faiss_index  # type: ignore[attr-defined]
+    faiss_index = stored.dense.index  # type: ignore[attr-defined]
     members = stored.chunk_sentences[0]
     mean = stored.sentence_vectors[members].mean(axis=0)
     assert np.allclose(faiss_index.reconstruct(0), mean / np.linalg.norm(mean), atol=1e-6)
@@ -208,7 +208,7 @@ def test_large_corpora_get_an_ivf_index_searched_with_nprobe(
     monkeypatch.setattr(vs, "faiss_spec", lambda n: "IVF2,SQ8")
     _build(docs_dir, tmp_path / "ix", embedder)
     stored = load_index(tmp_path / "ix")
-    index = stored.vector_index.vector_store._faiss_index  # type: ignore[attr-defined]
+    index = stored.dense.index  # type: ignore[attr-defined]
     assert isinstance(index, faiss.IndexIVFScalarQuantizer) and index.nprobe == 256
     assert stored.manifest["faiss"] == "IVF2,SQ8"
     bot = Bot.load(tmp_path / "ix", embedder=HashingEmbedder())
@@ -232,7 +232,23 @@ def test_milvus_lite_store_builds_updates_and_answers(
     index_paths([docs_dir], settings, embedder=embedder)
     assert all("Owls" in text for text in embedder.calls), "only the new file is embedded"
     second = load_index(tmp_path / "ix")
-    names = second.vector_index.vector_store.client.list_collections()  # type: ignore[attr-defined]
+    names = second.dense.store.client.list_collections()  # type: ignore[attr-defined]
     assert names == [second.manifest["collection"]] != [first.manifest["collection"]]
     bot = Bot.load(settings=settings, embedder=HashingEmbedder())
     assert "silent feathers" in bot.answer("When do owls hunt?").text
+
+
+def test_hash_embedder_works_from_the_cli_and_a_minilm_load_refuses_its_index(
+    docs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    ix = ["--index-dir", str(tmp_path / "ix")]
+    monkeypatch.setenv("CITEBOT_EMBED_MODEL", "hash")
+    assert main(["index", str(docs_dir), "-q", *ix]) == 0
+    assert main(["ask", "Which planet is the largest in the solar system?", *ix]) == 0
+    assert "Jupiter" in capsys.readouterr().out
+    monkeypatch.delenv("CITEBOT_EMBED_MODEL")
+    assert main(["ask", "Which planet is the largest in the solar system?", *ix]) == 2
+    err = capsys.readouterr().err
+    assert "built with hash" in err and "citebot index --rebuild" in err

@@ -19,8 +19,15 @@ def test_escape_markdown_neutralises_markup() -> None:
     )
 
 
-def test_format_answer_keeps_markers_and_escapes_text() -> None:
-    assert format_answer(ANSWER) == "It rains \\<b\\>hard\\</b\\>\\. \\[1\\]"
+def test_format_answer_escapes_text_and_links_markers_to_the_viewer() -> None:
+    link = "#cb-open?source=a.txt&start=108&end=129"
+    assert format_answer(ANSWER) == f"It rains \\<b\\>hard\\</b\\>\\. [\\[1\\]]({link})"
+    pdf = Answer("q", "A [2] B [1] [9]", False, [Citation(1, "r p.pdf", "A", 0, 1, 0.5, 3, "p. 3-4"),
+                                                  Citation(2, "x(1).md", "B", 5, 6, 0.5)])  # fmt: skip
+    assert format_answer(pdf) == (
+        "A [\\[2\\]](#cb-open?source=x%281%29.md&start=5&end=6) B "
+        "[\\[1\\]](#cb-open?source=r%20p.pdf&start=0&end=1&location=p.%203-4) \\[9\\]"
+    ), "sources are URL-quoted; a number without a citation stays text"
 
 
 def test_refusal_looks_different() -> None:
@@ -40,12 +47,21 @@ def test_sources_highlight_the_quote_inside_its_passage_as_text() -> None:
     assert "<b>hard</b>" not in html, "document HTML must be shown as text"
     assert "Before. <mark>It rains &lt;b&gt;hard&lt;/b&gt;.</mark> After." in html
     assert "<code>a.txt</code>" in html and "score 0.70" in html and "[1]" in html
+    assert "<a class='cb-open' href='#cb-open?source=a.txt&amp;start=108&amp;end=129'><b>[1]</b>" in html
 
 
 def test_refusal_sources_are_related_not_an_answer() -> None:
     html = render_sources(REFUSED)
     assert "Related, not an answer" in html and "<mark>" not in html and "Before." in html
     assert "appear here" in render_sources(None)
+
+
+def test_sources_show_what_a_follow_up_searched_for() -> None:
+    from dataclasses import replace
+
+    follow = replace(ANSWER, searched=[ANSWER.question, "Who <b>sends</b> it? When?"])
+    assert "searched for: Who &lt;b&gt;sends&lt;/b&gt; it? When?" in render_sources(follow)
+    assert "searched for" not in render_sources(replace(ANSWER, searched=[ANSWER.question]))
 
 
 def test_auth_required_off_loopback() -> None:
@@ -61,7 +77,8 @@ def test_serve_binds_loopback_by_default() -> None:
     from bot.cli import _parser
 
     args = _parser().parse_args(["serve"])
-    assert (args.host, args.port, args.auth) == ("127.0.0.1", 7860, None)
+    assert (args.host, args.port, args.auth, args.watch) == ("127.0.0.1", 7860, None, False)
+    assert _parser().parse_args(["serve", "--watch"]).watch
 
 
 def test_chat_handler_streams_llm_tokens_then_the_verified_answer(tiny_index) -> None:  # type: ignore[no-untyped-def]
@@ -73,11 +90,34 @@ def test_chat_handler_streams_llm_tokens_then_the_verified_answer(tiny_index) ->
 
     model = FunctionModel(lambda s, p: "Jupiter is the largest planet in the solar system [1][7].")
     bot = Bot.load(tiny_index, embedder=HashingEmbedder(), settings=hashing_settings(tiny_index), llm=model)
-    updates = list(_respond(bot)("Which planet is the largest?", [], []))
+    updates = list(_respond(bot)("Which planet is the largest?", [], [], {}))
     streamed = [chat[-1]["content"] for chat, *_ in updates[:-1]]
     assert len(streamed) > 3 and streamed[-1].endswith("\\[1\\]\\[7\\]\\.")  # raw tokens, as written
-    chat, sources, history, box = updates[-1]
-    assert chat[-1]["content"] == "Jupiter is the largest planet in the solar system\\. \\[1\\]"
+    chat, sources, history, box, kept = updates[-1]
+    link = "#cb-open?source=space%2Fplanets.md&start=68&end=118"
+    assert chat[-1]["content"] == f"Jupiter is the largest planet in the solar system\. [\[1\]]({link})"
     assert "<mark>Jupiter is the largest planet in the solar system.</mark>" in sources
     assert history == [["Which planet is the largest?", "Jupiter is the largest planet in the solar system. [1]"]]
-    assert box == ""
+    assert box == "" and list(kept) == [1] and kept[1].questions == ("Which planet is the largest?",)
+
+
+def test_saving_answers_from_the_page_handlers(tiny_index, docs_dir) -> None:  # type: ignore[no-untyped-def]
+    from fakes import HashingEmbedder, hashing_settings
+
+    from bot import Bot
+    from bot.eval import load_question_set
+    from ui.app import _on_save_last, _respond, save_answer
+
+    bot = Bot.load(tiny_index, embedder=HashingEmbedder(), settings=hashing_settings(tiny_index))
+    assert _on_save_last(bot)({}, "") == "Nothing to save yet: ask a question first."
+    *_, (chat, _, history, _, kept) = _respond(bot)("Which planet is the largest?", [], [], {})
+    *_, (chat, _, history, _, kept) = _respond(bot)("How old is its storm?", chat, history, kept)
+    status = _on_save_last(bot)(kept, "300 years, storm")
+    path = docs_dir / "questions" / "saved.yaml"
+    assert status == f"Saved test: how\\-old\\-is\\-its\\-storm in {escape_markdown(str(path))}"
+    assert _on_save_last(bot)(kept, "300 years, storm") == status + " (it was already there)"
+    assert save_answer(bot, kept[1], verdict="wrong", essential="").startswith("Saved as wrong")
+    first, second = load_question_set(path)
+    assert first.turns == ("Which planet is the largest?", "How old is its storm?")
+    assert first.expect.contains_any == ("300 years", "storm") and first.expect.sources == ("space/planets.md",)
+    assert second.turns == ("Which planet is the largest?",) and not second.checked and "Jupiter" in second.note

@@ -1,0 +1,200 @@
+"""The HTTP API served beside the page: /api/ask, /api/documents, offline /docs, and (ui/openai_api.py) /v1.
+
+Errors are JSON, `{"error": {"message": ..., "type": ..., "code": status}}`, the shape OpenAI clients read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import tempfile
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field
+
+from bot.errors import CitebotError, EmptyQuestion, UnknownDocument
+
+Credentials = tuple[str, str] | None
+DOCS_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon.png")
+
+
+class ApiError(Exception):
+    """A request the API refuses: HTTP status, message and error type."""
+
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind = status, message, kind
+
+
+def error_response(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Basic realm="citebot"'} if status == 401 else None
+    return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status, headers=headers)
+
+
+class JsonErrorRoute(APIRoute):
+    """A route whose refusals (bad JSON, missing fields, ApiError, domain errors) are JSON 4xx answers."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return error_response(400, describe_invalid(exc.errors()))
+            except ApiError as exc:
+                return error_response(exc.status, exc.message, exc.kind)
+            except UnknownDocument as exc:
+                return error_response(404, str(exc), "not_found_error")
+            except CitebotError as exc:
+                return error_response(400, str(exc))
+
+        return guarded
+
+
+def describe_invalid(errors: Any) -> str:
+    """One readable line for FastAPI's validation errors.
+
+    Example: [{"type": "json_invalid", ...}] -> "The body is not valid JSON: ..."
+    """
+    parts = []
+    for e in errors:
+        if e.get("type") == "json_invalid":
+            return f"The body is not valid JSON: {e.get('ctx', {}).get('error', 'parse error')}"
+        where = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "body"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    return "Bad request: " + "; ".join(parts)
+
+
+def check_auth(credentials: Credentials) -> Callable[[Request], None]:
+    """A dependency: with credentials set, require `Authorization: Bearer <password>`, HTTP Basic user:password, or
+    the page's login (Gradio's session cookie, so the page's document viewer can read the documents)."""
+
+    def check(request: Request) -> None:
+        if credentials is None or _logged_in(request):
+            return
+        user, password = credentials
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            offered = value.strip()
+            ok = _same(offered, password) or _same(offered, f"{user}:{password}")
+        elif scheme.lower() == "basic":
+            try:
+                ok = _same(base64.b64decode(value.strip()).decode("utf-8"), f"{user}:{password}")
+            except ValueError:
+                ok = False
+        else:
+            ok = False
+        if not ok:
+            raise ApiError(401, "Authentication required: send Authorization: Bearer <password>, or HTTP Basic "
+                           "user:password (the server's --auth)", "authentication_error")  # fmt: skip
+
+    return check
+
+
+def _logged_in(request: Request) -> bool:
+    """True when the request carries the session cookie of someone logged in to the page."""
+    app = request.app
+    cookie_id, tokens = getattr(app, "cookie_id", None), getattr(app, "tokens", None) or {}
+    token = request.cookies.get(f"access-token-{cookie_id}") or request.cookies.get(
+        f"access-token-unsecure-{cookie_id}"
+    )
+    return cookie_id is not None and token is not None and tokens.get(token) is not None
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="the question")
+    history: list[tuple[str, str]] = Field(default=[], description="earlier [question, answer] pairs, oldest first")
+
+
+def api_router(bot: Any, library: Any, *, credentials: Credentials, max_upload_mb: int) -> APIRouter:
+    """The /api routes and /docs; `bot` answers, `library` manages the documents."""
+    from ui.openai_api import add_openai_routes
+    from ui.viewer import add_viewer_routes
+
+    router = APIRouter(route_class=JsonErrorRoute, dependencies=[Depends(check_auth(credentials))])
+
+    @router.post("/api/ask", tags=["citebot"], summary="Answer a question with cited quotes")
+    def ask(body: AskRequest) -> dict[str, Any]:
+        """Answer.to_dict(): answer text with [n] markers, citations (quote, offsets, page, location), passages."""
+        try:
+            return dict(bot.answer(body.question, list(body.history)).to_dict())
+        except EmptyQuestion as exc:
+            raise ApiError(400, str(exc)) from None
+
+    @router.get("/api/documents", tags=["documents"], summary="List the indexed documents")
+    def documents() -> dict[str, Any]:
+        return {"documents": [d.to_dict() for d in library.documents()]}
+
+    @router.post("/api/documents", tags=["documents"], summary="Add or replace documents (multipart, field files)")
+    def upload(request: Request, files: list[UploadFile] = File(...)) -> dict[str, Any]:  # noqa: B008
+        return add_uploads(library, files, request.headers.get("content-length"), max_upload_mb)
+
+    @router.delete("/api/documents/{name:path}", tags=["documents"], summary="Remove a document")
+    def remove(name: str) -> dict[str, Any]:
+        library.remove(name)
+        return {"removed": name}
+
+    add_openai_routes(router, bot)
+    add_viewer_routes(router, library)
+    add_docs_routes(router)
+    return router
+
+
+def add_uploads(library: Any, files: list[UploadFile], length: str | None, max_upload_mb: int) -> dict[str, Any]:
+    """Check sizes, then store and index the files as the page does; 413 when one is too large."""
+    limit = max_upload_mb * 2**20
+    if length and length.isdigit() and int(length) > limit * len(files) + 2**20:
+        raise ApiError(413, f"The upload is over the {max_upload_mb} MB limit per file", "too_large")
+    with tempfile.TemporaryDirectory(prefix="citebot-upload-") as tmp:
+        batch = []
+        for i, f in enumerate(files):
+            path = Path(tmp) / f"{i}"
+            data = f.file.read(limit + 1)
+            if len(data) > limit:
+                raise ApiError(413, f"{f.filename}: over the {max_upload_mb} MB limit", "too_large")
+            path.write_bytes(data)
+            batch.append((path, f.filename or "upload"))
+        report = library.add(batch)
+    if report.rejected and not (report.saved or report.replaced):
+        raise ApiError(400, "; ".join(report.rejected))
+    return {"saved": report.saved, "replaced": report.replaced, "rejected": report.rejected}
+
+
+def add_docs_routes(router: APIRouter) -> None:
+    """OpenAPI at /api/openapi.json and Swagger UI at /docs, its assets served from here (no CDN)."""
+
+    @router.get("/api/openapi.json", include_in_schema=False)
+    def openapi() -> dict[str, Any]:
+        return get_openapi(title="citebot API", version="1", routes=router.routes)
+
+    @router.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="citebot API",
+            swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/api/docs-assets/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @router.get("/api/docs-assets/{name}", include_in_schema=False)
+    def asset(name: str) -> FileResponse:
+        import fastapi_offline
+
+        if name not in DOCS_ASSETS:
+            raise ApiError(404, f"No such asset {name}", "not_found_error")
+        return FileResponse(Path(fastapi_offline.__file__).parent / "static" / name)
