@@ -112,6 +112,7 @@ def test_an_upload_loads_the_torch_model_once_and_is_answerable(
     import shutil
 
     from bot import Bot
+    from bot.library import Library
     from index import embeddings
     from index.pipeline import index_paths
 
@@ -122,10 +123,11 @@ def test_an_upload_loads_the_torch_model_once_and_is_answerable(
     real = embeddings.make_embedder
     monkeypatch.setattr(embeddings, "make_embedder", lambda model, threads=None: loads.append(model) or real(model))
     bot = Bot.load(settings=settings)
+    library = Library(settings, bot=bot)
     bot.answer("Why can't Ukraine join NATO?")
     assert loads == []  # answering needs no torch model
     for name, text in (("owls.txt", "Owls hunt at night."), ("bats.txt", "Bats sleep by day.")):
         (tmp_path / name).write_text(text, encoding="utf-8")
-        assert bot.add_documents([(tmp_path / name, name)]).saved == [f"uploads/{name}"]
+        assert library.add([(tmp_path / name, name)]).saved == [f"uploads/{name}"]
     assert loads == [EMBED_MODEL]  # loaded on the first upload, kept for the next
     assert "Owls hunt at night." in bot.answer("When do owls hunt?").text
