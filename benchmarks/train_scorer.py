@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from common import ROOT, read_squad  # noqa: I001
-from quality import DATA, QA_FILES, Loader, prepare
+from quality import DATA, QA_FILES, Runner, prepare
 from quality_metrics import normalize
 from quality_systems import OUT
 from scipy.optimize import minimize
@@ -157,8 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cached and cache.exists():
         data, off_topic = pickle.loads(cache.read_bytes())
     else:
-        runs, loader = prepare(names, args.data), Loader()
-        bots = {n: loader(runs[n][1]) for n in names}
+        runs, runner = prepare(names, args.data), Runner()
+        bots = {n: runner.bot(runs[n][1]) for n in names}
         data = {n: groups(n, bots[n], runs[n][0]) for n in names}
         lines = (ROOT / "data" / "off_topic.txt").read_text(encoding="utf-8").splitlines()
         off_topic = [_unanswerable(candidates(bots[names[0]], q)[0]) for q in lines if q.strip()]

@@ -16,13 +16,13 @@ import itertools
 import sys
 from collections.abc import Sequence
 
-from quality import DATA, Loader, Turn, coqa_documents, prepare  # noqa: I001
+from quality import DATA, Runner, Turn, coqa_documents, prepare  # noqa: I001
 from quality_metrics import cites_span
 from quality_systems import ask
 
 from bot import Answer, Bot, extractive
 
-GRID = {"context": (4.0,), "same_doc": (1.0, 2.0), "next": (0.0,), "repeat": (0.0, -1.0, -2.0)}
+GRID = {"context": (0.0, 4.0, 8.0), "same_doc": (0.0, 1.0, 2.0, 4.0)}
 
 
 def run(bot: Bot, dialogues: Sequence[Sequence[Turn]]) -> list[list[tuple[bool, bool, bool]]]:
@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     path, settings, _ = prepare(["coqa"], args.data)["coqa"]
     dialogues = coqa_documents(path)[1]
-    bot = Loader()(settings)
+    bot = Runner().bot(settings)
     results = {}
     for point in itertools.product(*GRID.values()):
         extractive.WEIGHTS.update(dict(zip(GRID, point, strict=True)))

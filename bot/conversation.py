@@ -16,11 +16,16 @@ from dataclasses import dataclass
 from bot.citations import MARKER
 from bot.retrieval import Query
 from bot.types import Answer
+from index.lexical import terms
 
 History = Sequence[tuple[str, "str | Answer"]]
 Quote = tuple[str, int, int]  # source, start, end
 CONTEXT_WEIGHT = 0.6
 LOOK_BACK = 3  # turns searched for the last answer that quoted something
+REFERRING = frozenset(
+    "he she it they him her his hers its their theirs them this that these those there then else other another "
+    "same former latter one ones".split()
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,18 @@ def _quotes(answer: str | Answer, locate: Callable[[str], list[Quote]]) -> list[
     if isinstance(answer, Answer):
         return [(c.source, c.start, c.end) for c in answer.citations]
     return [place for quote in quoted(str(answer)) for place in locate(quote)]
+
+
+def leans_on_context(question: str) -> bool:
+    """True when a question needs the conversation to be understood: it refers back ("he", "that", "else"), is
+    elliptical (two content words or fewer: "When?", "How many?", "In what land zone?") or continues ("And ...").
+
+    Example: leans_on_context("What did he say?") -> True; leans_on_context("What is the boiling point of water?")
+        -> False
+    """
+    words = question.lower().split()
+    referring = any(w.strip("?.,!'\"") in REFERRING for w in words)
+    return referring or len(terms(question)) <= 2 or (bool(words) and words[0] in {"and", "but", "so", "also"})
 
 
 def queries_for(question: str, context: Context | None) -> list[Query]:

@@ -11,7 +11,7 @@ import numpy as np
 
 from bot.citations import compose
 from bot.config import Settings
-from bot.conversation import Context, History, Quote, context_of
+from bot.conversation import Context, History, Quote, context_of, leans_on_context
 from bot.extractive import Candidate, expected_type, select, terms
 from bot.retrieval import Hit, Query, Retriever
 from bot.types import Answer, Passage
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from index.store import StoredIndex
 
 REFUSAL = "The documents don't contain an answer to that question."
-NEXT_SENTENCES = 3  # a follow-up's answer often comes within this many sentences after the previous quote
 
 
 @dataclass(frozen=True)
@@ -75,10 +74,6 @@ class Engine:
         return places
 
     @cached_property
-    def _sentence_at(self) -> dict[tuple[str, int], int]:
-        return {(s.source, s.start): i for i, s in enumerate(self.stored.sentences)}
-
-    @cached_property
     def _chunks_of(self) -> dict[str, list[int]]:
         rows: dict[str, list[int]] = {}
         for i, c in enumerate(self.stored.chunks):
@@ -102,7 +97,9 @@ class Engine:
         wanted = terms(question)
         kind = expected_type(question)
         sentences, sentence_vectors = self.stored.sentences, self.stored.sentence_vectors
-        quoted = self._quoted(context)
+        if context is not None and not leans_on_context(question):
+            context = None  # a question that stands on its own is scored (and refused) on its own words
+        quoted = {source for source, _, _ in context.quotes} if context else set()
         out = []
         for hit in hits:
             passage_lexical = self.vocabulary.coverage(wanted, self.stored.chunks[hit.chunk].text)
@@ -110,7 +107,6 @@ class Engine:
                 sentence = sentences[i]
                 before = sentences[i - 1] if i > 0 and sentences[i - 1].source == sentence.source else None
                 window = f"{before.text} {sentence.text}" if before else sentence.text
-                near = [i - j for j in quoted.get(sentence.source, [])]
                 out.append(
                     Candidate(
                         sentence,
@@ -125,18 +121,8 @@ class Engine:
                         lead=before is None,
                         context=float(sentence_vectors[i] @ vectors[-1]) if context else 0.0,
                         same_doc=sentence.source in quoted,
-                        next=any(0 < d <= NEXT_SENTENCES for d in near),
-                        repeat=0 in near,
                     )
                 )
-        return out
-
-    def _quoted(self, context: Context | None) -> dict[str, list[int]]:
-        """Per source, the positions of the sentences the previous answer quoted."""
-        out: dict[str, list[int]] = {}
-        for source, start, _ in context.quotes if context else ():
-            i = self._sentence_at.get((source, start))
-            out.setdefault(source, []) if i is None else out.setdefault(source, []).append(i)
         return out
 
     def extractive(self, question: str, evidence: Evidence, settings: Settings) -> Answer:

@@ -45,6 +45,7 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _WANTS_DATE = re.compile(r"^(and |so |but )?when\b|\b(what|which) (year|century|decade|date)\b|\bsince when\b")
+_WILL = re.compile(r"\b(will|shall|expected|scheduled|due|going to|set to|plans? to|intends? to)\b", re.IGNORECASE)
 _WANTS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|large|big)\b")
 _WANTS_NAME = re.compile(
     r"\b(who|whom|whose)\b|^(and |so |but )?where\b|\b(what|which) (country|city|state|team|company)\b"
@@ -60,6 +61,8 @@ def expected_type(question: str) -> Callable[[str], bool] | None:
     Example: expected_type("When will it be ready?")("Ready in 2027.") -> True; expected_type("Why?") -> None
     """
     q = question.lower().strip()
+    if _WANTS_DATE.search(q) and _WILL.search(q):  # "when will ...": a date that is still ahead
+        return lambda text: _DATE.search(text) is not None and _WILL.search(text) is not None
     if _WANTS_DATE.search(q):
         return lambda text: _DATE.search(text) is not None
     if _WANTS_NUMBER.search(q):
@@ -71,7 +74,7 @@ def expected_type(question: str) -> Callable[[str], bool] | None:
 
 
 # How a sentence is ranked: a weighted sum of Candidate.features(), fitted by benchmarks/train_scorer.py (first eight)
-# and benchmarks/tune_followups.py (the four for follow-ups); numbers in the module docstring.
+# and benchmarks/tune_followups.py (the two for follow-ups); numbers in the module docstring.
 WEIGHTS: dict[str, float] = {
     "cosine": 8.443,
     "lexical": 2.575,
@@ -81,10 +84,8 @@ WEIGHTS: dict[str, float] = {
     "window": 2.576,
     "lead": 0.454,
     "typed": 3.134,
-    "context": 0.0,
-    "same_doc": 0.0,
-    "next": 0.0,
-    "repeat": 0.0,
+    "context": 4.0,
+    "same_doc": 1.0,
 }
 
 
@@ -104,8 +105,6 @@ class Candidate:
     lead: bool = False  # the first sentence of its document
     context: float = 0.0  # follow-ups: cosine(earlier questions + question, sentence)
     same_doc: bool = False  # follow-ups: in the document the previous answer cited
-    next: bool = False  # follow-ups: within a few sentences after the previous answer's quote
-    repeat: bool = False  # follow-ups: the previous answer quoted this very sentence
 
     def features(self) -> dict[str, float]:
         """The evidence as numbers, keyed as in WEIGHTS."""
@@ -120,8 +119,6 @@ class Candidate:
             "lead": float(self.lead),
             "context": self.context,
             "same_doc": float(self.same_doc),
-            "next": float(self.next),
-            "repeat": float(self.repeat),
         }
 
     @property

@@ -63,6 +63,8 @@ def test_a_history_of_plain_strings_is_located_again_by_its_quotes() -> None:
     [
         ("When will it be ready?", "It will be ready in 2027.", True),
         ("When will it be ready?", "It will be ready soon.", False),
+        ("When will the brigade be ready?", "It has been planned since 2023.", False),
+        ("When will the brigade be ready?", "The unit is expected to reach full capability in 2027.", True),
         ("And when did it start?", "It started in the 10th century.", True),
         ("What year was it built?", "Built in May.", True),
         ("How many vehicles?", "About 2,000 vehicles.", True),
