@@ -35,6 +35,7 @@ class LazyEmbedder:
         self._make_indexer = indexer
         self._indexer: Any = None
         self._lock = threading.Lock()  # held while loading: a query arriving meanwhile waits for the same load
+        self._indexer_lock = threading.Lock()  # apart: answers go on while an upload loads the torch model
         self._embedder: QueryEmbedder | None = None
         self._error: BaseException | None = None
         if background:
@@ -51,6 +52,8 @@ class LazyEmbedder:
 
     def resolve(self) -> QueryEmbedder:
         """The loaded embedder (loading or waiting for it; raises what loading raised)."""
+        if self._embedder is not None:
+            return self._embedder
         self._try_resolve()
         if self._error is not None:
             raise self._error
@@ -62,7 +65,7 @@ class LazyEmbedder:
 
     def indexing_model(self) -> Any:
         """The torch model that embeds documents (uploads) for this query model, loaded on first use and kept."""
-        with self._lock:
+        with self._indexer_lock:
             if self._indexer is None and self._make_indexer is not None:
                 self._indexer = self._make_indexer()
         return self._indexer

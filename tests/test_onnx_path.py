@@ -1,4 +1,4 @@
-"""The torch-free query path: commands on an existing index import no torch, and answer as the torch path does."""
+"""The torch-free query path: commands on an existing index import no torch or llama-index, and answer as torch does."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bot.config import EMBED_MODEL, Settings
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("torch", "sentence_transformers", "gradio", "transformers")
+HEAVY = ("torch", "sentence_transformers", "gradio", "transformers", "llama_index")
 WATCH = f"""
 import sys
 from bot.cli import main
@@ -33,7 +33,9 @@ print("CODE", code, "HEAVY", ",".join(heavy) or "none")
         (["eval", str(ROOT / "tests" / "questions" / "seed.yaml")], ""),
     ],
 )
-def test_commands_on_an_existing_index_import_no_torch(seed_index: Path, argv: list[str], stdin: str) -> None:
+def test_commands_on_an_existing_index_import_no_torch_gradio_or_llama_index(
+    seed_index: Path, argv: list[str], stdin: str
+) -> None:
     env = {**os.environ, "CITEBOT_INDEX_DIR": str(seed_index)}
     run = subprocess.run(
         [sys.executable, "-c", WATCH, *argv],
@@ -123,6 +125,7 @@ def test_an_upload_loads_the_torch_model_once_and_is_answerable(
     real = embeddings.make_embedder
     monkeypatch.setattr(embeddings, "make_embedder", lambda model, threads=None: loads.append(model) or real(model))
     bot = Bot.load(settings=settings)
+    library = Library(settings, bot=bot)
     bot.answer("Why can't Ukraine join NATO?")
     assert loads == []  # answering needs no torch model
     library = Library(settings, bot=bot)

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import random
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,25 @@ def test_lazy_embedder_loads_once_in_the_background_or_on_first_use() -> None:
         lazy = LazyEmbedder(load, background=background)
         assert [lazy.get_query_embedding("q") for _ in range(3)] == [[1.0]] * 3
         assert loads == ["x"]
+
+
+def test_queries_go_on_while_an_upload_loads_the_torch_model() -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def slow_indexer() -> str:
+        started.set()
+        release.wait(5)
+        return "torch"
+
+    lazy = LazyEmbedder(Unit, background=False, indexer=slow_indexer)
+    lazy.get_query_embedding("q")
+    upload = threading.Thread(target=lazy.indexing_model)
+    upload.start()
+    assert started.wait(5)
+    assert lazy.get_query_embedding("q") == [1.0] and upload.is_alive()
+    release.set()
+    upload.join(5)
+    assert lazy.indexing_model() == "torch"
 
 
 def test_lazy_embedder_raises_its_load_error_on_every_query() -> None:
