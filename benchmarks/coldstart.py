@@ -54,7 +54,7 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
 def serve_times(env: dict[str, str], port: int) -> tuple[float, float]:
     """Seconds from `citebot serve` starting to its first HTTP 200, and to the first answer from /ask."""
     started = time.perf_counter()
-    argv = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
+    argv = [sys.executable, "-m", "ui.cli", "serve", "--port", str(port)]
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -113,7 +113,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="citebot-cold-") as tmp:
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "CITEBOT_INDEX_DIR": str(Path(tmp) / "ix")}
         env["CITEBOT_CACHE_DIR"] = str(Path(tmp) / "cache")  # `citebot index` exports the ONNX graph here
-        subprocess.run([sys.executable, "-m", "bot.cli", "index", "seeds", "-q"], cwd=ROOT, env=env, check=True)
+        subprocess.run([sys.executable, "-m", "ui.cli", "index", "seeds", "-q"], cwd=ROOT, env=env, check=True)
         from bot.config import EMBED_MODEL
         from index.embeddings import model_path
         from index.onnx_embed import onnx_files
@@ -121,10 +121,10 @@ def main() -> int:
         model = Path(model_path(EMBED_MODEL))
         graph = onnx_files(Path(env["CITEBOT_CACHE_DIR"]), model, name=EMBED_MODEL).model
         commands = {
-            "citebot ask": [sys.executable, "-m", "bot.cli", "ask", QUESTION],
+            "citebot ask": [sys.executable, "-m", "ui.cli", "ask", QUESTION],
             "ONNX floor": [sys.executable, "-c", ONNX_FLOOR, str(graph), str(model / "tokenizer.json")],
             "torch floor": [sys.executable, "-c", TORCH_FLOOR],
-            "citebot --help": [sys.executable, "-m", "bot.cli", "--help"],
+            "citebot --help": [sys.executable, "-m", "ui.cli", "--help"],
         }
         times: dict[str, list[float]] = {name: [] for name in [*commands, "serve: first 200", "serve: first answer"]}
         for r in range(args.rounds):

@@ -62,7 +62,7 @@ def measure(tmp: Path, size: int) -> dict[str, float]:
         warm.append(time.perf_counter() - started)
     env = {**os.environ, "CITEBOT_EMBED_MODEL": "hash", "CITEBOT_INDEX_DIR": str(settings.index_dir)}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bot.cli", "ask", QUESTIONS[1]], env=env, cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "ui.cli", "ask", QUESTIONS[1]], env=env, cwd=ROOT, check=True,
                    capture_output=True)  # fmt: skip
     cold = time.perf_counter() - started
     return {"chunks": report.chunks, "build s": build, "load s": load, "first answer ms": first * 1000,

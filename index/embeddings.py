@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.errors import CitebotError
+from index.errors import CitebotError
 from index.vectors import TokenEmbed
 
 if TYPE_CHECKING:

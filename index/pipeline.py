@@ -5,18 +5,45 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from bot.config import Settings
-from bot.errors import NoDocuments
 from index.embeddings import DIMENSION
+from index.errors import NoDocuments
 from index.loader import Skipped, load_documents
 from index.store import BuildReport, IndexConfig, build_index
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
+
+
+class Settings(Protocol):
+    """What indexing reads of the settings (bot.config.Settings has it; index/ does not import bot/)."""
+
+    @property
+    def index_dir(self) -> Path: ...
+
+    @property
+    def cache_dir(self) -> Path: ...
+
+    @property
+    def embed_model(self) -> str: ...
+
+    @property
+    def chunk_size(self) -> int: ...
+
+    @property
+    def chunk_overlap(self) -> int: ...
+
+    @property
+    def chunk_vectors(self) -> str: ...
+
+    @property
+    def vector_store(self) -> str: ...
+
+    @property
+    def milvus_uri(self) -> str: ...
 
 
 def index_config(settings: Settings) -> IndexConfig:

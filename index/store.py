@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.errors import IndexMismatch, IndexNotFound
 from index.chunking import Span, split_sentences, split_text
+from index.errors import IndexMismatch, IndexNotFound
 from index.lexical import BM25, Vocabulary
 from index.loader import Document
 from index.locations import Locations

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from bot.errors import CitebotError
+from index.errors import CitebotError
 from index.loader import SUFFIXES, UnreadableDocument, parse_document
 
 UPLOAD_FOLDER = "uploads"

@@ -42,7 +42,7 @@ def new_store(
         record = {"milvus_uri": milvus_uri, "collection": collection}
         return _milvus(milvus_uri, collection, dim, overwrite=True), record
     if kind != "faiss":
-        from bot.errors import CitebotError
+        from index.errors import CitebotError
 
         raise CitebotError(f"Unknown vector store {kind!r} (choose faiss or milvus)")
     import faiss
@@ -114,7 +114,7 @@ def _milvus(uri: str, collection: str, dim: int, *, overwrite: bool) -> Any:
     try:
         from llama_index.vector_stores.milvus import MilvusVectorStore
     except ImportError as exc:
-        from bot.errors import CitebotError
+        from index.errors import CitebotError
 
         raise CitebotError("Milvus support is not installed: run `pip install -e .[milvus]`") from exc
     if uri.endswith(".db"):

@@ -56,7 +56,7 @@ def test_follow_up_about_the_german_brigade(seed_bot) -> None:  # type: ignore[n
 
 def test_cli_index_and_ask_json(tmp_path: Path) -> None:
     env = {**os.environ, "CITEBOT_INDEX_DIR": str(tmp_path / "ix")}
-    citebot = [sys.executable, "-m", "bot.cli"]
+    citebot = [sys.executable, "-m", "ui.cli"]
     run = subprocess.run([*citebot, "index", "seeds", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     run = subprocess.run(

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("torch", "sentence_transformers", "gradio", "transformers", "llama_index")
 WATCH = f"""
 import sys
-from bot.cli import main
+from ui.cli import main
 code = main(sys.argv[1:])
 heavy = sorted(m for m in {HEAVY!r} if m in sys.modules)
 print("CODE", code, "HEAVY", ",".join(heavy) or "none")
@@ -102,7 +102,7 @@ def test_a_missing_index_is_a_clean_error_while_the_model_loads(seed_index: Path
     """The ONNX session opening in the background must not crash the exit (it did, 1 run in 3, as a daemon)."""
     env = {**os.environ, "CITEBOT_INDEX_DIR": str(tmp_path / "none")}  # the session's cache holds the export
     for _ in range(4):
-        run = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "Why?"], capture_output=True, text=True,
+        run = subprocess.run([sys.executable, "-m", "ui.cli", "ask", "Why?"], capture_output=True, text=True,
                              cwd=ROOT, env=env, timeout=60)  # fmt: skip
         assert (run.returncode, run.stderr.splitlines()[0][:27]) == (2, "citebot: error: No index at")
         assert "terminate" not in run.stderr and "Traceback" not in run.stderr

@@ -13,8 +13,8 @@ import pytest
 from fakes import HashingEmbedder, hashing_settings
 
 from bot import Bot
-from bot.cli import main
 from index.pipeline import index_paths
+from ui.cli import main
 
 BAD_QUESTIONS = [
     *["", "   \t\n", "\x00\x00", "?!.,;", "…", "x" * 100_000, "Jupiter\x00 planet\x07?"],

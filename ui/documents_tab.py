@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.docs_cli import human_size
 from bot.errors import CitebotError
 from index.loader import SUFFIXES
+from ui.docs_cli import human_size
 
 if TYPE_CHECKING:
     from bot.library import Library

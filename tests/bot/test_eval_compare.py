@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
 from bot.eval_compare import case_key, compare_reports, format_comparison
+from ui.cli import main
 
 
 def _case(cid: str, status: str, answer: str = "A. [1]", sources: tuple[str, ...] = ("a.txt",), **kw: Any) -> dict:  # type: ignore[type-arg]

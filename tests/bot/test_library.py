@@ -9,9 +9,9 @@ import pytest
 from fakes import HashingEmbedder, hashing_settings
 
 from bot import Bot
-from bot.cli import main
 from bot.errors import CitebotError, UnknownDocument
 from bot.library import Library
+from ui.cli import main
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from pdfs import make_pdf
 
 from bot import Bot
 from bot.citations import with_locations
-from bot.cli import main
 from bot.types import Citation
 from index.loader import load_file
 from index.pipeline import index_paths
+from ui.cli import main
 
 
 @pytest.fixture

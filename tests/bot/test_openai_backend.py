@@ -13,7 +13,7 @@ import pytest
 from fakes import FakeOpenAIServer, HashingEmbedder, hashing_settings
 
 from bot import Answer, Bot
-from bot.cli import main
+from ui.cli import main
 
 
 @pytest.fixture

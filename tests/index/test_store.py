@@ -241,7 +241,7 @@ def test_milvus_lite_store_builds_updates_and_answers(
 def test_hash_embedder_works_from_the_cli_and_a_minilm_load_refuses_its_index(
     docs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.cli import main
+    from ui.cli import main
 
     ix = ["--index-dir", str(tmp_path / "ix")]
     monkeypatch.setenv("CITEBOT_EMBED_MODEL", "hash")

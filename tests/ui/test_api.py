@@ -237,7 +237,7 @@ def test_citebot_serve_watch_picks_up_folder_changes(tmp_path: Path) -> None:
     argv = [
         sys.executable,
         "-m",
-        "bot.cli",
+        "ui.cli",
         "serve",
         "--watch",
         "--index-dir",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.eval import load_question_set
+from ui.cli import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"

@@ -74,7 +74,7 @@ def test_auth_required_off_loopback() -> None:
 
 
 def test_serve_binds_loopback_by_default() -> None:
-    from bot.cli import _parser
+    from ui.cli import _parser
 
     args = _parser().parse_args(["serve"])
     assert (args.host, args.port, args.auth, args.watch) == ("127.0.0.1", 7860, None, False)

@@ -80,7 +80,7 @@ WATCH = textwrap.dedent(
             log.write(f"lookup {args[0]}\\n"); log.flush()
 
     sys.addaudithook(hook)
-    from bot.cli import main
+    from ui.cli import main
     sys.exit(main(sys.argv[2:]))
     """
 )

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.errors import CitebotError
+from ui.cli import main
 from ui.serve_cli import PendingBot
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from ui.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,7 +18,7 @@ def _python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_help_lists_commands_with_examples_and_imports_no_torch() -> None:
     code = (
-        "import sys\nfrom bot.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "import sys\nfrom ui.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
         "print('HEAVY' if {'torch', 'llama_index.core', 'sentence_transformers'} & set(sys.modules) else 'LIGHT')"
     )
     for argv in (["--help"], ["ask", "--help"], ["ask"], ["index", "--bogus"]):

@@ -121,15 +121,11 @@ def _command(
 
 
 def _add_extra_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Commands defined in their own modules (eval, serve), registered if present."""
-    from importlib import import_module
+    """Commands defined in their own modules: eval; docs and rm; serve."""
+    from ui import docs_cli, eval_cli, serve_cli
 
-    for module in ("bot.eval_cli", "bot.docs_cli", "ui.serve_cli"):
-        try:
-            import_module(module).register(sub, common, _command)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+    for module in (eval_cli, docs_cli, serve_cli):
+        module.register(sub, common, _command)
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:

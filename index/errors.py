@@ -1,0 +1,17 @@
+"""The index layer's errors: raised here, re-exported by bot.errors, turned into messages only by the CLI and UI."""
+
+
+class CitebotError(Exception):
+    """Base class: the message says what failed and what to do next."""
+
+
+class IndexNotFound(CitebotError):
+    """No usable index at the given path."""
+
+
+class IndexMismatch(CitebotError):
+    """The index was built with other settings or a newer format."""
+
+
+class NoDocuments(CitebotError):
+    """Nothing indexable was found at the given paths."""
