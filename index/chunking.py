@@ -60,7 +60,9 @@ _ABBREVIATIONS = {
     "nov",
     "dec",
 }
-_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n\s*""")
+# A sentence ends at . ! ? before a capital or digit, and at a line break, except where a line was only wrapped
+# (PDF text breaks every line and page: breaks between a lower-case letter or comma and a lower-case word join).
+_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|(?<![a-z,;\s])\n\s*+|\n\s*+(?![a-z])""")
 
 
 def split_sentences(source: str, text: str, offset: int = 0) -> list[Span]:

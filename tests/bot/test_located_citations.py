@@ -54,6 +54,15 @@ def test_a_quote_across_a_page_break_is_located_on_both_pages(tmp_path: Path) ->
     assert with_locations([quote], {}) == [quote], "unknown documents keep page and location None"
 
 
+def test_an_answer_quoting_a_sentence_wrapped_across_pages_cites_both(located_index: Path, tmp_path: Path) -> None:
+    answer = _bot(located_index).answer("Did the keepers log every passing ship by name?")
+    first = answer.citations[0]
+    assert first.quote.startswith("Keepers logged") and first.quote.endswith("every passing ship by name.")
+    assert (first.page, first.location) == (2, "p. 2-3")
+    text = load_file(tmp_path / "docs" / "report.pdf", "report.pdf").text
+    assert text[first.start : first.end] == first.quote
+
+
 def test_json_and_terminal_show_page_and_location(
     located_index: Path, hashing_model: None, capsys: pytest.CaptureFixture[str]
 ) -> None:

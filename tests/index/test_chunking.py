@@ -29,6 +29,18 @@ def test_chunk_offsets_survive_irregular_whitespace() -> None:
         assert text[chunk.start : chunk.end] == chunk.text
 
 
+def test_wrapped_lines_stay_one_sentence_and_headings_stay_apart() -> None:
+    text = "Keepers logged\n  every passing ship by name, and\nthe weather.\nInstallation\nRun the installer."
+    text += "\nNext.\n\nup\n\n\nand on"
+    assert [s.text for s in split_sentences("a", text)] == [
+        "Keepers logged\n  every passing ship by name, and\nthe weather.",
+        "Installation",
+        "Run the installer.",
+        "Next.",
+        "up\n\n\nand on",
+    ]
+
+
 def test_sentences_keep_offsets_and_abbreviations() -> None:
     text = "Hi there. Dr. Who came in c. 911 with J. Smith!  Is it the U.S. Army? Yes.\nNew line"
     sentences = split_sentences("a", text, offset=100)
