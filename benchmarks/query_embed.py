@@ -86,11 +86,11 @@ def main() -> int:
         embedder = make_embedder(EMBED_MODEL)
         late = token_embed(embedder, progress=False)
         assert late is not None
-        late(chunks[:64])
+        list(late(chunks[:64]))
         times: dict[str, list[float]] = {"torch token_embed": [], "onnx tokens": []}
         for _ in range(args.rounds):
             started = time.perf_counter()
-            late(chunks)
+            list(late(chunks))
             times["torch token_embed"].append(time.perf_counter() - started)
             times["onnx tokens"].append(onnx_tokens(files, path, chunks, threads=2))
         print(f"\nToken embeddings of {len(chunks)} chunks, 2 threads, median of {args.rounds}:")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -92,9 +92,9 @@ def index_paths(
     def embed(texts: list[str]) -> np.ndarray:
         return batch_embed(model(), progress=progress)(texts)
 
-    def embed_tokens(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    def embed_tokens(texts: list[str]) -> Iterable[tuple[int, np.ndarray, np.ndarray]]:
         late = token_embed(model(), progress=progress)
-        return late(texts) if late else [_whole(v) for v in embed(texts)]
+        return late(texts) if late else ((i, *_whole(v)) for i, v in enumerate(embed(texts)))
 
     roots = [str(p.resolve()) for p in paths]
     report = build_index(

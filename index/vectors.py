@@ -11,14 +11,15 @@ pool 0.922 / 0.980 / 0.887; indexing time against a raw encode of the chunks: 1.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from index.chunking import Span
 
 Embed = Callable[[list[str]], np.ndarray]
-TokenEmbed = Callable[[list[str]], list[tuple[np.ndarray, np.ndarray]]]  # per text: (char offsets, token vectors)
+# Per text, in any order: (its position, char offsets of its tokens, token vectors).
+TokenEmbed = Callable[[list[str]], Iterable[tuple[int, np.ndarray, np.ndarray]]]
 MODES = ("late", "embed", "pool")
 
 
@@ -45,18 +46,24 @@ def vectorize(
 def _late(
     chunks: Sequence[Span], sentences: Sequence[Span], inside: Sequence[Sequence[int]], embed: Embed, tokens: TokenEmbed
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    encoded = tokens([c.text for c in chunks])
-    dim = encoded[0][1].shape[1]
-    chunk_vecs = np.stack([_unit(vecs.mean(axis=0)) for _, vecs in encoded]).astype(np.float32)
-    sent_vecs = np.zeros((len(sentences), dim), dtype=np.float32)
-    done: set[int] = set()
-    for chunk, (offsets, vecs), members in zip(chunks, encoded, inside, strict=True):
-        for i in members:
-            pooled = None if i in done else pool_span(sentences[i], chunk, offsets, vecs)
-            if pooled is not None:
-                sent_vecs[i] = pooled
-                done.add(i)
-    rest = [i for i in range(len(sentences)) if i not in done]
+    """Chunk vectors and pooled sentence vectors from one streamed pass; a sentence's vector comes from the first
+    chunk (in chunk order) that holds it whole, whatever order the chunks arrive in."""
+    chunk_vecs: np.ndarray | None = None
+    pooled: dict[int, tuple[int, np.ndarray]] = {}  # sentence -> (chunk it was pooled from, vector)
+    for c, offsets, vecs in tokens([chunk.text for chunk in chunks]):
+        if chunk_vecs is None:
+            chunk_vecs = np.zeros((len(chunks), vecs.shape[1]), dtype=np.float32)
+        chunk_vecs[c] = _unit(vecs.mean(axis=0))
+        for i in inside[c]:
+            if i not in pooled or c < pooled[i][0]:
+                vector = pool_span(sentences[i], chunks[c], offsets, vecs)
+                if vector is not None:
+                    pooled[i] = (c, vector)
+    assert chunk_vecs is not None
+    sent_vecs = np.zeros((len(sentences), chunk_vecs.shape[1]), dtype=np.float32)
+    for i, (_, vector) in pooled.items():
+        sent_vecs[i] = vector
+    rest = [i for i in range(len(sentences)) if i not in pooled]
     if rest:
         sent_vecs[rest] = embed([sentences[i].text for i in rest])
     return chunk_vecs, sent_vecs, len(chunks) + len(rest)

@@ -33,7 +33,7 @@ def test_late_vectorize_embeds_only_what_no_chunk_holds() -> None:
 
     lone = Span("a", "A sentence longer than its chunk.", 30, 63)
     chunks, sents, count = vectorize(
-        [CHUNK], [OWLS, CATS, lone], [[0, 1]], mode="late", embed=embed, embed_tokens=lambda t: [(OFFSETS, VECS)]
+        [CHUNK], [OWLS, CATS, lone], [[0, 1]], mode="late", embed=embed, embed_tokens=lambda t: [(0, OFFSETS, VECS)]
     )
     assert embedded == [[lone.text]] and count == 2
     assert np.allclose(chunks[0], VECS.mean(0) / np.linalg.norm(VECS.mean(0)))
@@ -59,8 +59,24 @@ def test_late_chunk_vector_is_the_models_own_embedding() -> None:
     model = make_embedder("sentence-transformers/all-MiniLM-L6-v2")
     late = token_embed(model, progress=False)
     assert late is not None
-    ((offsets, vecs),) = late([TEXT])
+    ((_, offsets, vecs),) = list(late([TEXT]))
     mean = vecs.mean(0)
     direct = np.asarray(model.get_text_embedding(TEXT))
     assert np.allclose(mean / np.linalg.norm(mean), direct, atol=1e-4)
     assert offsets.shape == (len(vecs), 2)
+
+
+def test_late_vectors_do_not_depend_on_the_order_chunks_arrive_in() -> None:
+    second = Span("a", TEXT, 0, len(TEXT))  # a second chunk holding the same sentences, with other token vectors
+    other = np.roll(VECS, 1, axis=1)
+
+    def run(order: list[int]) -> tuple[np.ndarray, np.ndarray, int]:
+        encoded = {0: (0, OFFSETS, VECS), 1: (1, OFFSETS, other)}
+        return vectorize(
+            [CHUNK, second], [OWLS, CATS], [[0, 1], [0, 1]], mode="late", embed=lambda t: np.zeros((0, 4)),
+            embed_tokens=lambda texts: [encoded[i] for i in order],
+        )  # fmt: skip
+
+    (c1, s1, n1), (c2, s2, n2) = run([0, 1]), run([1, 0])
+    assert np.allclose(c1, c2) and np.allclose(s1, s2) and n1 == n2 == 2
+    assert np.allclose(s1[0], pool_span(OWLS, CHUNK, OFFSETS, VECS)), "the first chunk in order holds the sentence"
