@@ -5,6 +5,9 @@ EXTRAS ?= dev,milvus
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
+# The llm extra builds llama-cpp-python from source. A portable build (AVX2, no AMX): the native one crashed in
+# ggml's AMX matrix kernels on a Xeon whose sandbox reports AMX (SIGSEGV in ggml_backend_amx_mul_mat).
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 export GRADIO_ANALYTICS_ENABLED := False
 
 .PHONY: setup index run chat test test-fast lint bench clean
