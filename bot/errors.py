@@ -1,8 +1,16 @@
 """Domain errors. Raised in the core; only the CLI and UI turn them into messages."""
 
-from index.errors import CitebotError, IndexMismatch, IndexNotFound, NoDocuments
+from index.errors import CitebotError, IndexBusy, IndexMismatch, IndexNotFound, NoDocuments
 
-__all__ = ["CitebotError", "EmptyQuestion", "IndexMismatch", "IndexNotFound", "NoDocuments", "UnknownDocument"]
+__all__ = [
+    "CitebotError",
+    "EmptyQuestion",
+    "IndexBusy",
+    "IndexMismatch",
+    "IndexNotFound",
+    "NoDocuments",
+    "UnknownDocument",
+]
 
 
 class EmptyQuestion(CitebotError):
