@@ -72,7 +72,9 @@ class Library:
         return next((r for r in self.roots if r.is_dir()), self.settings.docs_dir.resolve())
 
     def documents(self) -> list[DocumentInfo]:
-        """Every indexed file, by name."""
+        """Every indexed file, by name (a running bot first follows a newer version written elsewhere)."""
+        if self.bot is not None:
+            self.bot.follow_current()
         stored = self.stored
         chunks = Counter(c.source for c in stored.chunks)
         out = []

@@ -296,6 +296,15 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     return path, manifest
 
 
+def live_version(index_dir: Path) -> str | None:
+    """The version folder CURRENT names now (None if unreadable): a cheap check for a newer index."""
+    try:
+        version = json.loads((index_dir / CURRENT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return version if isinstance(version, str) else None
+
+
 def load_index(index_dir: Path, *, expect: IndexConfig | None = None) -> StoredIndex:
     """Load the live index; with `expect`, check it was built with that model and dimension."""
     path, manifest = read_manifest(index_dir)
