@@ -3,6 +3,7 @@
 from index.errors import CitebotError, IndexBusy, IndexMismatch, IndexNotFound, NoDocuments
 
 __all__ = [
+    "BadHistory",
     "CitebotError",
     "EmptyQuestion",
     "IndexBusy",
@@ -15,6 +16,10 @@ __all__ = [
 
 class EmptyQuestion(CitebotError):
     """The question has no words to search for."""
+
+
+class BadHistory(CitebotError):
+    """A conversation history that is not [question, answer] string pairs."""
 
 
 class UnknownDocument(CitebotError):
