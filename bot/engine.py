@@ -105,19 +105,19 @@ class Engine:
             passage_lexical = self.vocabulary.coverage(wanted, self.stored.chunks[hit.chunk].text)
             for i in self.stored.chunk_sentences[hit.chunk]:
                 sentence = sentences[i]
+                lexical = self.vocabulary.coverage(wanted, sentence.text)
                 before = sentences[i - 1] if i > 0 and sentences[i - 1].source == sentence.source else None
-                window = f"{before.text} {sentence.text}" if before else sentence.text
                 out.append(
                     Candidate(
                         sentence,
                         cosine=float(sentence_vectors[i] @ vectors[0]),
-                        lexical=self.vocabulary.coverage(wanted, sentence.text),
+                        lexical=lexical,
                         passage_cosine=hit.cosine,
                         passage_lexical=passage_lexical,
                         dense=1 / (1 + hit.dense_rank),
                         chunk=hit.chunk,
                         typed=kind is None or kind(sentence.text),
-                        window=self.vocabulary.coverage(wanted, window),
+                        window=self.vocabulary.coverage(wanted, before.text, sentence.text) if before else lexical,
                         lead=before is None,
                         context=float(sentence_vectors[i] @ vectors[-1]) if context else 0.0,
                         same_doc=sentence.source in quoted,

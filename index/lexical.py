@@ -55,6 +55,12 @@ def terms(text: str) -> set[str]:
     return set(tokens(text))
 
 
+@lru_cache(maxsize=100_000)
+def term_set(text: str) -> frozenset[str]:
+    """terms(), remembered: the sentences and passages of an index are scored again and again."""
+    return frozenset(tokens(text))
+
+
 class BM25:
     """A BM25 index over numbered texts: per term, the texts containing it and their precomputed scores."""
 
@@ -135,15 +141,16 @@ class Vocabulary:
         df = self.counts.get(term, 0)
         return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
-    def coverage(self, question_terms: set[str], sentence: str) -> float:
-        """IDF-weighted share of the question's terms that the sentence contains.
+    def coverage(self, question_terms: set[str], *texts: str) -> float:
+        """IDF-weighted share of the question's terms that the texts, together, contain.
 
         Example: question {"ukrain", "nato"}, sentence "Ukraine ..." -> idf(ukrain) / (idf(ukrain) + idf(nato))
         """
         total = sum(self.idf(t) for t in question_terms)
         if total == 0:
             return 0.0
-        return sum(self.idf(t) for t in question_terms & terms(sentence)) / total
+        found = set().union(*(term_set(t) for t in texts))
+        return sum(self.idf(t) for t in question_terms & found) / total
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"size": self.size, "counts": self.counts}, ensure_ascii=False), encoding="utf-8")
