@@ -230,7 +230,10 @@ def _upload(library: Library) -> Any:
         """Index uploaded files; report what was added, replaced (same name) and rejected."""
         if not paths:
             return ""
-        report = library.add([(Path(p), Path(p).name) for p in paths])
+        try:
+            report = library.add([(Path(p), Path(p).name) for p in paths])
+        except CitebotError as exc:  # e.g. another citebot is indexing: the file is kept, indexed by the next run
+            return escape_markdown(f"Not indexed yet: {exc}")
         lines = [f"Added `{escape_markdown(s)}`: answerable now." for s in report.saved]
         lines += [f"Replaced `{escape_markdown(s)}`: answerable now." for s in report.replaced]
         lines += [f"Rejected: {escape_markdown(r)}" for r in report.rejected]

@@ -90,3 +90,18 @@ def test_the_next_writer_removes_a_killed_writers_unfinished_folder(docs_dir: Pa
     (docs_dir / "new.txt").write_text("Owls hunt at night.", encoding="utf-8")
     index_paths([docs_dir], hashing_settings(index_dir), embedder=HashingEmbedder())
     assert not (index_dir / ".tmp-v1-999999").exists()
+
+
+def test_an_upload_while_another_citebot_indexes_says_so(tiny_index: Path, tmp_path: Path) -> None:
+    from bot import Bot
+    from bot.library import Library
+    from ui.app import _upload
+
+    settings = hashing_settings(tiny_index)
+    library = Library(settings, bot=Bot.load(tiny_index, embedder=HashingEmbedder(), settings=settings))
+    upload = tmp_path / "owls.txt"
+    upload.write_text("Owls hunt at night.", encoding="utf-8")
+    with write_lock(tiny_index):
+        status = _upload(library)([str(upload)])
+    assert "Not indexed yet: Another citebot is indexing" in status and "wait for it to finish" in status
+    assert library.sync().added == ["uploads/owls.txt"]  # the file was kept: the next run indexes it
