@@ -120,6 +120,8 @@ class Library:
 
     def remove(self, name: str) -> None:
         """Delete a document from its folder and the index: it is never cited again."""
+        from index.locking import write_lock
+
         with self._lock:
             path = self.path_of(name)
             if path is None:
@@ -127,8 +129,9 @@ class Library:
                 raise UnknownDocument(f"No indexed document named {name!r} (see `citebot docs`; indexed: {known})")
             if len(self.stored.manifest["files"]) == 1:
                 raise CitebotError(f"{name} is the only document: add another before removing it")
-            path.unlink()
-            self._reindex([r for r in self.roots if r.exists()])
+            with write_lock(self.settings.index_dir):  # not deleted while another citebot indexes the folder
+                path.unlink()
+                self._reindex([r for r in self.roots if r.exists()])
 
     def sync(self) -> BuildReport:
         """Re-index the folders as they are now (files added, changed or deleted outside citebot)."""

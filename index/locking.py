@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from index.errors import IndexBusy
 
 LOCK_FILE = ".write.lock"
+_held = threading.local()  # index folders whose lock this thread holds: taking it again is a no-op
 
 
 @contextmanager
@@ -18,8 +20,13 @@ def write_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index's write lock, or raise IndexBusy at once naming the index and the writer's pid.
 
     The kernel releases a flock when its holder dies (even by SIGKILL), so a killed writer never blocks the next.
+    Re-entrant within a thread (a removal holds it from deleting the file to writing the index without it).
     """
     index_dir.mkdir(parents=True, exist_ok=True)
+    key, held = index_dir.resolve(), _held.__dict__.setdefault("dirs", set())
+    if key in held:
+        yield
+        return
     with open(index_dir / LOCK_FILE, "a+", encoding="utf-8") as fh:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -34,6 +41,8 @@ def write_lock(index_dir: Path) -> Iterator[None]:
             fh.truncate()
             fh.write(str(os.getpid()))
             fh.flush()
+            held.add(key)
             yield
         finally:
+            held.discard(key)
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

@@ -105,3 +105,15 @@ def test_an_upload_while_another_citebot_indexes_says_so(tiny_index: Path, tmp_p
         status = _upload(library)([str(upload)])
     assert "Not indexed yet: Another citebot is indexing" in status and "wait for it to finish" in status
     assert library.sync().added == ["uploads/owls.txt"]  # the file was kept: the next run indexes it
+
+
+def test_a_removal_while_another_citebot_indexes_deletes_nothing(tiny_index: Path, docs_dir: Path) -> None:
+    from bot.library import Library
+
+    library = Library(hashing_settings(tiny_index))
+    with write_lock(tiny_index), pytest.raises(IndexBusy, match="wait for it to finish"):
+        library.remove("cooking.txt")
+    assert (docs_dir / "cooking.txt").exists()
+    library.remove("cooking.txt")  # the lock is re-entrant in the removing thread: deleted, then re-indexed
+    assert not (docs_dir / "cooking.txt").exists()
+    assert "cooking.txt" not in load_index(tiny_index).manifest["files"]
