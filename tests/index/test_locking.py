@@ -4,7 +4,10 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,6 +41,26 @@ SLOW_WRITER = textwrap.dedent(
     index_paths([Path(sys.argv[1])], hashing_settings(Path(sys.argv[2])), embedder=embedder)
     """
 )
+
+
+@contextmanager
+def held_elsewhere(index_dir: Path) -> Iterator[None]:
+    """The index's write lock, held by another thread (as another process would hold it) while the block runs."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with write_lock(index_dir):
+            taken.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join()
 
 
 def _wait_for(path: Path, proc: subprocess.Popen[bytes]) -> None:
@@ -75,7 +98,7 @@ def test_second_indexer_of_the_same_folder_fails_at_once(docs_dir: Path, tmp_pat
 def test_the_lock_is_released_after_an_update_and_by_a_failed_one(docs_dir: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "ix"
     settings = hashing_settings(index_dir)
-    with write_lock(index_dir), pytest.raises(IndexBusy, match="wait for it to finish"):
+    with held_elsewhere(index_dir), pytest.raises(IndexBusy, match="wait for it to finish"):
         index_paths([docs_dir], settings, embedder=HashingEmbedder())
     report, _ = index_paths([docs_dir], settings, embedder=HashingEmbedder())
     assert report.added == ["animals.txt", "cooking.txt", "space/planets.md"]
@@ -101,7 +124,7 @@ def test_an_upload_while_another_citebot_indexes_says_so(tiny_index: Path, tmp_p
     library = Library(settings, bot=Bot.load(tiny_index, embedder=HashingEmbedder(), settings=settings))
     upload = tmp_path / "owls.txt"
     upload.write_text("Owls hunt at night.", encoding="utf-8")
-    with write_lock(tiny_index):
+    with held_elsewhere(tiny_index):
         status = _upload(library)([str(upload)])
     assert "Not indexed yet: Another citebot is indexing" in status and "wait for it to finish" in status
     assert library.sync().added == ["uploads/owls.txt"]  # the file was kept: the next run indexes it
@@ -111,9 +134,29 @@ def test_a_removal_while_another_citebot_indexes_deletes_nothing(tiny_index: Pat
     from bot.library import Library
 
     library = Library(hashing_settings(tiny_index))
-    with write_lock(tiny_index), pytest.raises(IndexBusy, match="wait for it to finish"):
+    with held_elsewhere(tiny_index), pytest.raises(IndexBusy, match="wait for it to finish"):
         library.remove("cooking.txt")
     assert (docs_dir / "cooking.txt").exists()
     library.remove("cooking.txt")  # the lock is re-entrant in the removing thread: deleted, then re-indexed
     assert not (docs_dir / "cooking.txt").exists()
     assert "cooking.txt" not in load_index(tiny_index).manifest["files"]
+
+
+def test_the_lock_is_reentrant_only_in_the_thread_that_holds_it(tmp_path: Path) -> None:
+    with write_lock(tmp_path / "ix"), write_lock(tmp_path / "ix"):
+        with held_elsewhere(tmp_path / "other"):
+            pass
+    with write_lock(tmp_path / "ix"):
+        errors: list[BaseException] = []
+
+        def other() -> None:
+            try:
+                with write_lock(tmp_path / "ix"):
+                    pass
+            except IndexBusy as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+        assert len(errors) == 1
