@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.config import Settings
+from bot.config import CHOICES, Settings
 from bot.errors import CitebotError
 
 if TYPE_CHECKING:
     from bot.conversation import History
 
-BACKENDS = ("none", "openai-compatible", "llama-cpp")
+BACKENDS = CHOICES["llm"]
 
 
 class LLMError(CitebotError):
