@@ -41,9 +41,7 @@ class Settings:
     embed_model: str = EMBED_MODEL
     chunk_size: int = 200
     chunk_overlap: int = 40
-    chunk_vectors: ChunkVectors = (
-        "late"  # late | embed | pool: how chunk and sentence vectors are made (index/vectors.py)
-    )
+    chunk_vectors: ChunkVectors = "late"  # late | embed | pool: how chunk and sentence vectors are made
     vector_store: VectorStore = "faiss"  # faiss | milvus
     milvus_uri: str = ""  # default <index_dir>/milvus.db (Milvus Lite); a cluster: http://host:19530
     top_k: int = 5
