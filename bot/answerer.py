@@ -14,7 +14,7 @@ from bot.citations import with_locations
 from bot.config import Settings
 from bot.conversation import Context, History, queries_for
 from bot.engine import REFUSAL, Engine, Evidence
-from bot.errors import EmptyQuestion
+from bot.errors import CitebotError, EmptyQuestion
 from bot.llm import LLMError, TextModel
 from bot.retrieval import Query
 from bot.types import Answer
@@ -39,6 +39,8 @@ class Bot:
         self.warnings: list[str] = []  # set-up problems shown with every answer (e.g. a broken LLM backend)
         self.engine = Engine(stored, embedder)
         self._lock = threading.Lock()  # torch, FAISS and BM25 calls are not guaranteed thread-safe
+        self._swap = threading.Lock()  # one index load at a time (reload, or following CURRENT)
+        self._refused: str | None = None  # a newer version built with another model: not followed
 
     @property
     def stored(self) -> StoredIndex:
@@ -83,7 +85,33 @@ class Bot:
         """Pick up the index as it is now on disk (after `citebot index` or an upload)."""
         from index.store import load_index
 
-        self.engine = Engine(load_index(self.settings.index_dir), self.engine.retriever.embedder)
+        with self._swap:
+            self.engine = Engine(load_index(self.settings.index_dir), self.engine.retriever.embedder)
+
+    def follow_current(self) -> None:
+        """Swap in a newer version of the loaded index if another process wrote one (a read of its CURRENT file).
+
+        Questions asked meanwhile keep the version they started with; a version that cannot be loaded (replaced
+        again while loading) is skipped until the next call; one built with another model is refused with a warning.
+        """
+        from index.store import live_version, load_index
+
+        index_dir, loaded = self.stored.path.parent, self.stored.path.name
+        live = live_version(index_dir)
+        if live in (None, loaded, self._refused) or not self._swap.acquire(blocking=False):
+            return
+        try:
+            if self.stored.path.name != loaded:  # another thread swapped it meanwhile
+                return
+            stored = load_index(index_dir)
+            if _model_of(stored) != _model_of(self.stored):
+                self._refused, self.warnings = live, [*self.warnings, _REBUILT.format(index_dir=index_dir)]
+                return
+            self.engine = Engine(stored, self.engine.retriever.embedder)
+        except CitebotError:
+            return
+        finally:
+            self._swap.release()
 
     def answer(self, question: str, history: History = ()) -> Answer:
         """Answer `question`, using `history` (earlier (question, answer) pairs) for follow-ups."""
@@ -98,6 +126,7 @@ class Bot:
         """Yield the answer as it is written (text pieces), then the final, verified `Answer`."""
         started = time.perf_counter()
         question = clean_question(question)
+        self.follow_current()
         engine, warnings = self.engine, list(self.warnings)
         context = engine.context(history)
         queries = self._queries(question, history, context, warnings)
@@ -152,6 +181,13 @@ class Bot:
             how = "marked [unsupported]" if fixed.flagged else "dropped"
             warnings.append(f"{fixed.flagged + fixed.dropped} sentence(s) without a valid citation were {how}")
         return Answer(question, fixed.text, False, fixed.citations, passages)
+
+
+_REBUILT = "The index at {index_dir} was rebuilt with another embedding model: restart citebot to answer from it"
+
+
+def _model_of(stored: StoredIndex) -> tuple[object, object]:
+    return stored.manifest.get("embed_model"), stored.manifest.get("dim")
 
 
 def clean_question(question: str) -> str:

@@ -6,11 +6,21 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from bot.errors import CitebotError
 
 EMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+ChunkVectors = Literal["late", "embed", "pool"]
+VectorStore = Literal["faiss", "milvus"]
+LLMBackend = Literal["none", "openai-compatible", "llama-cpp"]
+Unsupported = Literal["flag", "drop"]
+CHOICES: dict[str, tuple[str, ...]] = {
+    "chunk_vectors": get_args(ChunkVectors),
+    "vector_store": get_args(VectorStore),
+    "llm": get_args(LLMBackend),
+    "llm_unsupported": get_args(Unsupported),
+}
 
 
 def default_cache_dir() -> Path:
@@ -31,8 +41,8 @@ class Settings:
     embed_model: str = EMBED_MODEL
     chunk_size: int = 200
     chunk_overlap: int = 40
-    chunk_vectors: str = "late"  # late | embed | pool: how chunk and sentence vectors are made (index/vectors.py)
-    vector_store: str = "faiss"  # faiss | milvus
+    chunk_vectors: ChunkVectors = "late"  # late | embed | pool: how chunk and sentence vectors are made
+    vector_store: VectorStore = "faiss"  # faiss | milvus
     milvus_uri: str = ""  # default <index_dir>/milvus.db (Milvus Lite); a cluster: http://host:19530
     top_k: int = 5
     min_score: float = 0.34
@@ -44,13 +54,17 @@ class Settings:
     auth: str = ""
     max_upload_mb: int = 10
     saved_questions: str = "questions/saved.yaml"  # where chat turns are saved as tests; relative to the documents
-    llm: str = "none"  # none | openai-compatible | llama-cpp
+    llm: LLMBackend = "none"  # none | openai-compatible | llama-cpp
     llm_base_url: str = "http://127.0.0.1:11434/v1"  # Ollama's; llama.cpp server: http://127.0.0.1:8080/v1
     llm_model: str = ""
     llm_api_key: str = ""
     llm_model_path: str = ""  # a .gguf file, for llama-cpp
     llm_timeout: float = 30.0
-    llm_unsupported: str = "flag"  # sentences without a valid citation: flag | drop
+    llm_unsupported: Unsupported = "flag"  # sentences without a valid citation: flag | drop
+
+    def __post_init__(self) -> None:
+        for name, allowed in CHOICES.items():
+            _check_choice(name, getattr(self, name), allowed)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -64,6 +78,7 @@ class Settings:
             raw = env.get(f"CITEBOT_{f.name.upper()}")
             if raw is not None and raw != "":
                 values[f.name] = _parse(f.name, raw, type(getattr(cls(), f.name)))
+                _check_choice(f"CITEBOT_{f.name.upper()}", values[f.name], CHOICES.get(f.name))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)
 
@@ -76,3 +91,13 @@ def _parse(name: str, raw: str, kind: type[Any]) -> Any:
         return Path(raw) if issubclass(kind, Path) else kind(raw)
     except ValueError as exc:
         raise CitebotError(f"CITEBOT_{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc
+
+
+def _check_choice(name: str, value: Any, allowed: tuple[str, ...] | None) -> None:
+    """Refuse a value outside a setting's fixed choices, naming the variable and the allowed values.
+
+    Example: ("CITEBOT_VECTOR_STORE", "milvs", ("faiss", "milvus"))
+        -> CitebotError("CITEBOT_VECTOR_STORE='milvs' is not one of: faiss, milvus")
+    """
+    if allowed is not None and value not in allowed:
+        raise CitebotError(f"{name}={value!r} is not one of: {', '.join(allowed)}")

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.citations import MARKER
+from bot.errors import BadHistory
 from bot.retrieval import Query
 from bot.types import Answer
 from index.lexical import terms
 
-History = Sequence[tuple[str, "str | Answer"]]
+Exchange = tuple[str, "str | Answer"]  # one earlier turn: its question, and its Answer or just the answer's text
+History = Sequence[Exchange]  # the one conversation type: Bot.answer, eval, the CLI chat, the page and the APIs
 Quote = tuple[str, int, int]  # source, start, end
 CONTEXT_WEIGHT = 0.6
 LOOK_BACK = 3  # turns searched for the last answer that quoted something
@@ -58,6 +61,20 @@ def _quotes(answer: str | Answer, locate: Callable[[str], list[Quote]]) -> list[
     if isinstance(answer, Answer):
         return [(c.source, c.start, c.end) for c in answer.citations]
     return [place for quote in quoted(str(answer)) for place in locate(quote)]
+
+
+def history_from_pairs(pairs: Any) -> list[Exchange]:
+    """[question, answer] pairs as the page and the HTTP API send them (None for none), as a History.
+
+    Example: [["Who sends a brigade?", "Germany ... [1]"]] -> [("Who sends a brigade?", "Germany ... [1]")]
+    """
+    pairs = [] if pairs is None else pairs
+    ok = isinstance(pairs, list | tuple) and all(
+        isinstance(p, list | tuple) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in pairs
+    )
+    if not ok:
+        raise BadHistory("The history must be a list of [question, answer] pairs of strings, oldest first")
+    return [(q, a) for q, a in pairs]
 
 
 def leans_on_context(question: str) -> bool:

@@ -1,12 +1,25 @@
 """Domain errors. Raised in the core; only the CLI and UI turn them into messages."""
 
-from index.errors import CitebotError, IndexMismatch, IndexNotFound, NoDocuments
+from index.errors import CitebotError, IndexBusy, IndexMismatch, IndexNotFound, NoDocuments
 
-__all__ = ["CitebotError", "EmptyQuestion", "IndexMismatch", "IndexNotFound", "NoDocuments", "UnknownDocument"]
+__all__ = [
+    "BadHistory",
+    "CitebotError",
+    "EmptyQuestion",
+    "IndexBusy",
+    "IndexMismatch",
+    "IndexNotFound",
+    "NoDocuments",
+    "UnknownDocument",
+]
 
 
 class EmptyQuestion(CitebotError):
     """The question has no words to search for."""
+
+
+class BadHistory(CitebotError):
+    """A conversation history that is not [question, answer] string pairs."""
 
 
 class UnknownDocument(CitebotError):

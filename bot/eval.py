@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.conversation import History
 from bot.errors import CitebotError
 from bot.types import Answer
 
 CASE_KEYS = {"id", "question", "turns", "expect", "note"}
 EXPECT_KEYS = {"contains_any", "contains_all", "sources", "refusal"}
-AnswerFn = Callable[[str, Sequence[tuple[str, Answer]]], Answer]
+AnswerFn = Callable[[str, History], Answer]
 
 
 class QuestionSetError(CitebotError):

@@ -72,7 +72,9 @@ class Library:
         return next((r for r in self.roots if r.is_dir()), self.settings.docs_dir.resolve())
 
     def documents(self) -> list[DocumentInfo]:
-        """Every indexed file, by name."""
+        """Every indexed file, by name (a running bot first follows a newer version written elsewhere)."""
+        if self.bot is not None:
+            self.bot.follow_current()
         stored = self.stored
         chunks = Counter(c.source for c in stored.chunks)
         out = []
@@ -118,6 +120,8 @@ class Library:
 
     def remove(self, name: str) -> None:
         """Delete a document from its folder and the index: it is never cited again."""
+        from index.locking import write_lock
+
         with self._lock:
             path = self.path_of(name)
             if path is None:
@@ -125,8 +129,9 @@ class Library:
                 raise UnknownDocument(f"No indexed document named {name!r} (see `citebot docs`; indexed: {known})")
             if len(self.stored.manifest["files"]) == 1:
                 raise CitebotError(f"{name} is the only document: add another before removing it")
-            path.unlink()
-            self._reindex([r for r in self.roots if r.exists()])
+            with write_lock(self.settings.index_dir):  # not deleted while another citebot indexes the folder
+                path.unlink()
+                self._reindex([r for r in self.roots if r.exists()])
 
     def sync(self) -> BuildReport:
         """Re-index the folders as they are now (files added, changed or deleted outside citebot)."""

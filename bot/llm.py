@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.config import Settings
+from bot.config import CHOICES, Settings
 from bot.errors import CitebotError
 
-BACKENDS = ("none", "openai-compatible", "llama-cpp")
+if TYPE_CHECKING:
+    from bot.conversation import History
+
+BACKENDS = CHOICES["llm"]
 
 
 class LLMError(CitebotError):
@@ -103,7 +106,7 @@ def _llama_cpp(settings: Settings) -> TextModel:
     return LlamaIndexModel(llm, path.name)
 
 
-def condense(model: TextModel, question: str, history: Sequence[tuple[str, object]]) -> str:
+def condense(model: TextModel, question: str, history: History) -> str:
     """Ask the model to rewrite a follow-up as a standalone question (the last three turns as context)."""
     from bot.citations import MARKER
     from bot.prompts import render

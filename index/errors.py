@@ -15,3 +15,7 @@ class IndexMismatch(CitebotError):
 
 class NoDocuments(CitebotError):
     """Nothing indexable was found at the given paths."""
+
+
+class IndexBusy(CitebotError):
+    """Another process holds the index's write lock."""

@@ -5,6 +5,7 @@ llama-index's FaissVectorStore; or a Milvus collection), `chunks.json`/`chunks.n
 the BM25 arrays (`bm25*`), `vocabulary.json` (sentence IDF) and `manifest.json`. A new version is written in full
 before `CURRENT` is swapped atomically, so an interrupted run leaves the previous index loadable. Loading reads these
 files as they are: no llama-index docstore, whose `.docs` rebuilds every node on each read (issue 11).
+One writer at a time: an update holds `.write.lock` (index/locking.py); readers only follow `CURRENT`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from index.errors import IndexMismatch, IndexNotFound
 from index.lexical import BM25, Vocabulary
 from index.loader import Document
 from index.locations import Locations
+from index.locking import write_lock
 from index.vectors import Embed, TokenEmbed, vectorize
 
 if TYPE_CHECKING:
@@ -97,8 +99,26 @@ def build_index(
 ) -> BuildReport:
     """Index `documents` into `index_dir`, embedding only files that are new or changed (see index/vectors.py).
 
-    An unchanged folder writes nothing and never calls `embed`, so the model need not even be loaded.
+    An unchanged folder writes nothing and never calls `embed`, so the model need not even be loaded. The whole update
+    holds the index's write lock (index/locking.py): a second writer gets IndexBusy at once.
     """
+    with write_lock(index_dir):
+        return _build(
+            documents, index_dir, config, embed=embed, embed_tokens=embed_tokens, rebuild=rebuild, roots=roots
+        )
+
+
+def _build(
+    documents: Sequence[Document],
+    index_dir: Path,
+    config: IndexConfig,
+    *,
+    embed: Embed,
+    embed_tokens: TokenEmbed | None,
+    rebuild: bool,
+    roots: Sequence[str],
+) -> BuildReport:
+    """build_index under the write lock."""
     files = {d.source: d.sha256 for d in documents}
     if not rebuild and _is_current(index_dir, config, files, list(roots)):
         return BuildReport([], [], [], sorted(files), 0, _chunk_count(index_dir))
@@ -156,7 +176,10 @@ def _write_version(
     sentenced: tuple[list[Span], np.ndarray],
     sidecars: dict[str, Any] | None = None,
 ) -> None:
-    """Write a complete new version folder, then point CURRENT at it and drop older versions."""
+    """Write a complete new version folder, then point CURRENT at it and drop older versions.
+
+    Called under the write lock, so any other `.tmp-*` folder is a killed writer's leftover and is removed too.
+    """
     from index.vectorstores import drop_other_collections, new_store
 
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -271,6 +294,15 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     if manifest["format"] < FORMAT:
         raise IndexMismatch(f"The index at {index_dir} was written by an older citebot: run `citebot index --rebuild`")
     return path, manifest
+
+
+def live_version(index_dir: Path) -> str | None:
+    """The version folder CURRENT names now (None if unreadable): a cheap check for a newer index."""
+    try:
+        version = json.loads((index_dir / CURRENT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return version if isinstance(version, str) else None
 
 
 def load_index(index_dir: Path, *, expect: IndexConfig | None = None) -> StoredIndex:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from bot.citations import MARKER
+from bot.conversation import history_from_pairs
 from bot.errors import CitebotError
 from bot.saved import Turn, Verdict, parse_words, save_turn
 from bot.types import Answer, Citation, Passage
@@ -34,7 +35,7 @@ VERDICTS: dict[bool | str, Verdict] = {True: "good", SAVE_AS_TEST: "good", False
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&$])")
 
 Chat = list[dict[str, str]]
-History = list[list[str]]
+Pairs = list[list[str]]  # the page's history in its gr.State: [question, answer text]; a History once converted
 Kept = dict[int, Turn]  # the answered turns of a session, by the chat index of the answer's message
 
 
@@ -190,13 +191,11 @@ def build_app(bot: Bot, library: Library | None = None, *, watch: bool = False) 
 
 
 def _respond(bot: Bot) -> Any:
-    def respond(
-        question: str, chat: Chat, history: History, kept: Kept
-    ) -> Iterator[tuple[Chat, str, History, str, Kept]]:
+    def respond(question: str, chat: Chat, history: Pairs, kept: Kept) -> Iterator[tuple[Chat, str, Pairs, str, Kept]]:
         chat = [*chat, {"role": "user", "content": escape_markdown(question)}]
         written = ""
         try:
-            for event in bot.stream(question, [(q, a) for q, a in history]):
+            for event in bot.stream(question, history_from_pairs(history)):
                 if isinstance(event, Answer):
                     reply = {"role": "assistant", "content": format_answer(event)}
                     turn = Turn((*(q for q, _ in history), event.question), event)
@@ -214,13 +213,12 @@ def _respond(bot: Bot) -> Any:
 
 
 def _ask(bot: Bot) -> Any:
-    def ask(question: str, history: list[list[str]]) -> dict[str, Any]:
+    def ask(question: str, history: Pairs) -> dict[str, Any]:
         """Answer `question` given earlier [question, answer] pairs; returns Answer.to_dict()."""
         import gradio as gr
 
         try:
-            pairs = [(str(q), str(a)) for q, a in (history or [])]
-            return bot.answer(question, pairs).to_dict()
+            return bot.answer(question, history_from_pairs(history)).to_dict()
         except (CitebotError, ValueError, TypeError) as exc:
             raise gr.Error(str(exc)) from None
 
@@ -232,7 +230,10 @@ def _upload(library: Library) -> Any:
         """Index uploaded files; report what was added, replaced (same name) and rejected."""
         if not paths:
             return ""
-        report = library.add([(Path(p), Path(p).name) for p in paths])
+        try:
+            report = library.add([(Path(p), Path(p).name) for p in paths])
+        except CitebotError as exc:  # e.g. another citebot is indexing: the file is kept, indexed by the next run
+            return escape_markdown(f"Not indexed yet: {exc}")
         lines = [f"Added `{escape_markdown(s)}`: answerable now." for s in report.saved]
         lines += [f"Replaced `{escape_markdown(s)}`: answerable now." for s in report.replaced]
         lines += [f"Rejected: {escape_markdown(r)}" for r in report.rejected]

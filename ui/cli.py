@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
+from bot.config import CHOICES, Settings
 from bot.errors import CitebotError
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--index-dir", type=Path, help="index folder (default: .citebot/index or $CITEBOT_INDEX_DIR)")
     common.add_argument(
         "--llm",
-        choices=["none", "openai-compatible", "llama-cpp"],
+        choices=CHOICES["llm"],
         help="write answers with an LLM, citations still verified (default: none, or $CITEBOT_LLM; "
         "CITEBOT_LLM_BASE_URL, CITEBOT_LLM_MODEL, CITEBOT_LLM_MODEL_PATH configure it)",
     )

@@ -72,7 +72,10 @@ def _add(library: Library) -> Any:
     def add(paths: list[str] | None) -> tuple[list[list[Any]], Any, str]:
         if not paths:
             return _refreshed(library, "")
-        report = library.add([(Path(p), Path(p).name) for p in paths])
+        try:
+            report = library.add([(Path(p), Path(p).name) for p in paths])
+        except CitebotError as exc:  # e.g. another citebot is indexing: the file is kept, indexed by the next run
+            return _refreshed(library, f"Not indexed yet: {exc}")
         lines = [f"Added {s}." for s in report.saved] + [f"Replaced {s}." for s in report.replaced]
         return _refreshed(library, "\n\n".join(lines + [f"Rejected: {r}" for r in report.rejected]))
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.conversation import Exchange, History
 from bot.errors import EmptyQuestion
 from bot.types import Answer
 
@@ -47,7 +48,7 @@ def text_of(message: Message) -> str:
     return message.content or ""
 
 
-def conversation(messages: list[Message]) -> tuple[str, list[tuple[str, str]]]:
+def conversation(messages: list[Message]) -> tuple[str, History]:
     """The question (the last user message) and history (earlier user turns paired with the reply after each).
 
     Example: [user "A", assistant "a", user "B"] -> ("B", [("A", "a")])
@@ -56,7 +57,8 @@ def conversation(messages: list[Message]) -> tuple[str, list[tuple[str, str]]]:
     last = max((i for i, m in enumerate(turns) if m.role == "user"), default=-1)
     if last < 0:
         raise EmptyQuestion("No user message: the last message with role 'user' is the question")
-    history, pending = [], None
+    history: list[Exchange] = []
+    pending = None
     for m in turns[:last]:
         if m.role == "user":
             pending = text_of(m)

@@ -138,7 +138,7 @@ def test_backend_choice_fails_clearly(tmp_path: Path, castle_index: Path) -> Non
     from dataclasses import replace
 
     base = hashing_settings(castle_index)
-    with pytest.raises(CitebotError, match="Unknown LLM backend 'gpt'"):
+    with pytest.raises(CitebotError, match="llm='gpt' is not one of: none, openai-compatible, llama-cpp"):
         make_llm(replace(base, llm="gpt"))
     with pytest.raises(CitebotError, match="CITEBOT_LLM_MODEL"):
         make_llm(replace(base, llm="openai-compatible"))

@@ -8,6 +8,7 @@ import pytest
 from fakes import HashingEmbedder, hashing_settings
 
 from bot.errors import IndexMismatch, IndexNotFound, NoDocuments
+from index.locking import LOCK_FILE
 from index.pipeline import index_config, index_paths
 from index.store import CURRENT, load_index
 
@@ -170,7 +171,9 @@ def test_killed_indexing_leaves_previous_index_loadable(
     assert {c.source for c in bot.stored.chunks} == {"animals.txt", "cooking.txt", "space/planets.md"}
     report = _build(docs_dir, index_dir, embedder)  # the next run completes and cleans up
     assert report.added == ["new.txt"]
-    assert [p.name for p in index_dir.iterdir() if p.name != CURRENT] == [json.loads((index_dir / CURRENT).read_text())]
+    assert [p.name for p in index_dir.iterdir() if p.name not in (CURRENT, LOCK_FILE)] == [
+        json.loads((index_dir / CURRENT).read_text())
+    ]
     assert "silent feathers" in Bot.load(index_dir, embedder=HashingEmbedder()).answer("When do owls hunt?").text
 
 

@@ -1,0 +1,116 @@
+"""The whole system as the corpus grows (issue 13): build, load, answer and a one-file update, hash embedder.
+
+Usage: python benchmarks/scale_system.py [--sizes 10000,100000]   (1M: --sizes 10000,100000,1000000; it takes long)
+
+The corpus is benchmarks/first_answer.py's (SQuAD sentences shuffled into 2,000-character files), indexed with
+CITEBOT_EMBED_MODEL=hash so the model is left out. Each step runs in its own process, so peak RSS is that step's
+(`resource.getrusage`): the build; the load, first answer and warm p50 with the RSS after loading; then one new file
+added and the folder indexed again, with the bytes of the version folder it wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, median  # noqa: I001
+from first_answer import QUESTIONS, write_corpus
+
+from bot import Bot, Settings
+from index.pipeline import index_paths
+from index.store import CURRENT
+
+NEW_FILE = "Owls hunt at night with silent feathers. Their soft wing edges break up the air that would make a sound."
+
+
+def _settings(index_dir: Path) -> Settings:
+    return Settings.from_env({}, index_dir=index_dir, embed_model="hash")
+
+
+def _peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux reports KiB
+
+
+def _rss_gb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 2**20
+    return 0.0
+
+
+def _version_bytes(index_dir: Path) -> int:
+    version = index_dir / json.loads((index_dir / CURRENT).read_text(encoding="utf-8"))
+    return sum(p.stat().st_size for p in version.rglob("*") if p.is_file())
+
+
+def child(step: str, docs: Path, index_dir: Path) -> dict[str, float]:
+    """One step, in this (fresh) process."""
+    started = time.perf_counter()
+    if step in ("build", "update"):
+        report, _ = index_paths([docs], _settings(index_dir))
+        seconds = time.perf_counter() - started
+        return {"s": seconds, "chunks": report.chunks, "peak GB": _peak_gb(), "MB": _version_bytes(index_dir) / 1e6}
+    bot = Bot.load(settings=_settings(index_dir))
+    load, rss = time.perf_counter() - started, _rss_gb()
+    started = time.perf_counter()
+    bot.answer(QUESTIONS[0])
+    first = time.perf_counter() - started
+    warm = []
+    for q in QUESTIONS * 7:
+        started = time.perf_counter()
+        bot.answer(q)
+        warm.append(time.perf_counter() - started)
+    return {"load s": load, "RSS GB": rss, "first ms": first * 1000, "warm ms": median(warm) * 1000}
+
+
+def run(step: str, docs: Path, index_dir: Path) -> dict[str, float]:
+    argv = [sys.executable, __file__, "--child", step, str(docs), str(index_dir)]
+    done = subprocess.run(argv, cwd=ROOT, check=True, capture_output=True, text=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def measure(tmp: Path, size: int) -> dict[str, float]:
+    docs, index_dir = tmp / f"docs{size}", tmp / f"ix{size}"
+    write_corpus(docs, size)
+    build = run("build", docs, index_dir)
+    answer = run("answer", docs, index_dir)
+    (docs / "zz-new.txt").write_text(NEW_FILE, encoding="utf-8")
+    update = run("update", docs, index_dir)
+    return {
+        "chunks": build["chunks"],
+        "build s": build["s"],
+        "build peak GB": build["peak GB"],
+        **answer,
+        "update s": update["s"],
+        "update MB": update["MB"],
+        "update peak GB": update["peak GB"],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--child", nargs=3, metavar=("STEP", "DOCS", "INDEX_DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child[0], Path(args.child[1]), Path(args.child[2]))))
+        return 0
+    keys: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="citebot-scale-") as tmp:
+        for n in args.sizes.split(","):
+            row = measure(Path(tmp), int(n))
+            if not keys:
+                keys = list(row)
+                print("".join(f"{k:>15}" for k in keys), flush=True)
+            print("".join(f"{row[k]:>15.0f}" if k == "chunks" else f"{row[k]:>15.2f}" for k in keys), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
