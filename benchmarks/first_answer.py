@@ -42,6 +42,19 @@ def write_corpus(folder: Path, chunks: int) -> None:
         (folder / f"doc{i:06d}.txt").write_text(" ".join(text), encoding="utf-8")
 
 
+def time_answers(bot: Bot, *, rounds: int) -> tuple[float, list[float]]:
+    """Seconds for the first answer after load, then for each of `rounds` passes over QUESTIONS."""
+    started = time.perf_counter()
+    bot.answer(QUESTIONS[0])
+    first = time.perf_counter() - started
+    warm = []
+    for q in QUESTIONS * rounds:
+        started = time.perf_counter()
+        bot.answer(q)
+        warm.append(time.perf_counter() - started)
+    return first, warm
+
+
 def measure(tmp: Path, size: int) -> dict[str, float]:
     docs = tmp / f"docs{size}"
     write_corpus(docs, size)
@@ -52,14 +65,7 @@ def measure(tmp: Path, size: int) -> dict[str, float]:
     started = time.perf_counter()
     bot = Bot.load(settings=settings)
     load = time.perf_counter() - started
-    started = time.perf_counter()
-    bot.answer(QUESTIONS[0])
-    first = time.perf_counter() - started
-    warm = []
-    for q in QUESTIONS * 5:
-        started = time.perf_counter()
-        bot.answer(q)
-        warm.append(time.perf_counter() - started)
+    first, warm = time_answers(bot, rounds=5)
     env = {**os.environ, "CITEBOT_EMBED_MODEL": "hash", "CITEBOT_INDEX_DIR": str(settings.index_dir)}
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "ui.cli", "ask", QUESTIONS[1]], env=env, cwd=ROOT, check=True,

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from common import ROOT, median  # noqa: I001
-from first_answer import QUESTIONS, write_corpus
+from first_answer import time_answers, write_corpus
 
 from bot import Bot, Settings
 from index.pipeline import index_paths
@@ -58,14 +58,7 @@ def child(step: str, docs: Path, index_dir: Path) -> dict[str, float]:
         return {"s": seconds, "chunks": report.chunks, "peak GB": _peak_gb(), "MB": _version_bytes(index_dir) / 1e6}
     bot = Bot.load(settings=_settings(index_dir))
     load, rss = time.perf_counter() - started, _rss_gb()
-    started = time.perf_counter()
-    bot.answer(QUESTIONS[0])
-    first = time.perf_counter() - started
-    warm = []
-    for q in QUESTIONS * 7:
-        started = time.perf_counter()
-        bot.answer(q)
-        warm.append(time.perf_counter() - started)
+    first, warm = time_answers(bot, rounds=7)
     return {"load s": load, "RSS GB": rss, "first ms": first * 1000, "warm ms": median(warm) * 1000}
 
 

@@ -64,6 +64,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 
 @pytest.fixture
 def browser(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Headless Debian Chromium that keeps its console log (tests read it for script errors)."""
     if not (shutil.which(CHROMIUM) and shutil.which(DRIVER)):
         if os.environ.get("CITEBOT_REQUIRE_BROWSER"):
             pytest.fail("Chromium is required here: apt-get install chromium chromium-driver")
@@ -73,6 +74,7 @@ def browser(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     for flag in [*FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]:
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
