@@ -22,7 +22,7 @@ from quality_systems import ask
 
 from bot import Answer, Bot, extractive
 
-GRID = {"context": (0.0, 4.0, 8.0), "same_doc": (0.0, 1.0, 2.0, 4.0)}
+GRID = {"context": (4.0,), "same_doc": (1.0,), "near": (0.0, 0.5, 1.0, 2.0)}
 
 
 def run(bot: Bot, dialogues: Sequence[Sequence[Turn]]) -> list[list[tuple[bool, bool, bool]]]:

@@ -15,6 +15,7 @@ from bot.conversation import Context, History, Quote, context_of, leans_on_conte
 from bot.extractive import Candidate, expected_type, select, terms
 from bot.retrieval import Hit, Query, Retriever
 from bot.types import Answer, Passage
+from index.chunking import Span
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from index.store import StoredIndex
 
 REFUSAL = "The documents don't contain an answer to that question."
+NEAR_CHARS = 3  # white space between a quote and the sentence after it
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class Engine:
                         lead=before is None,
                         context=float(sentence_vectors[i] @ vectors[-1]) if context else 0.0,
                         same_doc=sentence.source in quoted,
+                        near=any(_near(sentence, q) for q in context.quotes) if context else False,
                     )
                 )
         return out
@@ -147,6 +150,15 @@ class Engine:
         for c in evidence.candidates:
             by_chunk.setdefault(c.chunk, []).append(c)
         return [by_chunk.get(h.chunk, []) for h in evidence.hits]
+
+
+def _near(sentence: Span, quote: Quote) -> bool:
+    """The sentence is (part of) a quote, or starts right after it.
+
+    Example: quote ("a.txt", 0, 10); sentence a.txt 11-30 -> True; a.txt 40-60 -> False
+    """
+    source, start, end = quote
+    return sentence.source == source and sentence.start < end + NEAR_CHARS and sentence.end > start
 
 
 def rerank(hits: Sequence[Hit], candidates: Sequence[Candidate]) -> list[Hit]:

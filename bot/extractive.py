@@ -21,10 +21,12 @@ benchmarks/tune_followups.py; benchmarks/quality.py reports the result beside pl
   0.684 @ 29; 0.75 gives 0.877 @ 29, 0.818 @ 40, 0.707 @ 32; 1.0 gives 0.877 @ 30, 0.827 @ 42.5, 0.722 @ 33. The
   earlier hand-set scorer: 0.892 @ 29, 0.768 @ 41.5, 0.662 @ 32. 0.75 keeps the words where they were.
 - Follow-ups (questions that lean on the conversation: bot/conversation.py): `context` (cosine to the previous turn
-  plus the question) and `same_doc` (the previous answer's document) chosen on CoQA with its own answers as history
-  from a grid (context 0/4/8, same_doc 0/1/2/4): context 4 lifts follow-up cite-hit from 0.42 to 0.52 and short
-  follow-ups from 0.16 to 0.42; same_doc adds nothing on CoQA's 6 stories and is kept at 1 for larger indexes. Two
-  more features (the sentences just after the previous quote; not repeating it) lowered cite-hit and were dropped.
+  plus the question), `same_doc` (the previous answer's document) and `near` (a sentence the previous answer quoted,
+  or the one right after it) chosen on CoQA with its own answers as history. Grid context 0/4/8 x same_doc 0/1/2/4:
+  context 4 lifts follow-up cite-hit from 0.42 to 0.52 and short follow-ups from 0.16 to 0.42; same_doc adds nothing
+  on CoQA's 6 stories and is kept at 1 for larger indexes. Then near 0 / 0.5 / 1 / 2: cite-hit 0.519 / 0.558 / 0.545
+  / 0.506, short 0.421 / 0.474 / 0.368 / 0.263 (leave-one-dialogue-out 0.493 with the grid's choice per fold). Tried
+  and dropped: the sentences 1-3 after the quote only (lowered cite-hit), avoiding the quoted sentence (lowered it).
 - Refusal looks at `Candidate.evidence`, the mean of sentence cosine, lexical coverage and passage cosine (a
   follow-up's sentence cosine may be its conversation's), not at the fitted score, whose scale depends on the
   question. The 50 off-topic questions score at most 0.332 on the SQuAD index (one, "Why is the sky blue?" against
@@ -101,6 +103,7 @@ WEIGHTS: dict[str, float] = {
     "typed": 3.134,
     "context": 4.0,
     "same_doc": 1.0,
+    "near": 0.5,
 }
 
 
@@ -120,6 +123,7 @@ class Candidate:
     lead: bool = False  # the first sentence of its document
     context: float = 0.0  # follow-ups: cosine(earlier questions + question, sentence)
     same_doc: bool = False  # follow-ups: in the document the previous answer cited
+    near: bool = False  # follow-ups: a sentence the previous answer quoted, or the one right after it
 
     def features(self) -> dict[str, float]:
         """The evidence as numbers, keyed as in WEIGHTS."""
@@ -134,6 +138,7 @@ class Candidate:
             "lead": float(self.lead),
             "context": self.context,
             "same_doc": float(self.same_doc),
+            "near": float(self.near),
         }
 
     @property

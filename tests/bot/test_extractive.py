@@ -88,3 +88,14 @@ def test_missing_answer_type_lowers_the_score_not_the_evidence() -> None:
     assert untyped.evidence == plain.evidence and untyped.score == pytest.approx(plain.score - WEIGHTS["typed"])
     dated = _cand("In 2027.", 10, 0.5, 0.5, 0.6)
     assert select([untyped, dated], max_sentences=1) == [dated]
+
+
+def test_near_is_the_quoted_sentence_or_the_one_right_after_it() -> None:
+    from bot.engine import _near
+
+    quote = ("a.txt", 10, 30)
+    assert _near(Span("a.txt", "x" * 20, 10, 30), quote)  # the quote itself
+    assert _near(Span("a.txt", "x" * 9, 31, 40), quote)  # right after it
+    assert not _near(Span("a.txt", "x" * 9, 0, 9), quote)  # before it
+    assert not _near(Span("a.txt", "x" * 9, 50, 59), quote)  # further on
+    assert not _near(Span("b.txt", "x" * 20, 10, 30), quote)  # another file
