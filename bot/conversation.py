@@ -3,9 +3,9 @@
 A follow-up ("When?", "What did he do next?") leans on the conversation: its words alone find little. The state kept
 is the earlier question and where the previous answer was quoted from (source and offsets: from an `Answer`, or
 found again from the quoted text when the history holds plain strings, as the page and the HTTP API send it).
-Retrieval adds a query made of the earlier question and this one; sentence scoring prefers the previous answer's
-document and the sentences just after its quote (bot/engine.py), with weights fitted on conversations
-(bot/extractive.py).
+Retrieval adds a query made of the previous question, its answer and this one; for a question that leans on the
+conversation, sentence scoring also prefers the previous answer's document, its quotes and the sentence after each
+(bot/engine.py), with weights fitted on conversations (bot/extractive.py).
 """
 
 from __future__ import annotations

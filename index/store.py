@@ -284,9 +284,9 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     """The live version folder and its manifest; raise IndexNotFound/IndexMismatch with what to run."""
     hint = f"run `citebot index` to build it at {index_dir}"
     try:
-        version = json.loads((index_dir / CURRENT).read_text(encoding="utf-8"))
+        version = _read_json(index_dir / CURRENT)
         path = index_dir / version
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        manifest = _read_json(path / "manifest.json")
     except (OSError, ValueError, TypeError) as exc:
         raise IndexNotFound(f"No index at {index_dir} ({hint})") from exc
     if not isinstance(manifest, dict) or manifest.get("format", FORMAT + 1) > FORMAT:
@@ -299,7 +299,7 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
 def live_version(index_dir: Path) -> str | None:
     """The version folder CURRENT names now (None if unreadable): a cheap check for a newer index."""
     try:
-        version = json.loads((index_dir / CURRENT).read_text(encoding="utf-8"))
+        version = _read_json(index_dir / CURRENT)
     except (OSError, ValueError):
         return None
     return version if isinstance(version, str) else None
@@ -356,7 +356,7 @@ def _read_json(path: Path) -> Any:
 def _read_sidecar(path: Path, name: str) -> dict[str, Any]:
     """A per-source JSON file of a version folder ({} for an index written before it existed)."""
     try:
-        value = json.loads((path / name).read_text(encoding="utf-8"))
+        value = _read_json(path / name)
     except FileNotFoundError:
         return {}
     return value if isinstance(value, dict) else {}
