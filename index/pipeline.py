@@ -94,7 +94,7 @@ def index_paths(
 
     def embed_tokens(texts: list[str]) -> Iterable[tuple[int, np.ndarray, np.ndarray]]:
         late = token_embed(model(), progress=progress)
-        return late(texts) if late else ((i, *_whole(v)) for i, v in enumerate(embed(texts)))
+        return late(texts) if late else ()  # no token vectors: chunks and sentences are embedded on their own
 
     roots = [str(p.resolve()) for p in paths]
     report = build_index(
@@ -111,8 +111,3 @@ def index_paths(
         if problem:
             logging.getLogger(__name__).warning("citebot: warning: %s", problem)
     return report, skipped
-
-
-def _whole(vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A model without token vectors: one pseudo-token spanning nothing, so every sentence is embedded on its own."""
-    return np.zeros((1, 2), dtype=np.int64), vector.reshape(1, -1)
