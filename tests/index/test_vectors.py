@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from index.chunking import Span
-from index.embeddings import window_bounds
+from index.embeddings import _batches, window_bounds
 from index.vectors import covered_runs, pool_chunks, vectorize
 
 TEXT = "Owls hunt. Cats nap."
@@ -115,6 +115,11 @@ def test_windows_are_few_even_and_cut_at_sentence_ends() -> None:
         assert bounds[0][0] == 0 and bounds[-1][1] == n and len(bounds) == -(-n // 254)
         assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
         assert all(0 < b - a <= 254 for a, b in bounds)
+
+
+def test_window_batches_hold_a_bounded_count_of_padded_tokens() -> None:
+    pieces = [(i, [0] * n, np.zeros((n, 2))) for i, n in enumerate([1, 1, 6, 6, 6])]
+    assert [[i for i, _, _ in part] for part in _batches(pieces, 16)] == [[0, 1], [2, 3], [4]]
 
 
 @pytest.mark.slow
