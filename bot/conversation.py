@@ -4,8 +4,9 @@ A follow-up ("When?", "What did he do next?") leans on the conversation: its wor
 is the earlier question and where the previous answer was quoted from (source and offsets: from an `Answer`, or
 found again from the quoted text when the history holds plain strings, as the page and the HTTP API send it).
 Retrieval adds a query made of the previous question, its answer and this one; for a question that leans on the
-conversation, sentence scoring also prefers the previous answer's document, its quotes and the sentence after each
-(bot/engine.py), with weights fitted on conversations (bot/extractive.py).
+conversation, sentence scoring also prefers the previous answer's document, its quotes and the sentence after each,
+and counts the previous question's words in a passage's and a title's coverage (bot/engine.py), with weights fitted
+on conversations (bot/extractive.py).
 """
 
 from __future__ import annotations

@@ -43,8 +43,7 @@ def tokens(text: str) -> list[str]:
 
     Example: tokens("Why can't Ukraine join NATO? Ukraine!") -> ["ukrain", "join", "nato", "ukrain"]
     """
-    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
-    return list(_stemmer().stemWords(words))
+    return stems(words(text))
 
 
 def terms(text: str) -> set[str]:
@@ -59,6 +58,22 @@ def terms(text: str) -> set[str]:
 def term_set(text: str) -> frozenset[str]:
     """terms(), remembered: the sentences and passages of an index are scored again and again."""
     return frozenset(tokens(text))
+
+
+def words(text: str) -> list[str]:
+    """Lower-case content words, unstemmed: tokens() before stemming.
+
+    Example: words("The Grapes of Wrath") -> ["grapes", "wrath"]
+    """
+    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+def stems(words: list[str]) -> list[str]:
+    """The Snowball stem of each word, as tokens() makes them.
+
+    Example: stems(["grapes", "wrath"]) -> ["grape", "wrath"]
+    """
+    return list(_stemmer().stemWords(words))
 
 
 class BM25:

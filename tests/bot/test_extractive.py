@@ -35,7 +35,8 @@ def test_select_best_then_close_runner_up_only() -> None:
 
 
 def test_select_deduplicates_a_sentence_seen_in_two_passages() -> None:
-    low, high = _cand("Same.", 0, 0.5, 0.5, 0.1), _cand("Same.", 0, 0.5, 0.5, 0.6)
+    same = Span("s.txt", "Same.", 0, 5)
+    low, high = Candidate(same, 0.5, 0.5, 0.1, dense=0.1), Candidate(same, 0.5, 0.5, 0.6, dense=1.0)
     assert select([low, high], max_sentences=2) == [high]
 
 
