@@ -140,6 +140,7 @@ class Vocabulary:
 
     def __init__(self, counts: dict[str, int], size: int) -> None:
         self.counts, self.size = counts, size
+        self._weights: dict[frozenset[str], tuple[dict[str, float], float]] = {}  # a question's IDFs and their sum
 
     @classmethod
     def build(cls, sentences: Iterable[str]) -> Vocabulary:
@@ -161,11 +162,20 @@ class Vocabulary:
 
         Example: question {"ukrain", "nato"}, sentence "Ukraine ..." -> idf(ukrain) / (idf(ukrain) + idf(nato))
         """
-        total = sum(self.idf(t) for t in question_terms)
+        weights, total = self._weighed(frozenset(question_terms))
         if total == 0:
             return 0.0
-        found = set().union(*(term_set(t) for t in texts))
-        return sum(self.idf(t) for t in question_terms & found) / total
+        found = term_set(texts[0]) if len(texts) == 1 else frozenset().union(*(term_set(t) for t in texts))
+        return sum(w for t, w in weights.items() if t in found) / total
+
+    def _weighed(self, question_terms: frozenset[str]) -> tuple[dict[str, float], float]:
+        """The question's IDFs, remembered: one question scores dozens of sentences."""
+        if question_terms not in self._weights:
+            if len(self._weights) > 1000:
+                self._weights.clear()
+            weights = {t: self.idf(t) for t in question_terms}
+            self._weights[question_terms] = weights, sum(weights.values())
+        return self._weights[question_terms]
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"size": self.size, "counts": self.counts}, ensure_ascii=False), encoding="utf-8")
