@@ -173,7 +173,9 @@ def baselines(bot: Bot, cache: Path) -> dict[str, AnswerFn]:
     chunks = bot_chunks(bot)
     vectors = _plain_vectors(plain_embedder(bot), [c.text for c in chunks], cache)
     nodes = [TextNode(id_=_node_id(c), text=c.text, embedding=v.tolist()) for c, v in zip(chunks, vectors, strict=True)]
-    context = StorageContext.from_defaults(vector_store=FaissVectorStore(faiss_index=faiss.IndexFlatIP(384)))
+    context = StorageContext.from_defaults(
+        vector_store=FaissVectorStore(faiss_index=faiss.IndexFlatIP(vectors.shape[1]))
+    )
     plain = VectorStoreIndex(nodes, storage_context=context, embed_model=plain_embedder(bot))
     plain_nodes: list[BaseNode] = [TextNode(id_=n.id_, text=n.text) for n in nodes]
     bm25 = BM25Retriever.from_defaults(nodes=plain_nodes, similarity_top_k=min(5, len(nodes)))

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from index.embeddings import DIMENSION
 from index.errors import NoDocuments
 from index.loader import Skipped, load_documents
+from index.models import dimension, local_model
 from index.store import BuildReport, IndexConfig, build_index
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def index_config(settings: Settings) -> IndexConfig:
     )
     return IndexConfig(
         settings.embed_model,
-        DIMENSION,
+        dimension(settings.embed_model),
         settings.chunk_size,
         settings.chunk_overlap,
         settings.chunk_vectors,
@@ -86,7 +86,8 @@ def index_paths(
 
     def model() -> BaseEmbedding:  # loaded at most once, and only if something must be embedded
         if not models:  # an ONNX query embedder can't embed documents: its torch twin does (loaded now, kept)
-            models.append(indexing_model(embedder) or make_embedder(settings.embed_model))
+            given = indexing_model(embedder)  # all-mpnet-base-v2 is unpacked from its packages (index/models.py)
+            models.append(given or make_embedder(local_model(settings.embed_model, cache_dir=settings.cache_dir)))
         return models[0]
 
     def embed(texts: list[str]) -> np.ndarray:
