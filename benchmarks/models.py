@@ -17,12 +17,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from common import median, write_squad  # noqa: I001
+from common import ROOT, median, write_squad  # noqa: I001
 from latency import measure
 
 from bot import Bot, Settings
 from index.chunking import split_text
-from index.embeddings import make_embedder
+from index.embeddings import make_embedder, model_path
 from index.loader import load_documents
 from index.models import MINILM, MPNET, dimension, local_model
 from index.onnx_embed import onnx_files
@@ -36,31 +36,39 @@ def folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
-def measure_model(model: str, docs: Path, questions: list[str], tmp: Path, rounds: int) -> dict[str, float]:
-    """One model's costs: the medians over `rounds` of indexing and of the per-question times."""
-    settings = Settings.from_env({}, embed_model=model, cache_dir=tmp / "cache", query_threads=1)
-    path = Path(local_model(model, cache_dir=settings.cache_dir))
-    started = time.perf_counter()
-    embedder = make_embedder(str(path))  # all threads, as `citebot index`
-    load = time.perf_counter() - started
-    chunks = sum(len(split_text(d.source, d.text, size=200, overlap=40)) for d in load_documents([docs])[0])
-    index_times, answer, onnx_q, torch_q = [], [], [], []
-    for r in range(rounds):
-        run = replace(settings, index_dir=tmp / f"ix-{path.name}-{r}")
+class Subject:
+    """One model under test: its folder, loaded torch model and the times measured so far."""
+
+    def __init__(self, model: str, tmp: Path, *, warm_up: Path) -> None:
+        self.model = model
+        self.settings = Settings.from_env({}, embed_model=model, cache_dir=tmp / "cache", query_threads=1)
+        self.local = local_model(model, cache_dir=self.settings.cache_dir)  # all-mpnet-base-v2: unpacked
+        self.path = Path(model_path(self.local))
         started = time.perf_counter()
-        index_paths([docs], run, embedder=embedder)
-        index_times.append((time.perf_counter() - started) / chunks * 1000)
+        self.embedder = make_embedder(self.local)  # all threads, as `citebot index`
+        self.times: dict[str, list[float]] = {"load s": [time.perf_counter() - started]}
+        index_paths([warm_up], replace(self.settings, index_dir=tmp / "warm-up"), embedder=self.embedder, rebuild=True)
+
+    def add(self, column: str, value: float) -> None:
+        self.times.setdefault(column, []).append(value)
+
+    def round(self, docs: Path, questions: list[str], index_dir: Path, chunks: int) -> None:
+        """Index the corpus, then answer and encode every question warm (ONNX, one thread)."""
+        run = replace(self.settings, index_dir=index_dir)
+        started = time.perf_counter()
+        index_paths([docs], run, embedder=self.embedder)
+        self.add("index s/1k", (time.perf_counter() - started) / chunks * 1000)
         bot = Bot.load(settings=run)
-        onnx = resolve(bot.engine.retriever.embedder)
-        floor, full = measure(bot, questions, rounds=1)
-        answer.append(median(full))
-        onnx_q.append(median(_encode_ms(onnx.get_query_embedding, questions)))
-    torch_model = make_embedder(str(path), threads=1)
-    torch_q.append(median(_encode_ms(torch_model.get_query_embedding, questions)))
-    onnx_dir = onnx_files(settings.cache_dir, path, name=str(path)).folder
-    return {"dim": dimension(model), "disk MB": folder_mb(path), "onnx MB": folder_mb(onnx_dir), "load s": load,
-            "index s/1k": median(index_times), "onnx q ms": median(onnx_q), "torch q ms": median(torch_q),
-            "answer ms": median(answer)}  # fmt: skip
+        self.add("answer ms", median(measure(bot, questions, rounds=1)[1]))
+        self.add("onnx q ms", median(_encode_ms(resolve(bot.engine.retriever.embedder).get_query_embedding, questions)))
+
+    def row(self, questions: list[str]) -> dict[str, float]:
+        """The medians, with the sizes and a torch single-query encode (one thread) measured now."""
+        torch_model = make_embedder(self.local, threads=1)
+        self.add("torch q ms", median(_encode_ms(torch_model.get_query_embedding, questions)))
+        onnx_dir = onnx_files(self.settings.cache_dir, self.path, name=self.local).folder
+        sizes = {"dim": float(dimension(self.model)), "disk MB": folder_mb(self.path), "onnx MB": folder_mb(onnx_dir)}
+        return sizes | {k: median(v) for k, v in self.times.items()}
 
 
 def _encode_ms(encode, questions: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
@@ -84,10 +92,18 @@ def main() -> int:
 
     print(f"torch threads for indexing: {torch.get_num_threads()}")
     with tempfile.TemporaryDirectory(prefix="citebot-models-") as tmp:
-        questions = write_squad(Path(tmp) / "docs")[: args.questions]
-        results = {
-            m: measure_model(m, Path(tmp) / "docs", questions, Path(tmp), args.rounds) for m in args.models.split(",")
-        }
+        docs = Path(tmp) / "docs"
+        questions = write_squad(docs)[: args.questions]
+        chunks = sum(len(split_text(d.source, d.text, size=200, overlap=40)) for d in load_documents([docs])[0])
+        import llama_index.embeddings.huggingface  # noqa: F401 - imported before the first model's load is timed
+
+        warm_up = ROOT / "seeds"  # also exports each model's ONNX query graph, which is not indexing time
+        subjects = [Subject(m, Path(tmp), warm_up=warm_up) for m in args.models.split(",")]
+        for r in range(args.rounds):  # models in turn each round, so a change in the machine's load hits both
+            for i, subject in enumerate(subjects):
+                subject.round(docs, questions, Path(tmp) / f"ix-{i}-{r}", chunks)
+        results = {s.model: s.row(questions) for s in subjects}
+    print(f"{chunks} chunks of the SQuAD sample; medians over {args.rounds} rounds, {len(questions)} questions\n")
     base = next(iter(results.values()))
     print(f"{'model':<44}" + "".join(f"{c:>12}" for c in COLUMNS))
     for model, row in results.items():
