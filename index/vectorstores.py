@@ -23,7 +23,12 @@ def faiss_spec(n: int) -> str:
 
     Example: faiss_spec(1000) -> "Flat"; faiss_spec(1_000_000) -> "IVF4000,SQ8"
     """
-    return "Flat" if n <= FLAT_MAX_N else f"IVF{4 * math.isqrt(n)},SQ8"
+    return "Flat" if n <= FLAT_MAX_N else ivf_spec(n)
+
+
+def ivf_spec(n: int) -> str:
+    """IVF with 4*sqrt(n) lists and 8-bit codes, for `n` vectors. Example: ivf_spec(1_000_000) -> 'IVF4000,SQ8'."""
+    return f"IVF{4 * math.isqrt(n)},SQ8"
 
 
 def nprobe(nlist: int) -> int:

@@ -1,0 +1,176 @@
+"""Merging segments: which ones (a log-structured policy), and writing the merged segment without re-embedding.
+
+Policy: a segment's level is log8 of its live chunk count (small segments share one level); when 8 adjacent segments
+share a level they are merged into one, and a segment with more than half its chunks deleted is rewritten alone. So
+the segment count stays logarithmic in the corpus, each chunk is rewritten about once per level, and merging only
+adjacent segments keeps rows in the order a single index would have.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.lexical import Postings
+from index.segments import FAISS_FILE, META, Segment, _save_members, _write_json, finish, write_faiss
+
+FACTOR = 8
+SMALL = 4096  # segments below this many chunks share the lowest level
+
+
+def level(chunks: int) -> int:
+    """The merge level of a segment of `chunks` live chunks.
+
+    Example: level(3) == level(4000) == 4; level(40_000) == 5; level(300_000) == 6
+    """
+    return int(math.log(max(chunks, SMALL), FACTOR))
+
+
+def plan(sizes: Sequence[int], dead: Sequence[int]) -> list[int] | None:
+    """The first run of adjacent segments to merge (indices), given live and deleted chunks per segment; None if none.
+
+    Example: plan([100_000] + [10] * 8, [0] * 9) -> [1, 2, ..., 8]; plan([10, 10], [0, 30]) -> [1]
+    """
+    for i, (n, d) in enumerate(zip(sizes, dead, strict=True)):
+        if d > n:
+            return [i]
+    run: list[int] = []
+    for i, n in enumerate(sizes):
+        if run and level(n) != level(sizes[run[0]]):
+            run = []
+        run.append(i)
+        if len(run) == FACTOR:
+            return run
+    return None
+
+
+def merge(segments: Sequence[Segment], dead: Sequence[Sequence[int]], dead_idf: Sequence[dict[str, Any]],
+          folder: Path, *, spec: str) -> None:  # fmt: skip
+    """Write the live documents of `segments` (in order) as one new segment at `folder`."""
+    tmp = folder.parent / f".tmp-{folder.name}"
+    tmp.mkdir(parents=True)
+    keep = [[d for d in range(len(s.sources)) if d not in set(gone)] for s, gone in zip(segments, dead, strict=True)]
+    bases = _copy_text(segments, keep, tmp)
+    chunk_rows = [_live_rows(s.chunk_spans, k, len(s.sources)) for s, k in zip(segments, keep, strict=True)]
+    sent_rows = [_live_rows(s.sentence_spans, k, len(s.sources)) for s, k in zip(segments, keep, strict=True)]
+    doc_base = 0
+    chunk_tables, sent_tables = [], []
+    for s, k, cr, sr, base in zip(segments, keep, chunk_rows, sent_rows, bases, strict=True):
+        new_doc = np.full(len(s.sources), -1, dtype=np.int64)
+        new_doc[k] = np.arange(len(k)) + doc_base
+        chunk_tables.append(_remap(np.asarray(s.chunk_spans[cr]), s, new_doc, base))
+        sent_tables.append(_remap(np.asarray(s.sentence_spans[sr]), s, new_doc, base))
+        doc_base += len(k)
+    np.save(tmp / "chunk-spans.npy", np.concatenate(chunk_tables) if chunk_tables else np.zeros((0, 5), np.int64))
+    np.save(tmp / "sentence-spans.npy", np.concatenate(sent_tables) if sent_tables else np.zeros((0, 5), np.int64))
+    vectors = _copy_vectors(segments, chunk_rows, tmp / "chunk-vectors.npy", sentences=False)
+    _copy_vectors(segments, sent_rows, tmp / "sentence-vectors.npy", sentences=True)
+    _save_members(tmp, _members(segments, chunk_rows, sent_rows))
+    _merge_postings(segments, chunk_rows).save(tmp)
+    _write_json(tmp / "idf.json", _merge_idf(segments, dead_idf))
+    write_faiss(tmp / FAISS_FILE, vectors, spec=spec)
+    del vectors
+    meta: dict[str, Any] = {"chunks": sum(len(r) for r in chunk_rows), "sentences": sum(len(r) for r in sent_rows)}
+    meta["faiss"] = spec
+    for key in ("sources", "sha256", "indexed_at"):
+        meta[key] = [s.meta[key][d] for s, k in zip(segments, keep, strict=True) for d in k]
+    kept = set(meta["sources"])
+    meta["locations"] = {src: loc for s in segments for src, loc in s.meta["locations"].items() if src in kept}
+    _write_json(tmp / META, meta)
+    finish(tmp, folder)
+
+
+def _live_rows(table: np.ndarray, keep: Sequence[int], docs: int) -> np.ndarray:
+    if len(keep) == docs:
+        return np.arange(len(table))
+    return np.flatnonzero(np.isin(np.asarray(table[:, 0]), np.asarray(keep, dtype=np.int64)))
+
+
+def _copy_text(segments: Sequence[Segment], keep: Sequence[Sequence[int]], tmp: Path) -> list[np.ndarray]:
+    """Copy the kept documents' text into text.bin; per segment, the shift of each old document's bytes."""
+    shifts, starts, at = [], [], 0
+    with open(tmp / "text.bin", "wb") as out:
+        for s, k in zip(segments, keep, strict=True):
+            shift = np.zeros(len(s.sources), dtype=np.int64)
+            for d in k:
+                a, b = int(s.doc_bytes[d]), int(s.doc_bytes[d + 1])
+                out.write(bytes(s.blob[a:b]))
+                shift[d] = at - a
+                starts.append(at)
+                at += b - a
+            shifts.append(shift)
+    np.save(tmp / "docs.npy", np.array([*starts, at], dtype=np.int64))
+    return shifts
+
+
+def _remap(table: np.ndarray, segment: Segment, new_doc: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    out = table.copy()
+    docs = table[:, 0]
+    out[:, 0] = new_doc[docs]
+    out[:, 3] += shift[docs]
+    out[:, 4] += shift[docs]
+    return out
+
+
+def _copy_vectors(
+    segments: Sequence[Segment], rows: Sequence[np.ndarray], path: Path, *, sentences: bool
+) -> np.ndarray:
+    """Stream the live vectors into one new .npy file; return it memory-mapped."""
+    dim = (segments[0].sentence_vectors if sentences else segments[0].chunk_vectors).shape[1]
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(sum(len(r) for r in rows), dim))
+    at = 0
+    for s, r in zip(segments, rows, strict=True):
+        source = s.sentence_vectors if sentences else s.chunk_vectors
+        for i in range(0, len(r), 65536):
+            block = r[i : i + 65536]
+            out[at : at + len(block)] = source[block]
+            at += len(block)
+    out.flush()
+    return out
+
+
+def _members(
+    segments: Sequence[Segment], chunk_rows: Sequence[np.ndarray], sent_rows: Sequence[np.ndarray]
+) -> list[list[int]]:
+    """Each kept chunk's sentences, renumbered among the kept sentences of the merged segment."""
+    out: list[list[int]] = []
+    base = 0
+    for s, cr, sr in zip(segments, chunk_rows, sent_rows, strict=True):
+        for row in cr:
+            out.append([base + int(i) for i in np.searchsorted(sr, s.chunk_members(int(row)))])
+        base += len(sr)
+    return out
+
+
+def _merge_postings(segments: Sequence[Segment], chunk_rows: Sequence[np.ndarray]) -> Postings:
+    """Concatenate the segments' postings, kept chunks only, rows renumbered in order."""
+    vocab: dict[str, int] = {}
+    tables, lengths, base = [], [], 0
+    for s, rows in zip(segments, chunk_rows, strict=True):
+        p = s.postings
+        ids = np.array([vocab.setdefault(t, len(vocab)) for t in sorted(p.terms, key=p.terms.__getitem__)], np.int64)
+        term = np.repeat(ids, np.diff(np.asarray(p.indptr)))
+        new_row = np.full(s.chunk_count, -1, dtype=np.int64)
+        new_row[rows] = np.arange(len(rows)) + base
+        mapped = new_row[np.asarray(p.rows)]
+        ok = mapped >= 0
+        tables.append(np.stack([term[ok], mapped[ok], np.asarray(p.tf)[ok].astype(np.int64)], axis=1))
+        lengths.append(np.asarray(p.lengths)[rows])
+        base += len(rows)
+    table = np.concatenate(tables) if tables else np.zeros((0, 3), np.int64)
+    return Postings.from_table(vocab, table, np.concatenate(lengths).astype(np.float32))
+
+
+def _merge_idf(segments: Sequence[Segment], dead_idf: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    counts: Counter[str] = Counter()
+    size = 0
+    for s, gone in zip(segments, dead_idf, strict=True):
+        counts.update(s.idf["counts"])
+        counts.subtract(gone.get("counts", {}))
+        size += int(s.idf["size"]) - int(gone.get("size", 0))
+    return {"size": size, "counts": {t: c for t, c in counts.items() if c > 0}}
