@@ -5,7 +5,7 @@ Usage: python benchmarks/scale_system.py [--sizes 10000,100000]   (1M: --sizes 1
 The corpus is benchmarks/first_answer.py's (SQuAD sentences shuffled into 2,000-character files), indexed with
 CITEBOT_EMBED_MODEL=hash so the model is left out. Each step runs in its own process, so peak RSS is that step's
 (`resource.getrusage`): the build; the load, first answer and warm p50 with the RSS after loading; then one new file
-added and the folder indexed again, with the bytes of the version folder it wrote.
+added and the folder indexed again, with the megabytes of the files it wrote into the index folder.
 """
 
 from __future__ import annotations
@@ -44,18 +44,27 @@ def _rss_gb() -> float:
     return 0.0
 
 
-def _version_bytes(index_dir: Path) -> int:
-    version = index_dir / json.loads((index_dir / CURRENT).read_text(encoding="utf-8"))
-    return sum(p.stat().st_size for p in version.rglob("*") if p.is_file())
+def _files(index_dir: Path) -> dict[str, int]:
+    """Every file of the index folder and its size (segments and versions are written once, never changed)."""
+    if not index_dir.exists():
+        return {}
+    return {str(p): p.stat().st_size for p in index_dir.rglob("*") if p.is_file()}
+
+
+def _written_mb(before: dict[str, int], index_dir: Path) -> float:
+    """Megabytes of the files a step created (or rewrote) in the index folder."""
+    after = _files(index_dir)
+    return sum(size for path, size in after.items() if before.get(path) != size or path.endswith(CURRENT)) / 1e6
 
 
 def child(step: str, docs: Path, index_dir: Path) -> dict[str, float]:
     """One step, in this (fresh) process."""
+    before = _files(index_dir)
     started = time.perf_counter()
     if step in ("build", "update"):
         report, _ = index_paths([docs], _settings(index_dir))
         seconds = time.perf_counter() - started
-        return {"s": seconds, "chunks": report.chunks, "peak GB": _peak_gb(), "MB": _version_bytes(index_dir) / 1e6}
+        return {"s": seconds, "chunks": report.chunks, "peak GB": _peak_gb(), "MB": _written_mb(before, index_dir)}
     bot = Bot.load(settings=_settings(index_dir))
     load, rss = time.perf_counter() - started, _rss_gb()
     first, warm = time_answers(bot, rounds=7)

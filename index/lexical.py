@@ -114,7 +114,9 @@ class Postings:
     def load(cls, folder: Path) -> Postings:
         """Read postings written by `save`; the arrays are memory-mapped."""
         ordered = json.loads((folder / "bm25-terms.json").read_text(encoding="utf-8"))
-        arrays = [np.load(folder / f"bm25-{n}.npy", mmap_mode="r") for n in ("indptr", "rows", "tf", "lengths")]
+        arrays = [
+            np.asarray(np.load(folder / f"bm25-{n}.npy", mmap_mode="r")) for n in ("indptr", "rows", "tf", "lengths")
+        ]
         return cls({t: i for i, t in enumerate(ordered)}, *arrays)
 
 
@@ -165,9 +167,7 @@ class BM25:
             for rows, tf, lengths in found:
                 norm = K1 * (1 - B + B * lengths / self.mean)
                 total[rows] += (idf * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
-        hits = np.flatnonzero(total)
-        top = hits[np.argsort(-total[hits], kind="stable")[:k]]
-        return [(int(r), float(total[r])) for r in top]
+        return top_rows(total, k)
 
     @staticmethod
     def _live(part: Part, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -177,6 +177,21 @@ class BM25:
             return rows, tf, tf
         where, keep = part.global_rows(rows)
         return where, np.asarray(tf[keep]), np.asarray(part.postings.lengths[rows[keep]])
+
+
+def top_rows(total: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The `k` highest non-zero scores, best first, ties in row order (a full stable sort's answer, sorting only the
+    rows at or above the k-th score).
+
+    Example: top_rows(np.array([0, 2, 5, 2], dtype=np.float32), 2) -> [(2, 5.0), (1, 2.0)]
+    """
+    hits = np.flatnonzero(total)
+    values = total[hits]
+    if len(hits) > 4 * k > 0:
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        hits, values = hits[values >= kth], values[values >= kth]
+    top = hits[np.argsort(-values, kind="stable")[:k]]
+    return [(int(r), float(total[r])) for r in top]
 
 
 class Vocabulary:
