@@ -20,15 +20,15 @@ from index.lexical import Postings
 from index.segments import FAISS_FILE, META, Segment, _save_members, _write_json, finish, write_faiss
 
 FACTOR = 8
-SMALL = 4096  # segments below this many chunks share the lowest level
+SMALL = 1000  # segments below 8 * SMALL chunks share the lowest level
 
 
 def level(chunks: int) -> int:
-    """The merge level of a segment of `chunks` live chunks.
+    """The merge level of a segment of `chunks` live chunks: 0 below 8,000 chunks, then one per factor of 8.
 
-    Example: level(3) == level(4000) == 4; level(40_000) == 5; level(300_000) == 6
+    Example: level(3) == level(7_999) == 0; level(16_384) == 1 (a batch of a large build); level(131_072) == 2
     """
-    return int(math.log(max(chunks, SMALL), FACTOR))
+    return int(math.log(max(chunks, SMALL) / SMALL, FACTOR))
 
 
 def plan(sizes: Sequence[int], dead: Sequence[int]) -> list[int] | None:

@@ -80,6 +80,10 @@ def make_query_embedder(model: str, *, cache_dir: Path, threads: int = 1) -> Que
     """
     from index import embeddings
 
+    if model == embeddings.HASH:  # the stand-in: queries without llama-index, uploads with its llama-index twin
+        from index.hash_embed import HashQuery
+
+        return LazyEmbedder(HashQuery, background=False, indexer=lambda: embeddings.make_embedder(model))
     try:
         path = Path(embeddings.model_path(model))
     except Exception:  # not a model folder: the torch side decides (a stand-in, or a message naming the fix)

@@ -92,10 +92,14 @@ class Spans(Sequence[Span]):
         return segment.span(segment.sentence_spans if self.sentences else segment.chunk_spans, local)
 
     def __iter__(self) -> Iterator[Span]:
+        """Every span in order, each document's text decoded once."""
         for seg, segment in enumerate(self.layout.segments):
             table = segment.sentence_spans if self.sentences else segment.chunk_spans
-            for local in self.layout.local_rows(seg, sentences=self.sentences):
-                yield segment.span(table, int(local))
+            doc, text = -1, ""
+            for d, start, end, _, _ in table[self.layout.local_rows(seg, sentences=self.sentences)].tolist():
+                if d != doc:
+                    doc, text = d, segment.document_text(d)
+                yield Span(segment.sources[d], text[start:end], start, end)
 
 
 class Vectors:

@@ -164,7 +164,7 @@ def test_a_reader_of_a_collected_version_loads_the_live_one(tmp_path: Path, monk
 
 
 def test_merge_policy_keeps_few_segments() -> None:
-    assert level(3) == level(4000) == 4 and level(40_000) == 5
+    assert level(3) == level(7_999) == 0 and level(16_384) == 1 and level(131_072) == 2
     assert plan([100_000] + [10] * 8, [0] * 9) == list(range(1, 9))
     assert plan([100_000] + [10] * 7, [0] * 8) is None
     assert plan([10, 10], [0, 30]) == [1]
