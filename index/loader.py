@@ -6,8 +6,8 @@ import functools
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ class Document:
     text: str
     sha256: str
     locations: Locations = Locations()  # PDF page starts or heading paths, as offsets into `text`
+    stat: tuple[int, int] = (0, 0)  # size and mtime_ns when read
+    read: bool = True  # False: unchanged since indexed (same size and mtime), so not read: `text` is empty
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,24 @@ class UnreadableDocument(Exception):
     """Raised by a reader; the loader turns it into a `Skipped` entry."""
 
 
-def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Skipped]]:
-    """Load every supported file under `paths` (folders recursively); bad files are skipped, not fatal."""
+def load_documents(
+    paths: Iterable[Path], *, known: Mapping[str, tuple[int, int, str]] | None = None
+) -> tuple[list[Document], list[Skipped]]:
+    """Load every supported file under `paths` (folders recursively); bad files are skipped, not fatal.
+
+    `known` maps sources already indexed to their (size, mtime_ns, sha256): a file with the same size and mtime is
+    not read (a Document with `read=False` and that sha256), so an update of a large folder reads only what changed.
+    """
     docs: list[Document] = []
     skipped: list[Skipped] = []
     for root, path in _walk(paths):
         source = path.relative_to(root).as_posix() if path != root else path.name
         try:
+            st = path.stat()
+            seen = (known or {}).get(source)
+            if seen is not None and seen[:2] == (st.st_size, st.st_mtime_ns):
+                docs.append(Document(source, "", seen[2], stat=(st.st_size, st.st_mtime_ns), read=False))
+                continue
             docs.append(load_file(path, source))
         except (UnreadableDocument, OSError) as exc:
             skipped.append(Skipped(source, str(exc) or type(exc).__name__))
@@ -54,9 +67,11 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Skipped]
 
 def load_file(path: Path, source: str) -> Document:
     """Read one file with the reader for its suffix."""
-    if path.stat().st_size > MAX_BYTES:
+    st = path.stat()
+    if st.st_size > MAX_BYTES:
         raise UnreadableDocument(f"larger than {MAX_BYTES // 2**20} MB (split it, or convert it to text)")
-    return parse_document(path.read_bytes(), path.suffix, source)
+    document = parse_document(path.read_bytes(), path.suffix, source)
+    return replace(document, stat=(st.st_size, st.st_mtime_ns))
 
 
 def parse_document(data: bytes, suffix: str, source: str) -> Document:

@@ -77,7 +77,7 @@ def merge(segments: Sequence[Segment], dead: Sequence[Sequence[int]], dead_idf: 
     del vectors
     meta: dict[str, Any] = {"chunks": sum(len(r) for r in chunk_rows), "sentences": sum(len(r) for r in sent_rows)}
     meta["faiss"] = spec
-    for key in ("sources", "sha256", "indexed_at"):
+    for key in ("sources", "sha256", "indexed_at", "stat"):
         meta[key] = [s.meta[key][d] for s, k in zip(segments, keep, strict=True) for d in k]
     kept = set(meta["sources"])
     meta["locations"] = {src: loc for s in segments for src, loc in s.meta["locations"].items() if src in kept}

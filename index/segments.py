@@ -39,6 +39,7 @@ class NewDoc:
     sha256: str
     indexed_at: str
     locations: dict[str, Any] | None
+    stat: tuple[int, int] = (0, 0)  # size and mtime_ns of the file when read
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def _meta(docs: Sequence[NewDoc], chunks: int, sentences: int, spec: str) -> dic
         "sources": [d.source for d in docs],
         "sha256": [d.sha256 for d in docs],
         "indexed_at": [d.indexed_at for d in docs],
+        "stat": [list(d.stat) for d in docs],
         "locations": {d.source: d.locations for d in docs if d.locations},
     }
 

@@ -145,6 +145,8 @@ class _Writer:
         reuse = {s for s, (_, _, sha) in old.items() if files.get(s) == sha}
         self._delete([old[s][:2] for s in old if s not in reuse])
         fresh = [d for d in documents if d.source not in reuse]
+        if any(not d.read for d in fresh):  # only possible if the index changed after known_files was read
+            raise IndexMismatch(f"The index at {self.index_dir} changed while indexing: run `citebot index` again")
         self._write_new(fresh)
         self._merge()
         chunks = _write_version(self, roots)
@@ -188,7 +190,7 @@ class _Writer:
         chunks: list[Span] = []
         sentences: list[Span] = []
         for d in fresh:
-            docs.append(NewDoc(d.source, d.text, d.sha256, now, d.locations.to_json() if d.locations else None))
+            docs.append(NewDoc(d.source, d.text, d.sha256, now, d.locations.to_json() if d.locations else None, d.stat))
             size, overlap = self.config.chunk_size, self.config.chunk_overlap
             chunks += split_text(d.source, d.text, size=size, overlap=overlap)
             sentences += split_sentences(d.source, d.text)
@@ -263,6 +265,22 @@ class _Writer:
     def _open(self, manifest: dict[str, Any]) -> Layout:
         entries = manifest["segments"]
         return Layout([self.segments[e["name"]] for e in entries], [e["dead"] for e in entries])
+
+
+def known_files(index_dir: Path, config: IndexConfig) -> dict[str, tuple[int, int, str]]:
+    """The live index's files as (size, mtime_ns, sha256) when last read, if it was built with `config` ({} if not)."""
+    manifest = _previous(index_dir, config)
+    if manifest is None:
+        return {}
+    out = {}
+    for e in manifest["segments"]:
+        meta, dead = Segment(index_dir / SEGMENTS / e["name"]).meta, set(e["dead"])
+        for d, (source, (size, mtime), sha) in enumerate(
+            zip(meta["sources"], meta["stat"], meta["sha256"], strict=True)
+        ):
+            if d not in dead:
+                out[source] = (size, mtime, sha)
+    return out
 
 
 def _write_version(writer: _Writer, roots: list[str]) -> int:

@@ -182,3 +182,31 @@ def test_top_rows_matches_a_full_stable_sort() -> None:
     hits = np.flatnonzero(total)
     full = [(int(r), float(total[r])) for r in hits[np.argsort(-total[hits], kind="stable")[:7]]]
     assert top_rows(total, 7) == full
+
+
+def test_an_update_reads_only_files_whose_size_or_mtime_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import index.loader
+
+    docs = write_docs(tmp_path / "docs", DOCS)
+    settings = hashing_settings(tmp_path / "ix")
+    index_paths([docs], settings, embedder=HashingEmbedder())
+    read: list[str] = []
+    real = index.loader.load_file
+    monkeypatch.setattr(index.loader, "load_file", lambda path, source: read.append(source) or real(path, source))
+    cooking = docs / "cooking.txt"
+    before = cooking.stat().st_mtime_ns
+    cooking.write_text(
+        cooking.read_text(encoding="utf-8").replace("wild yeast.", "wild yeast!"), encoding="utf-8"
+    )  # same size
+    os.utime(cooking, ns=(before + 10**9, before + 10**9))
+    report, _ = index_paths([docs], settings, embedder=HashingEmbedder())
+    assert read == ["cooking.txt"] and report.changed == ["cooking.txt"] and len(report.unchanged) == 2
+    read.clear()
+    assert index_paths([docs], settings, embedder=HashingEmbedder())[0].unchanged == sorted(DOCS)
+    assert read == []
+    index_paths([docs], settings, embedder=HashingEmbedder(), rebuild=True)
+    assert sorted(read) == sorted(DOCS)
