@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -79,7 +80,10 @@ def run(step: str, docs: Path, index_dir: Path) -> dict[str, float]:
 
 def measure(tmp: Path, size: int) -> dict[str, float]:
     docs, index_dir = tmp / f"docs{size}", tmp / f"ix{size}"
-    write_corpus(docs, size)
+    shutil.rmtree(index_dir, ignore_errors=True)
+    (docs / "zz-new.txt").unlink(missing_ok=True)
+    if not docs.exists():
+        write_corpus(docs, size)
     build = run("build", docs, index_dir)
     answer = run("answer", docs, index_dir)
     (docs / "zz-new.txt").write_text(NEW_FILE, encoding="utf-8")
@@ -98,6 +102,7 @@ def measure(tmp: Path, size: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--workdir", help="keep the corpora and indexes here (default: a temporary folder)")
     parser.add_argument("--child", nargs=3, metavar=("STEP", "DOCS", "INDEX_DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -106,7 +111,7 @@ def main() -> int:
     keys: list[str] = []
     with tempfile.TemporaryDirectory(prefix="citebot-scale-") as tmp:
         for n in args.sizes.split(","):
-            row = measure(Path(tmp), int(n))
+            row = measure(Path(args.workdir or tmp), int(n))
             if not keys:
                 keys = list(row)
                 print("".join(f"{k:>15}" for k in keys), flush=True)

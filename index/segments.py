@@ -25,9 +25,11 @@ import numpy as np
 
 from index.chunking import Span
 from index.lexical import Postings, terms
+from index.vectorstores import write_codes
 
 META = "meta.json"
 FAISS_FILE = "chunks.faiss"
+CODES_FILE = "chunks-sq8.faiss"  # 8-bit codes of a flat segment's chunk vectors (index/vectorstores.py ExactSearch)
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ def write_faiss(path: Path, vectors: np.ndarray, *, spec: str) -> None:
     for at in range(0, len(vectors), 65536):
         index.add(np.ascontiguousarray(vectors[at : at + 65536], dtype=np.float32))
     FaissVectorStore(faiss_index=index).persist(persist_path=str(path))
+    if spec == "Flat" and len(vectors):
+        write_codes(path.with_name(CODES_FILE), vectors)
 
 
 def finish(tmp: Path, folder: Path) -> None:
@@ -211,8 +215,10 @@ class Segment:
 
     @cached_property
     def dense(self) -> Any:
-        from index.vectorstores import FaissSearch
+        from index.vectorstores import ExactSearch, FaissSearch
 
+        if (self.folder / CODES_FILE).exists():
+            return ExactSearch(self.folder / FAISS_FILE, self.folder / CODES_FILE)
         return FaissSearch(self.folder / FAISS_FILE)
 
     def rows_of(self, table: np.ndarray, docs: Sequence[int]) -> np.ndarray:

@@ -210,3 +210,24 @@ def test_an_update_reads_only_files_whose_size_or_mtime_changed(
     assert read == []
     index_paths([docs], settings, embedder=HashingEmbedder(), rebuild=True)
     assert sorted(read) == sorted(DOCS)
+
+
+def test_exact_search_from_codes_matches_the_flat_index(tmp_path: Path) -> None:
+    import faiss
+
+    from index.hash_embed import hash_vector
+    from index.segments import write_faiss
+    from index.vectorstores import ExactSearch
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(400)]
+    vectors = np.array([hash_vector(" ".join(rng.choice(words, 30))) for _ in range(3000)], dtype=np.float32)
+    vectors[7] = vectors[8]  # a tie
+    write_faiss(tmp_path / "chunks.faiss", vectors, spec="Flat")
+    search, flat = ExactSearch(tmp_path / "chunks.faiss", tmp_path / "chunks-sq8.faiss"), faiss.IndexFlatIP(384)
+    flat.add(vectors)
+    for i in range(40):
+        query = vectors[i] if i < 10 else np.array(hash_vector(" ".join(rng.choice(words, 5))), dtype=np.float32)
+        scores, rows = flat.search(query.reshape(1, -1), 20)
+        assert search.search(query, k=20) == [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True)]
+    assert search.fallbacks < 10, "the codes prove most answers"
