@@ -189,7 +189,7 @@ def test_pooled_chunk_vectors_embed_each_sentence_once(
     report, _ = index_paths([docs_dir], settings, embedder=embedder)
     stored = load_index(tmp_path / "ix")
     assert report.embedded == len(stored.sentences) and len(embedder.calls) == len(stored.sentences)
-    faiss_index = stored.dense.layout.segments[0].dense.index  # type: ignore[attr-defined]
+    faiss_index = stored.dense.layout.segments[0].dense.flat  # type: ignore[attr-defined]
     members = stored.chunk_sentences[0]
     mean = stored.sentence_vectors[members].mean(axis=0)
     assert np.allclose(faiss_index.reconstruct(0), mean / np.linalg.norm(mean), atol=1e-6)
