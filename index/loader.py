@@ -51,15 +51,14 @@ def load_documents(
     """
     docs: list[Document] = []
     skipped: list[Skipped] = []
-    for root, path in _walk(paths):
-        source = path.relative_to(root).as_posix() if path != root else path.name
+    for source, path in _walk(paths):
         try:
-            st = path.stat()
+            st = os.stat(path)
             seen = (known or {}).get(source)
             if seen is not None and seen[:2] == (st.st_size, st.st_mtime_ns):
                 docs.append(Document(source, "", seen[2], stat=(st.st_size, st.st_mtime_ns), read=False))
                 continue
-            docs.append(load_file(path, source))
+            docs.append(load_file(Path(path), source))
         except (UnreadableDocument, OSError) as exc:
             skipped.append(Skipped(source, str(exc) or type(exc).__name__))
     return docs, skipped
@@ -92,18 +91,20 @@ def read_located(data: bytes, suffix: str) -> tuple[str, Locations]:
     return text, Locations(headings=heading_paths(titles(data, text))) if titles else Locations()
 
 
-def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
-    """Yield (root, file) for supported files, following no symlinked folders (no loops)."""
+def _walk(paths: Iterable[Path]) -> Iterator[tuple[str, str]]:
+    """Yield (source, file path) for supported files, following no symlinked folders (no loops); `source` is the path
+    relative to its root, with "/" (plain strings: a large folder is walked on every update)."""
     for root in paths:
         if root.is_file():
-            yield root, root
+            yield root.name, str(root)
             continue
-        for folder, dirs, files in os.walk(root, followlinks=False):
+        top = str(root)
+        for folder, dirs, files in os.walk(top, followlinks=False):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            prefix = os.path.relpath(folder, top).replace(os.sep, "/") + "/" if folder != top else ""
             for name in sorted(files):
-                path = Path(folder) / name
-                if path.suffix.lower() in SUFFIXES and not name.startswith("."):
-                    yield root, path
+                if os.path.splitext(name)[1].lower() in SUFFIXES and not name.startswith("."):
+                    yield prefix + name, os.path.join(folder, name)
 
 
 def read_text(data: bytes) -> str:
