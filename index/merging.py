@@ -148,22 +148,45 @@ def _members(
 
 
 def _merge_postings(segments: Sequence[Segment], chunk_rows: Sequence[np.ndarray]) -> Postings:
-    """Concatenate the segments' postings, kept chunks only, rows renumbered in order."""
+    """Concatenate the segments' postings, kept chunks only, rows renumbered in order.
+
+    A term's postings are its postings in each segment, one segment after another: each segment's are scattered
+    into place (no sort of the whole table, so a merge holds little more than its output).
+    """
     vocab: dict[str, int] = {}
-    tables, lengths, base = [], [], 0
+    parts = []
+    base = 0
     for s, rows in zip(segments, chunk_rows, strict=True):
         p = s.postings
         ids = np.array([vocab.setdefault(t, len(vocab)) for t in sorted(p.terms, key=p.terms.__getitem__)], np.int64)
-        term = np.repeat(ids, np.diff(np.asarray(p.indptr)))
         new_row = np.full(s.chunk_count, -1, dtype=np.int64)
         new_row[rows] = np.arange(len(rows)) + base
-        mapped = new_row[np.asarray(p.rows)]
-        ok = mapped >= 0
-        tables.append(np.stack([term[ok], mapped[ok], np.asarray(p.tf)[ok].astype(np.int64)], axis=1))
-        lengths.append(np.asarray(p.lengths)[rows])
+        parts.append((ids, new_row))
         base += len(rows)
-    table = np.concatenate(tables) if tables else np.zeros((0, 3), np.int64)
-    return Postings.from_table(vocab, table, np.concatenate(lengths).astype(np.float32))
+    counts = np.zeros(len(vocab), dtype=np.int64)
+    for s, (ids, new_row) in zip(segments, parts, strict=True):
+        term, _, _ = _kept(s.postings, ids, new_row)
+        counts += np.bincount(term, minlength=len(vocab))
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    out_rows, out_tf = np.zeros(int(indptr[-1]), np.int32), np.zeros(int(indptr[-1]), np.float32)
+    cursor = indptr[:-1].copy()
+    for s, (ids, new_row) in zip(segments, parts, strict=True):
+        term, row, tf = _kept(s.postings, ids, new_row)
+        first = np.concatenate([[True], term[1:] != term[:-1]])  # a term's postings are adjacent, rows ascending
+        start = np.maximum.accumulate(np.where(first, np.arange(len(term)), 0))
+        where = cursor[term] + np.arange(len(term)) - start
+        out_rows[where], out_tf[where] = row, tf
+        cursor += np.bincount(term, minlength=len(vocab))
+    lengths = np.concatenate([np.asarray(s.postings.lengths)[r] for s, r in zip(segments, chunk_rows, strict=True)])
+    return Postings(vocab, indptr, out_rows, out_tf, lengths.astype(np.float32))
+
+
+def _kept(p: Postings, ids: np.ndarray, new_row: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A segment's postings of kept chunks: (merged term id, merged row, tf), in its own order."""
+    term = np.repeat(ids, np.diff(np.asarray(p.indptr)))
+    mapped = new_row[np.asarray(p.rows)]
+    ok = mapped >= 0
+    return term[ok], mapped[ok], np.asarray(p.tf)[ok]
 
 
 def _merge_idf(segments: Sequence[Segment], dead_idf: Sequence[dict[str, Any]]) -> dict[str, Any]:
