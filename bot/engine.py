@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,27 +65,14 @@ class Engine:
 
     def locate(self, quote: str) -> list[Quote]:
         """Where a quoted sentence stands in the index (empty if it is not one of its sentences)."""
-        return self._places.get(quote, [])
-
-    @cached_property
-    def _places(self) -> dict[str, list[Quote]]:
-        places: dict[str, list[Quote]] = {}
-        for s in self.stored.sentences:
-            places.setdefault(s.text, []).append((s.source, s.start, s.end))
-        return places
-
-    @cached_property
-    def _chunks_of(self) -> dict[str, list[int]]:
-        rows: dict[str, list[int]] = {}
-        for i, c in enumerate(self.stored.chunks):
-            rows.setdefault(c.source, []).append(i)
-        return rows
+        sentences = self.stored.sentences
+        return [(s.source, s.start, s.end) for s in (sentences[i] for i in self.stored.find_sentence(quote))]
 
     def _context_hits(self, context: Context, seen: set[int], vector: np.ndarray) -> list[Hit]:
         """The chunks holding the previous answer's quotes and the chunk after each, not already retrieved."""
         rows: list[int] = []
         for source, start, _ in context.quotes:
-            chunks = self._chunks_of.get(source, [])
+            chunks = self.stored.chunks_of(source)
             at = [j for j, r in enumerate(chunks) if self.stored.chunks[r].start <= start < self.stored.chunks[r].end]
             rows += [chunks[j] for j in at] + [chunks[j + 1] for j in at[-1:] if j + 1 < len(chunks)]
         rows = [r for r in dict.fromkeys(rows) if r not in seen]

@@ -17,7 +17,16 @@ from typing import Any
 import numpy as np
 
 from index.lexical import Postings
-from index.segments import FAISS_FILE, META, Segment, _save_members, _write_json, finish, write_faiss
+from index.segments import (
+    FAISS_FILE,
+    META,
+    Segment,
+    _save_members,
+    _write_json,
+    finish,
+    save_sentence_keys,
+    write_faiss,
+)
 
 FACTOR = 8
 SMALL = 1000  # segments below 8 * SMALL chunks share the lowest level
@@ -71,6 +80,7 @@ def merge(segments: Sequence[Segment], dead: Sequence[Sequence[int]], dead_idf: 
     vectors = _copy_vectors(segments, chunk_rows, tmp / "chunk-vectors.npy", sentences=False)
     _copy_vectors(segments, sent_rows, tmp / "sentence-vectors.npy", sentences=True)
     _save_members(tmp, _members(segments, chunk_rows, sent_rows))
+    save_sentence_keys(tmp, np.concatenate([_row_keys(s)[r] for s, r in zip(segments, sent_rows, strict=True)]))
     _merge_postings(segments, chunk_rows).save(tmp)
     _write_json(tmp / "idf.json", _merge_idf(segments, dead_idf))
     write_faiss(tmp / FAISS_FILE, vectors, spec=spec)
@@ -83,6 +93,13 @@ def merge(segments: Sequence[Segment], dead: Sequence[Sequence[int]], dead_idf: 
     meta["locations"] = {src: loc for s in segments for src, loc in s.meta["locations"].items() if src in kept}
     _write_json(tmp / META, meta)
     finish(tmp, folder)
+
+
+def _row_keys(segment: Segment) -> np.ndarray:
+    """Each sentence's text key, in row order."""
+    keys = np.zeros(segment.sentence_count, dtype=np.uint64)
+    keys[segment.sentence_key_rows] = segment.sentence_keys
+    return keys
 
 
 def _live_rows(table: np.ndarray, keep: Sequence[int], docs: int) -> np.ndarray:

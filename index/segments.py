@@ -12,6 +12,7 @@ Everything but the JSON is memory-mapped when read: opening a segment reads no t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import Counter
@@ -74,6 +75,7 @@ def write_segment(folder: Path, batch: Batch, *, dim: int, faiss_spec: str) -> N
     np.save(tmp / "chunk-vectors.npy", batch.chunk_vectors.reshape(-1, dim).astype(np.float32))
     np.save(tmp / "sentence-vectors.npy", batch.sentence_vectors.reshape(-1, dim).astype(np.float32))
     _save_members(tmp, batch.inside)
+    save_sentence_keys(tmp, np.array([text_key(s.text) for s in batch.sentences], dtype=np.uint64))
     Postings.build(c.text for c in batch.chunks).save(tmp)
     counts: Counter[str] = Counter()
     for s in batch.sentences:
@@ -125,6 +127,18 @@ def _save_members(folder: Path, inside: Sequence[Sequence[int]]) -> None:
     np.save(folder / "chunk-sentences-indptr.npy", np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
     flat = [i for m in inside for i in m]
     np.save(folder / "chunk-sentences.npy", np.array(flat, dtype=np.int64))
+
+
+def text_key(text: str) -> int:
+    """A 64-bit key of a sentence's text, to find the sentences quoted by an earlier answer without a scan."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def save_sentence_keys(folder: Path, keys: np.ndarray) -> None:
+    """Each sentence's text key, sorted (`sentence-keys.npy`), with the sentence rows in that order."""
+    order = np.argsort(keys, kind="stable")
+    np.save(folder / "sentence-keys.npy", keys[order])
+    np.save(folder / "sentence-key-rows.npy", order.astype(np.int64))
 
 
 def write_faiss(path: Path, vectors: np.ndarray, *, spec: str) -> None:
@@ -183,6 +197,8 @@ class Segment:
         self.sentence_vectors = _mapped(folder / "sentence-vectors.npy")
         self.members_indptr = _mapped(folder / "chunk-sentences-indptr.npy")
         self.members = _mapped(folder / "chunk-sentences.npy")
+        self.sentence_keys = _mapped(folder / "sentence-keys.npy")
+        self.sentence_key_rows = _mapped(folder / "sentence-key-rows.npy")
 
     @property
     def chunk_count(self) -> int:
@@ -199,6 +215,18 @@ class Segment:
 
     def document_text(self, d: int) -> str:
         return bytes(self.blob[int(self.doc_bytes[d]) : int(self.doc_bytes[d + 1])]).decode("utf-8", "surrogatepass")
+
+    def sentences_with_text(self, text: str) -> list[int]:
+        """Local rows of the sentences whose text is `text`, in order."""
+        key = np.uint64(text_key(text))
+        a, b = np.searchsorted(self.sentence_keys, key), np.searchsorted(self.sentence_keys, key, side="right")
+        rows = sorted(int(r) for r in self.sentence_key_rows[a:b])
+        return [r for r in rows if self.span(self.sentence_spans, r).text == text]
+
+    def chunk_rows_of(self, d: int) -> range:
+        """Local rows of document `d`'s chunks (a segment stores each document's chunks together, in order)."""
+        docs = self.chunk_spans[:, 0]
+        return range(int(np.searchsorted(docs, d)), int(np.searchsorted(docs, d, side="right")))
 
     def chunk_members(self, row: int) -> np.ndarray:
         """Local sentence rows of chunk `row`."""

@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from index.merging import merge, plan
 from index.segments import Batch, NewDoc, Segment, write_segment
 from index.vectors import Embed, TokenEmbed, vectorize
 from index.vectorstores import FLAT_MAX_N, DenseSearch, ivf_spec
-from index.views import ChunkSentences, Dense, Layout, Spans, Vectors, lexical, vocabulary
+from index.views import ChunkSentences, Dense, Layout, Spans, Vectors, find_sentence, lexical, vocabulary
 
 FORMAT = 4  # 3: one folder per version, rewritten whole; 4: segments, versions list them with deletions
 CURRENT = "CURRENT"
@@ -79,6 +80,20 @@ class StoredIndex:
     locations: Mapping[str, Locations] = field(default_factory=dict)  # per source
     indexed_at: Mapping[str, str] = field(default_factory=dict)  # per source: when its content was indexed (UTC)
     chunk_counts: Mapping[str, int] = field(default_factory=dict)  # per source: its chunks
+    layout: Layout | None = None  # the segments behind the sequences
+    _documents: _Documents | None = field(default=None, repr=False)
+
+    def find_sentence(self, text: str) -> list[int]:
+        """Rows of the sentences whose text is exactly `text`, in order (no scan of the corpus)."""
+        if self.layout is None:
+            return [i for i, s in enumerate(self.sentences) if s.text == text]
+        return find_sentence(self.layout, text)
+
+    def chunks_of(self, source: str) -> list[int]:
+        """Rows of a source's chunks, in order (no scan of the corpus)."""
+        if self._documents is None:
+            return [i for i, c in enumerate(self.chunks) if c.source == source]
+        return self._documents.chunks_of(source)
 
 
 @dataclass(frozen=True)
@@ -426,7 +441,7 @@ def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
     if manifest.get("vector_store") == "milvus":
         chunk_ids = _read_json(path / "chunk_ids.json")
         dense = MilvusSearch({**manifest, "chunk_ids": chunk_ids})
-    return StoredIndex(
+    stored = StoredIndex(
         path=path,
         manifest=manifest,
         dense=dense,
@@ -441,7 +456,10 @@ def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
         locations=docs.locations,
         indexed_at=docs.indexed_at,
         chunk_counts=docs.chunk_counts,
+        layout=layout,
     )
+    stored._documents = docs
+    return stored
 
 
 class _Documents:
@@ -468,6 +486,23 @@ class _Documents:
             found = s.meta["locations"].get(s.sources[d])
             if found:
                 out[s.sources[d]] = Locations.from_json(found)
+        return out
+
+    def chunks_of(self, source: str) -> list[int]:
+        where = self.where.get(source)
+        if where is None:
+            return []
+        seg, d = where
+        rows = self.layout.segments[seg].chunk_rows_of(d)
+        return self.layout.global_rows(seg, np.arange(rows.start, rows.stop))
+
+    @cached_property
+    def where(self) -> dict[str, tuple[int, int]]:
+        """Each live source's segment and document number."""
+        out: dict[str, tuple[int, int]] = {}
+        for seg, (segment, dead) in enumerate(zip(self.layout.segments, self.layout.dead, strict=True)):
+            gone = set(dead)
+            out.update((source, (seg, d)) for d, source in enumerate(segment.sources) if d not in gone)
         return out
 
     def _chunk_counts(self) -> dict[str, int]:

@@ -55,11 +55,30 @@ class Layout:
             return [base + int(i) for i in local]
         return [base + int(i) for i in np.searchsorted(live, local)]
 
+    def global_rows(self, seg: int, local: np.ndarray, *, sentences: bool = False) -> list[int]:
+        """Global rows of a segment's local rows, those deleted left out."""
+        live = (self.sentence_live if sentences else self.chunk_live)[seg]
+        base = (self.sentence_offsets if sentences else self.chunk_offsets)[seg]
+        if live is None:
+            return [base + int(r) for r in local]
+        at = np.searchsorted(live, local)
+        return [base + int(a) for a, r in zip(at, local, strict=True) if a < len(live) and live[a] == r]
+
     def local_rows(self, seg: int, *, sentences: bool = False) -> np.ndarray:
         """A segment's live local rows, in order."""
         live = (self.sentence_live if sentences else self.chunk_live)[seg]
         s = self.segments[seg]
         return live if live is not None else np.arange(s.sentence_count if sentences else s.chunk_count)
+
+
+def find_sentence(layout: Layout, text: str) -> list[int]:
+    """Global rows of the live sentences whose text is `text`, in order (a key lookup per segment, no scan)."""
+    found: list[int] = []
+    for seg, segment in enumerate(layout.segments):
+        rows = segment.sentences_with_text(text)
+        if rows:
+            found += layout.global_rows(seg, np.array(rows, dtype=np.int64), sentences=True)
+    return found
 
 
 def _offsets(counts: Sequence[int], live: Sequence[np.ndarray | None]) -> list[int]:

@@ -4,6 +4,7 @@ in one go does, and an update writes only the changed file's segment."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +96,11 @@ def test_deleted_files_retrieve_as_if_never_indexed(tmp_path: Path) -> None:
     assert dict(after.chunk_counts) == dict(clean.chunk_counts) and set(after.manifest["files"]) == set(
         clean.manifest["files"]
     )
+    sentences = list(after.sentences)
+    for s in [*sentences[::3], replace(sentences[0], text="Not a sentence of the index.")]:
+        assert after.find_sentence(s.text) == [i for i, t in enumerate(sentences) if t.text == s.text]
+    for source in ["animals.txt", "squad/p04.txt", "cooking.txt"]:
+        assert after.chunks_of(source) == [i for i, c in enumerate(after.chunks) if c.source == source]
 
 
 def test_merging_a_segment_with_deletions_drops_them_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
