@@ -175,6 +175,8 @@ class BM25:
         rows, tf = part.postings.postings(term)
         if not len(rows):
             return rows, tf, tf
+        if part.live is None:
+            return rows + part.offset, tf, part.postings.lengths[rows]
         where, keep = part.global_rows(rows)
         return where, np.asarray(tf[keep]), np.asarray(part.postings.lengths[rows[keep]])
 
