@@ -54,7 +54,7 @@ def replicate(work: Path, copies: int) -> tuple[Path, Path]:
             meta_path.write_text(json.dumps(meta))
             entries.append({"name": name, "dead": [], "dead_idf": {}})
     merged = []
-    groups = len(entries) // FACTOR - 1  # as a build of this size leaves it: 7 merged segments, then the rest
+    groups = min(len(entries) // FACTOR, FACTOR - 1)  # as a 1M build leaves it: 7 merged segments, then the rest
     for at in range(0, groups * FACTOR, FACTOR):
         group = [Segment(index_dir / SEGMENTS / e["name"]) for e in entries[at : at + FACTOR]]
         name = f"m{time.time_ns()}-{os.getpid()}"
