@@ -238,6 +238,7 @@ class _Writer:
     def _merge(self) -> None:
         """Merge segments as the policy asks (index/merging.py), until it asks for nothing."""
         while True:
+            self.entries = [e for e in self.entries if not e.dead or self._live_chunks(e) > 0]  # all deleted: drop
             live = [self._live_chunks(e) for e in self.entries]
             dead = [self.segments[e.name].chunk_count - n for e, n in zip(self.entries, live, strict=True)]
             run = plan(live, dead)

@@ -237,3 +237,17 @@ def test_exact_search_from_codes_matches_the_flat_index(tmp_path: Path) -> None:
         scores, rows = flat.search(query.reshape(1, -1), 20)
         assert search.search(query, k=20) == [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True)]
     assert search.fallbacks < 10, "the codes prove most answers"
+
+
+def test_a_segment_whose_files_are_all_deleted_is_dropped(tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs", DOCS)
+    settings = hashing_settings(tmp_path / "ix")
+    index_paths([docs], settings, embedder=HashingEmbedder())
+    write_docs(docs, {"owls.txt": "Owls hunt at night with silent feathers."})
+    index_paths([docs], settings, embedder=HashingEmbedder())
+    assert len(load_index(tmp_path / "ix").manifest["segments"]) == 2
+    (docs / "owls.txt").unlink()
+    index_paths([docs], settings, embedder=HashingEmbedder())
+    stored = load_index(tmp_path / "ix")
+    assert len(stored.manifest["segments"]) == 1 and "owls.txt" not in stored.manifest["files"]
+    assert "Jupiter" in Bot.load(tmp_path / "ix", embedder=HashingEmbedder()).answer("Which planet is largest?").text
