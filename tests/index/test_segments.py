@@ -147,7 +147,7 @@ def test_a_changed_file_is_rewritten_alone_and_old_versions_are_collected(tmp_pa
 
 def test_a_reader_of_a_collected_version_loads_the_live_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A reader that read CURRENT just before two updates finds its segments gone and loads the live version."""
-    import index.store as store
+    import index.reading as store
 
     docs = write_docs(tmp_path / "docs", DOCS)
     index_dir = tmp_path / "ix"
