@@ -19,7 +19,7 @@ from index.chunking import Span
 from index.errors import IndexMismatch, IndexNotFound
 from index.lexical import BM25, Vocabulary
 from index.locations import Locations
-from index.segments import Segment
+from index.segments import Segment, open_segment
 from index.vectorstores import DenseSearch
 from index.views import ChunkSentences, Dense, Layout, Spans, Vectors, find_sentence, lexical, vocabulary
 
@@ -135,7 +135,7 @@ def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
     from index.vectorstores import MilvusSearch
 
     entries = manifest["segments"]
-    segments = [Segment(path.parent / SEGMENTS / e["name"]) for e in entries]
+    segments = [open_segment(path.parent / SEGMENTS / e["name"]) for e in entries]
     layout = Layout(segments, [e["dead"] for e in entries])
     for s in segments:  # open the FAISS indexes now, while the version's files are certainly there
         _ = s.dense, s.postings

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+import weakref
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -174,6 +176,21 @@ def _write_json(path: Path, value: Any) -> None:
 def _mapped(path: Path) -> np.ndarray:
     """A .npy file memory-mapped, as a plain array (indexing a np.memmap costs ten times more)."""
     return np.asarray(np.load(path, mmap_mode="r"))
+
+
+_open: weakref.WeakValueDictionary[Path, Segment] = weakref.WeakValueDictionary()
+_open_lock = threading.Lock()
+
+
+def open_segment(folder: Path) -> Segment:
+    """The segment at `folder`, shared while any loaded version uses it (segments never change, so a server that
+    follows a new version reopens only the new segments)."""
+    key = folder.resolve()
+    with _open_lock:
+        segment = _open.get(key)
+        if segment is None:
+            segment = _open[key] = Segment(folder)
+        return segment
 
 
 class Segment:

@@ -43,7 +43,7 @@ from index.reading import (  # the index API: store writes, reading reads; both 
     load_index,
     read_manifest,
 )
-from index.segments import Batch, NewDoc, Segment, write_segment
+from index.segments import Batch, NewDoc, open_segment, write_segment
 from index.vectors import Embed, TokenEmbed, vectorize
 from index.vectorstores import FLAT_MAX_N, ivf_spec
 from index.views import Layout, Spans, Vectors
@@ -107,7 +107,7 @@ class _Writer:
         self.index_dir, self.config, self.embed, self.embed_tokens = index_dir, config, embed, embed_tokens
         self.previous = None if rebuild else _previous(index_dir, config)
         self.entries = [Entry(**e) for e in self.previous["segments"]] if self.previous else []
-        self.segments = {e.name: Segment(index_dir / SEGMENTS / e.name) for e in self.entries}
+        self.segments = {e.name: open_segment(index_dir / SEGMENTS / e.name) for e in self.entries}
         self.embedded = 0
 
     def run(self, documents: Sequence[Document], roots: list[str]) -> BuildReport:
@@ -185,7 +185,7 @@ class _Writer:
         name = _new_name("s")
         write_segment(self.index_dir / SEGMENTS / name, batch, dim=self.config.dim, faiss_spec="Flat")
         self.entries.append(Entry(name))
-        self.segments[name] = Segment(self.index_dir / SEGMENTS / name)
+        self.segments[name] = open_segment(self.index_dir / SEGMENTS / name)
 
     def _live_chunks(self, e: Entry) -> int:
         segment = self.segments[e.name]
@@ -208,7 +208,7 @@ class _Writer:
             merge([self.segments[e.name] for e in picked], [e.dead for e in picked], [e.dead_idf for e in picked],
                   self.index_dir / SEGMENTS / name, spec=self._spec(total))  # fmt: skip
             self.entries[run[0] : run[-1] + 1] = [Entry(name)]
-            self.segments[name] = Segment(self.index_dir / SEGMENTS / name)
+            self.segments[name] = open_segment(self.index_dir / SEGMENTS / name)
 
     def _spec(self, chunks: int) -> str:
         """A merged segment's FAISS index: exact, unless both it and the index are large (then IVF, as faiss_spec)."""
@@ -248,7 +248,7 @@ def known_files(index_dir: Path, config: IndexConfig) -> dict[str, tuple[int, in
         return {}
     out = {}
     for e in manifest["segments"]:
-        meta, dead = Segment(index_dir / SEGMENTS / e["name"]).meta, set(e["dead"])
+        meta, dead = open_segment(index_dir / SEGMENTS / e["name"]).meta, set(e["dead"])
         for d, (source, (size, mtime), sha) in enumerate(
             zip(meta["sources"], meta["stat"], meta["sha256"], strict=True)
         ):

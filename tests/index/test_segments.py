@@ -251,3 +251,15 @@ def test_a_segment_whose_files_are_all_deleted_is_dropped(tmp_path: Path) -> Non
     stored = load_index(tmp_path / "ix")
     assert len(stored.manifest["segments"]) == 1 and "owls.txt" not in stored.manifest["files"]
     assert "Jupiter" in Bot.load(tmp_path / "ix", embedder=HashingEmbedder()).answer("Which planet is largest?").text
+
+
+def test_a_new_version_reopens_only_its_new_segments(tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs", DOCS)
+    settings = hashing_settings(tmp_path / "ix")
+    index_paths([docs], settings, embedder=HashingEmbedder())
+    first = load_index(tmp_path / "ix")
+    write_docs(docs, {"owls.txt": "Owls hunt at night with silent feathers."})
+    index_paths([docs], settings, embedder=HashingEmbedder())
+    second = load_index(tmp_path / "ix")
+    old, new = second.layout.segments  # type: ignore[union-attr]
+    assert old is first.layout.segments[0] and new.sources == ["owls.txt"]  # type: ignore[union-attr]
