@@ -69,31 +69,20 @@ class Engine:
 
     def locate(self, quote: str) -> list[Quote]:
         """Where a quoted sentence stands in the index (empty if it is not one of its sentences)."""
-        return self._places.get(quote, [])
-
-    @cached_property
-    def _places(self) -> dict[str, list[Quote]]:
-        places: dict[str, list[Quote]] = {}
-        for s in self.stored.sentences:
-            places.setdefault(s.text, []).append((s.source, s.start, s.end))
-        return places
-
-    @cached_property
-    def _chunks_of(self) -> dict[str, list[int]]:
-        rows: dict[str, list[int]] = {}
-        for i, c in enumerate(self.stored.chunks):
-            rows.setdefault(c.source, []).append(i)
-        return rows
+        sentences = self.stored.sentences
+        return [(s.source, s.start, s.end) for s in (sentences[i] for i in self.stored.find_sentence(quote))]
 
     @cached_property
     def _titles(self) -> Titles:
-        return Titles(self.stored.manifest.get("files") or self._chunks_of)
+        return Titles(self.stored.manifest.get("files") or {c.source: None for c in self.stored.chunks})
 
     def _named_hits(self, question: str, seen: set[int], vector: np.ndarray) -> list[Hit]:
         """The nearest chunk of each document the question names by title, if not already retrieved."""
         hits = []
         for source in self._titles.named(terms(question), limit=NAMED_DOCUMENTS):
-            rows = self._chunks_of[source]
+            rows = self.stored.chunks_of(source)
+            if not rows:
+                continue
             cosines = np.asarray(self.stored.chunk_vectors[rows]) @ vector
             best = int(np.argmax(cosines))
             if rows[best] not in seen:
@@ -104,7 +93,7 @@ class Engine:
         """The chunks holding the previous answer's quotes and the chunk after each, not already retrieved."""
         rows: list[int] = []
         for source, start, _ in context.quotes:
-            chunks = self._chunks_of.get(source, [])
+            chunks = self.stored.chunks_of(source)
             at = [j for j, r in enumerate(chunks) if self.stored.chunks[r].start <= start < self.stored.chunks[r].end]
             rows += [chunks[j] for j in at] + [chunks[j + 1] for j in at[-1:] if j + 1 < len(chunks)]
         rows = [r for r in dict.fromkeys(rows) if r not in seen]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -76,7 +75,7 @@ class Library:
         if self.bot is not None:
             self.bot.follow_current()
         stored = self.stored
-        chunks = Counter(c.source for c in stored.chunks)
+        chunks = stored.chunk_counts
         out = []
         for name in sorted(stored.manifest.get("files", {})):
             path = self.path_of(name)

@@ -81,6 +81,10 @@ def make_query_embedder(model: str, *, cache_dir: Path, threads: int = 1) -> Que
     from index import embeddings
     from index.models import local_model
 
+    if model == embeddings.HASH:  # the stand-in: queries without llama-index, uploads with its llama-index twin
+        from index.hash_embed import HashQuery
+
+        return LazyEmbedder(HashQuery, background=False, indexer=lambda: embeddings.make_embedder(model))
     model = local_model(model, cache_dir=cache_dir)  # all-mpnet-base-v2: its folder, unpacked once
     try:
         path = Path(embeddings.model_path(model))
