@@ -1,0 +1,91 @@
+"""The whole retrieval in Milvus (Milvus Lite here): build, answer, update under a reader, nothing read locally."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes import HashingEmbedder, hashing_settings
+
+from bot import Bot
+from index.pipeline import index_config, index_paths
+from index.store import load_index
+
+pytest.importorskip("pymilvus")
+
+
+def _settings(tmp_path: Path, **overrides: Any) -> Any:
+    return replace(hashing_settings(tmp_path / "ix"), vector_store="milvus", **overrides)
+
+
+def _remote_only(settings: Any) -> Any:
+    """The same Milvus, read by a server whose index folder holds nothing (another machine, say)."""
+    return replace(settings, index_dir=settings.index_dir.parent / "elsewhere", milvus_uri=index_config(settings).milvus_uri)
+
+
+def test_milvus_holds_text_offsets_vectors_and_bm25(docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder) -> None:
+    settings = _settings(tmp_path)
+    index_paths([docs_dir], settings, embedder=embedder)
+    remote = _remote_only(settings)
+    shutil.rmtree(settings.index_dir / "segments")  # the writer's local copy: readers never open it
+    stored = load_index(remote.index_dir, remote=index_config(remote))
+    assert stored.path.name == "milvus-1" and sorted(stored.manifest["files"]) == sorted(
+        ["animals.txt", "cooking.txt", "space/planets.md"]
+    )
+    for chunk in stored.chunks:
+        assert (docs_dir / chunk.source).read_text(encoding="utf-8")[chunk.start : chunk.end] == chunk.text
+    (row, _), *_ = stored.lexical.search("Which planet is the largest?", k=3)
+    assert "Jupiter" in stored.chunks[row].text
+    (near, score), *_ = stored.dense.search(stored.chunk_vectors[row], k=1)
+    assert near == row and score == pytest.approx(1.0, abs=1e-4)
+    sentences = stored.chunk_sentences[row]
+    assert sentences and all(stored.sentences[i].source == "space/planets.md" for i in sentences)
+    assert stored.sentences[sentences[0] - 1].source != "space/planets.md"  # a gap before a document's first sentence
+    assert stored.vocabulary.size == len(stored.sentences) > 0
+    bot = Bot.load(settings=remote, embedder=HashingEmbedder())
+    assert "Jupiter" in bot.answer("Which planet is the largest in the solar system?").text
+
+
+def test_a_reader_loaded_before_an_update_follows_it(docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder) -> None:
+    settings = _settings(tmp_path)
+    index_paths([docs_dir], settings, embedder=embedder)
+    readers = [Bot.load(settings=_remote_only(settings), embedder=HashingEmbedder()) for _ in range(2)]
+    old = readers[0].stored
+    (docs_dir / "owls.txt").write_text("Owls hunt at night with silent feathers.", encoding="utf-8")
+    (docs_dir / "cooking.txt").unlink()
+    embedder.calls.clear()
+    report, _ = index_paths([docs_dir], settings, embedder=embedder)
+    assert (report.added, report.removed) == (["owls.txt"], ["cooking.txt"])
+    assert embedder.calls and all("Owls" in text for text in embedder.calls), "only the new file is embedded"
+    assert old.lexical.search("yeast bread sourdough", k=3), "the old version still reads until its reader moves on"
+    for bot in readers:
+        assert "silent feathers" in bot.answer("When do owls hunt?").text
+        assert bot.stored.path.name == "milvus-2" and "cooking.txt" not in bot.stored.manifest["files"]
+        assert all(bot.stored.chunks[r].source != "cooking.txt" for r, _ in bot.stored.lexical.search("yeast bread", k=5))
+    (docs_dir / "owls.txt").unlink()
+    index_paths([docs_dir], settings, embedder=embedder)  # the rows of cooking.txt are deleted now
+    assert "owls.txt" not in readers[1].answer("When do owls hunt?").to_dict()["answer"]
+    assert not readers[1].stored.lexical.search("yeast bread sourdough", k=3)
+
+
+def test_unchanged_folder_publishes_nothing_and_rebuild_replaces_every_row(
+    docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder
+) -> None:
+    settings = _settings(tmp_path)
+    index_paths([docs_dir], settings, embedder=embedder)
+    index_paths([docs_dir], settings, embedder=embedder)
+    assert load_index(settings.index_dir, remote=index_config(settings)).path.name == "milvus-1"
+    index_paths([docs_dir], settings, embedder=embedder, rebuild=True)
+    stored = load_index(settings.index_dir, remote=index_config(settings))
+    assert stored.path.name == "milvus-2" and len(list(stored.chunks)) == len(stored.chunks) == 3
+
+
+def test_a_missing_index_in_milvus_says_what_to_run(tmp_path: Path) -> None:
+    from bot.errors import IndexNotFound
+
+    settings = _settings(tmp_path)
+    with pytest.raises(IndexNotFound, match="CITEBOT_VECTOR_STORE=milvus"):
+        load_index(settings.index_dir, remote=index_config(settings))
