@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -10,7 +16,8 @@ from typing import Any
 import pytest
 from fakes import HashingEmbedder, hashing_settings
 
-from bot import Bot
+from bot import Bot, Settings
+from bot.library import Library
 from index.pipeline import index_config, index_paths
 from index.store import load_index
 
@@ -23,7 +30,9 @@ def _settings(tmp_path: Path, **overrides: Any) -> Any:
 
 def _remote_only(settings: Any) -> Any:
     """The same Milvus, read by a server whose index folder holds nothing (another machine, say)."""
-    return replace(settings, index_dir=settings.index_dir.parent / "elsewhere", milvus_uri=index_config(settings).milvus_uri)
+    return replace(
+        settings, index_dir=settings.index_dir.parent / "elsewhere", milvus_uri=index_config(settings).milvus_uri
+    )
 
 
 def test_milvus_holds_text_offsets_vectors_and_bm25(docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder) -> None:
@@ -64,7 +73,9 @@ def test_a_reader_loaded_before_an_update_follows_it(docs_dir: Path, tmp_path: P
     for bot in readers:
         assert "silent feathers" in bot.answer("When do owls hunt?").text
         assert bot.stored.path.name == "milvus-2" and "cooking.txt" not in bot.stored.manifest["files"]
-        assert all(bot.stored.chunks[r].source != "cooking.txt" for r, _ in bot.stored.lexical.search("yeast bread", k=5))
+        assert all(
+            bot.stored.chunks[r].source != "cooking.txt" for r, _ in bot.stored.lexical.search("yeast bread", k=5)
+        )
     (docs_dir / "owls.txt").unlink()
     index_paths([docs_dir], settings, embedder=embedder)  # the rows of cooking.txt are deleted now
     assert "owls.txt" not in readers[1].answer("When do owls hunt?").to_dict()["answer"]
@@ -89,3 +100,52 @@ def test_a_missing_index_in_milvus_says_what_to_run(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     with pytest.raises(IndexNotFound, match="CITEBOT_VECTOR_STORE=milvus"):
         load_index(settings.index_dir, remote=index_config(settings))
+
+
+@pytest.fixture
+def milvus_server(tmp_path: Path) -> Iterator[str]:
+    """Milvus Lite as a local server (`python -m milvus_lite server`): several processes share one Milvus."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(tmp_path / "milvus"), "--host", "127.0.0.1",
+         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_servers_in_other_processes_share_one_milvus_and_see_each_update(
+    docs_dir: Path, tmp_path: Path, milvus_server: str
+) -> None:
+    """A writer process, two readers here and a reader process, all on one Milvus server; no reader has an index."""
+    env = {**os.environ, "CITEBOT_EMBED_MODEL": "hash", "CITEBOT_VECTOR_STORE": "milvus",
+           "CITEBOT_MILVUS_URI": milvus_server}  # fmt: skip
+    cli = [sys.executable, "-m", "ui.cli"]
+
+    def run(*args: str, index_dir: Path) -> str:
+        done = subprocess.run([*cli, *args, "--index-dir", str(index_dir)], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    run("index", str(docs_dir), "-q", index_dir=tmp_path / "writer")
+    settings = Settings.from_env(env, index_dir=tmp_path / "reader")
+    readers = [Bot.load(settings=settings) for _ in range(2)]
+    assert all("Jupiter" in bot.answer("Which planet is the largest in the solar system?").text for bot in readers)
+    (docs_dir / "owls.txt").write_text("Owls hunt at night with silent feathers.", encoding="utf-8")
+    (docs_dir / "cooking.txt").unlink()
+    run("index", str(docs_dir), "-q", index_dir=tmp_path / "writer")
+    for bot in readers:
+        assert "silent feathers" in bot.answer("When do owls hunt?").text
+        assert "cooking.txt" not in {d.name for d in Library(settings, bot=bot).documents()}
+    assert "silent feathers" in run("ask", "When do owls hunt?", index_dir=tmp_path / "another")
+    assert not (tmp_path / "reader").exists() and not (tmp_path / "another").exists()
