@@ -111,6 +111,7 @@ def write_state(c: Any, names: Names, state: dict[str, Any]) -> None:
         c.insert(names.state, rows[at : at + BATCH])
     c.insert(names.state, [_state_row(version, 0, "")])
     c.delete(names.state, filter=f"version < {version - 1}")
+    c.flush(names.state)
 
 
 def _state_row(version: int, part: int, blob: str) -> dict[str, Any]:

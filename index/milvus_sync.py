@@ -49,6 +49,8 @@ def publish(
     reuse = old is not None and not rebuild and old["config"] == settings
     known = {(d["source"], d["sha256"]): d["key"] for d in old["docs"]} if old and reuse else {}
     docs, used = _insert(c, names, layout, version, known)
+    for name in (names.chunks, names.sentences):
+        c.flush(name)  # sealed: Milvus Lite otherwise rebuilds its indexes of unflushed rows at every search
     kept = {d["key"] for d in docs}
     versions = {d["key"].split("-")[0] for d in docs}
     spans = {v: n for v, n in (old["ids"] if old and reuse else {}).items() if v in versions}

@@ -48,9 +48,10 @@ class Rows:
         return self.cache.get(row)
 
     def fetch_range(self, lo: int, hi: int) -> None:
-        """Fetch rows lo <= id < hi not cached yet, in one query."""
-        if any(i not in self.cache for i in range(lo, hi)):
-            self.keep(self.c.query(self.name, filter=f"id >= {lo} and id < {hi}", output_fields=self.fields))
+        """Fetch rows lo <= id < hi not cached yet, in one query by ids (a range filter scans every row in Lite)."""
+        missing = [i for i in range(lo, hi) if i not in self.cache]
+        if missing:
+            self.keep(self.c.query(self.name, ids=missing, output_fields=self.fields))
 
     def scan(self) -> Iterator[dict[str, Any]]:
         """Every live row, in id order, a window of ids per query (Milvus Lite has no query iterator)."""
