@@ -7,10 +7,12 @@ of the corpus is read from local files: a server needs only the Milvus URI and t
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Sequence
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
 
@@ -52,6 +54,11 @@ class Rows:
         missing = [i for i in range(lo, hi) if i not in self.cache]
         if missing:
             self.keep(self.c.query(self.name, ids=missing, output_fields=self.fields))
+
+    def ids_where(self, field: str, value: str) -> list[int]:
+        """Ids of the live rows whose `field` is exactly `value`, in order."""
+        found = self.c.query(self.name, filter=f"{self.where} and {field} == {json.dumps(value)}", output_fields=["id"])
+        return sorted(int(r["id"]) for r in found)
 
     def scan(self) -> Iterator[dict[str, Any]]:
         """Every live row, in id order, a window of ids per query (Milvus Lite has no query iterator)."""
@@ -203,7 +210,6 @@ def load_milvus(index_dir: Path, config: Any, *, expect: Any = None) -> StoredIn
     from index.lexical import Vocabulary
     from index.locations import Locations
     from index.milvus_store import client, read_state
-    from index.store import StoredIndex
 
     c, names = client(config.milvus_uri), Names(config.milvus_collection)
     state = read_state(c, names)
@@ -219,7 +225,7 @@ def load_milvus(index_dir: Path, config: Any, *, expect: Any = None) -> StoredIn
     version = f"milvus-{state['version']}"
     manifest = {**built, "milvus_uri": config.milvus_uri, "milvus_collection": names.prefix, "roots": state["roots"],
                 "files": {d["source"]: d["sha256"] for d in docs}, "_version": version}  # fmt: skip
-    return StoredIndex(
+    return _milvus_index()(
         path=index_dir / version,
         manifest=manifest,
         vocabulary=Vocabulary(state["idf"]["counts"], int(state["idf"]["size"])),
@@ -228,3 +234,20 @@ def load_milvus(index_dir: Path, config: Any, *, expect: Any = None) -> StoredIn
         chunk_counts={d["source"]: int(d["chunks"]) for d in docs},
         **views(c, names, state),
     )
+
+
+@cache
+def _milvus_index() -> type[StoredIndex]:
+    """StoredIndex whose lookups by text and by source are Milvus queries (index/store.py imports this module late)."""
+    from index.store import StoredIndex
+
+    class MilvusIndex(StoredIndex):
+        def find_sentence(self, text: str) -> list[int]:
+            """Ids of the live sentences whose text is exactly `text`, in order."""
+            return cast(MilvusSpans, self.sentences).rows.ids_where("text", text)
+
+        def chunks_of(self, source: str) -> list[int]:
+            """Ids of a source's live chunks, in order."""
+            return cast(MilvusSpans, self.chunks).rows.ids_where("source", source)
+
+    return MilvusIndex

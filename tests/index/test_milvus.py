@@ -54,8 +54,13 @@ def test_milvus_holds_text_offsets_vectors_and_bm25(docs_dir: Path, tmp_path: Pa
     assert sentences and all(stored.sentences[i].source == "space/planets.md" for i in sentences)
     assert stored.sentences[sentences[0] - 1].source != "space/planets.md"  # a gap before a document's first sentence
     assert stored.vocabulary.size == len(stored.sentences) > 0
+    assert stored.find_sentence(stored.sentences[sentences[0]].text) == [sentences[0]]
+    assert stored.chunks_of("space/planets.md") == [row] and stored.find_sentence('say "no"') == []
     bot = Bot.load(settings=remote, embedder=HashingEmbedder())
-    assert "Jupiter" in bot.answer("Which planet is the largest in the solar system?").text
+    first = bot.answer("Which planet is the largest in the solar system?")
+    assert "Jupiter" in first.text
+    follow = bot.answer("And what storm does it have?", [(first.question, first)])
+    assert "red spot" in follow.text and follow.citations[0].source == "space/planets.md"
 
 
 def test_a_reader_loaded_before_an_update_follows_it(docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder) -> None:
