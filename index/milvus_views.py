@@ -173,7 +173,7 @@ class MilvusDense(MilvusSearch):
 class MilvusLexical(MilvusSearch):
     def search(self, text: str, *, k: int) -> list[tuple[int, float]]:
         """BM25 over index/lexical.py's tokens (stemmed, stop words out), as the chunks' `terms` were written."""
-        query = " ".join(tokens(text))
+        query = " ".join(dict.fromkeys(tokens(text)))  # each term once, as index/lexical.py scores a query
         if not query:
             return []
         hits = self._search(query, "sparse", "BM25", k)
