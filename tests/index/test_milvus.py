@@ -154,3 +154,28 @@ def test_servers_in_other_processes_share_one_milvus_and_see_each_update(
         assert "cooking.txt" not in {d.name for d in Library(settings, bot=bot).documents()}
     assert "silent feathers" in run("ask", "When do owls hunt?", index_dir=tmp_path / "another")
     assert not (tmp_path / "reader").exists() and not (tmp_path / "another").exists()
+
+
+def test_a_writer_killed_before_its_state_leaves_readers_on_the_old_one_and_no_stray_rows(
+    docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.milvus_sync
+
+    settings = _settings(tmp_path)
+    index_paths([docs_dir], settings, embedder=embedder)
+    (docs_dir / "owls.txt").write_text("Owls hunt at night with silent feathers.", encoding="utf-8")
+
+    def killed(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(index.milvus_sync, "write_state", killed)
+    with pytest.raises(KeyboardInterrupt):
+        index_paths([docs_dir], settings, embedder=embedder)  # its rows are inserted, its state never written
+    stored = load_index(settings.index_dir, remote=index_config(settings))
+    assert stored.path.name == "milvus-1" and not stored.lexical.search("owls silent feathers", k=3)
+    monkeypatch.undo()
+    index_paths([docs_dir], settings, embedder=embedder)
+    stored = load_index(settings.index_dir, remote=index_config(settings))
+    found = stored.lexical.search("owls silent feathers", k=5)
+    assert stored.path.name == "milvus-2" and len(found) == 1 and stored.chunks[found[0][0]].source == "owls.txt"
+    assert len(list(stored.chunks)) == len(stored.chunks) == 4
