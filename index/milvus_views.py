@@ -22,7 +22,7 @@ from index.lexical import tokens
 from index.milvus_store import CHUNK_FIELDS, SENTENCE_FIELDS, SHIFT, Names, live_filter
 
 if TYPE_CHECKING:
-    from index.store import StoredIndex
+    from index.reading import StoredIndex
 
 BLANK = Span("", "", 0, 0)
 CACHE_ROWS = 200_000  # rows kept per collection before the cache starts over
@@ -239,7 +239,7 @@ def load_milvus(index_dir: Path, config: Any, *, expect: Any = None) -> StoredIn
 @cache
 def _milvus_index() -> type[StoredIndex]:
     """StoredIndex whose lookups by text and by source are Milvus queries (index/store.py imports this module late)."""
-    from index.store import StoredIndex
+    from index.reading import StoredIndex
 
     class MilvusIndex(StoredIndex):
         def find_sentence(self, text: str) -> list[int]:
