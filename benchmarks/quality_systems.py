@@ -33,7 +33,8 @@ AnswerFn = Callable[[str, History], Answer]
 
 def bot_chunks(bot: Bot) -> list[Span]:
     """Every chunk of the index (source, text, start, end), in index order."""
-    return list(bot.stored.chunks)
+    numbered = getattr(bot.stored.chunks, "numbered", None)  # Milvus: rows are ids, listed in order
+    return [c for _, c in numbered()] if numbered else list(bot.stored.chunks)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,13 @@ class SentenceView:
 
 def bot_sentences(bot: Bot) -> SentenceView:
     stored = bot.stored
-    return SentenceView(stored.sentences, stored.chunk_sentences, np.asarray(stored.sentence_vectors))
+    numbered = getattr(stored.sentences, "numbered", None)
+    if numbered is None:
+        return SentenceView(stored.sentences, stored.chunk_sentences, np.asarray(stored.sentence_vectors))
+    ids, spans = zip(*numbered(), strict=True)  # Milvus: rows are ids; the baselines number them by position
+    at = {row: i for i, row in enumerate(ids)}
+    members = [[at[s] for s in stored.chunk_sentences[row]] for row, _ in stored.chunks.numbered()]  # type: ignore[attr-defined]
+    return SentenceView(list(spans), members, stored.sentence_vectors[list(ids)])
 
 
 def bot_embedder(bot: Bot) -> Any:

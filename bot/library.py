@@ -52,12 +52,13 @@ class Library:
     @property
     def stored(self) -> StoredIndex:
         """The live index (the bot's, if there is one)."""
+        from index.pipeline import index_config
         from index.store import load_index
 
         if self.bot is not None:
             return self.bot.stored
         if self._stored is None:
-            self._stored = load_index(self.settings.index_dir)
+            self._stored = load_index(self.settings.index_dir, remote=index_config(self.settings))
         return self._stored
 
     @property

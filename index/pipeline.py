@@ -46,12 +46,14 @@ class Settings(Protocol):
     @property
     def milvus_uri(self) -> str: ...
 
+    @property
+    def milvus_collection(self) -> str: ...
+
 
 def index_config(settings: Settings) -> IndexConfig:
     """What the index is built with, from the settings."""
-    milvus_uri = settings.milvus_uri or (
-        str(settings.index_dir / "milvus.db") if settings.vector_store == "milvus" else ""
-    )
+    milvus = settings.vector_store == "milvus"
+    milvus_uri = settings.milvus_uri or (str(settings.index_dir / "milvus.db") if milvus else "")
     return IndexConfig(
         settings.embed_model,
         dimension(settings.embed_model),
@@ -60,6 +62,7 @@ def index_config(settings: Settings) -> IndexConfig:
         settings.chunk_vectors,
         settings.vector_store,
         milvus_uri,
+        settings.milvus_collection if milvus else "",
     )
 
 

@@ -17,10 +17,10 @@ import numpy as np
 
 from index.chunking import Span
 from index.errors import IndexMismatch, IndexNotFound
-from index.lexical import BM25, Vocabulary
+from index.lexical import Vocabulary
 from index.locations import Locations
 from index.segments import Segment, open_segment
-from index.vectorstores import DenseSearch
+from index.vectorstores import DenseSearch, LexicalSearch, RowVectors
 from index.views import ChunkSentences, Dense, Layout, Spans, Vectors, find_sentence, lexical, vocabulary
 
 FORMAT = 4  # 3: one folder per version, rewritten whole; 4: segments, versions list them with deletions
@@ -40,6 +40,7 @@ class IndexConfig:
     chunk_vectors: str = "late"  # late | embed | pool (index/vectors.py)
     vector_store: str = "faiss"  # faiss | milvus
     milvus_uri: str = ""  # a Milvus Lite .db path or http://host:19530
+    milvus_collection: str = ""  # the prefix of the index's Milvus collections (index/milvus_store.py)
 
 
 @dataclass
@@ -52,13 +53,12 @@ class StoredIndex:
     path: Path
     manifest: dict[str, Any]  # its "files" ({source: sha256}) is read from the segments when first used
     dense: DenseSearch
-    lexical: BM25
+    lexical: LexicalSearch
     vocabulary: Vocabulary
     chunks: Sequence[Span]
-    chunk_ids: Sequence[str]
-    chunk_vectors: Vectors
+    chunk_vectors: RowVectors
     sentences: Sequence[Span]
-    sentence_vectors: Vectors
+    sentence_vectors: RowVectors
     chunk_sentences: Sequence[list[int]] = field(default_factory=list)
     locations: Mapping[str, Locations] = field(default_factory=dict)  # per source
     indexed_at: Mapping[str, str] = field(default_factory=dict)  # per source: when its content was indexed (UTC)
@@ -100,8 +100,15 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     return path, manifest
 
 
-def live_version(index_dir: Path) -> str | None:
-    """The version folder CURRENT names now (None if unreadable): a cheap check for a newer index."""
+def live_version(index_dir: Path, *, remote: IndexConfig | None = None) -> str | None:
+    """The version folder CURRENT names now (None if unreadable): a cheap check for a newer index.
+
+    With a `remote` config naming Milvus, the live version in Milvus (index/milvus_views.py), as `milvus-<n>`.
+    """
+    if remote is not None and remote.vector_store == "milvus":
+        from index.milvus_views import milvus_version
+
+        return milvus_version(remote)
     try:
         version = _read_json(index_dir / CURRENT)
     except (OSError, ValueError):
@@ -109,11 +116,16 @@ def live_version(index_dir: Path) -> str | None:
     return version if isinstance(version, str) else None
 
 
-def load_index(index_dir: Path, *, expect: IndexConfig | None = None) -> StoredIndex:
+def load_index(index_dir: Path, *, expect: IndexConfig | None = None, remote: IndexConfig | None = None) -> StoredIndex:
     """Load the live index; with `expect`, check it was built with that model and dimension.
 
     If a writer deletes the version's files while it is read (two updates within the read), the newer one is read.
+    With a `remote` config naming Milvus, the index is read from Milvus alone (index/milvus_views.py).
     """
+    if remote is not None and remote.vector_store == "milvus":
+        from index.milvus_views import load_milvus
+
+        return load_milvus(index_dir, remote, expect=expect)
     for attempt in range(3):
         path, manifest = read_manifest(index_dir)
         if expect is not None and (manifest["embed_model"], manifest["dim"]) != (expect.embed_model, expect.dim):
@@ -132,8 +144,6 @@ def load_index(index_dir: Path, *, expect: IndexConfig | None = None) -> StoredI
 
 def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
     """Open a version's segments: small per-segment arrays and JSON, everything else memory-mapped."""
-    from index.vectorstores import MilvusSearch
-
     entries = manifest["segments"]
     segments = [open_segment(path.parent / SEGMENTS / e["name"]) for e in entries]
     layout = Layout(segments, [e["dead"] for e in entries])
@@ -141,19 +151,13 @@ def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
         _ = s.dense, s.postings
     docs = _Documents(layout)
     manifest = {**manifest, "files": docs.files}
-    chunk_ids: Sequence[str] = []
-    dense: DenseSearch = Dense(layout)
-    if manifest.get("vector_store") == "milvus":
-        chunk_ids = _read_json(path / "chunk_ids.json")
-        dense = MilvusSearch({**manifest, "chunk_ids": chunk_ids})
     stored = StoredIndex(
         path=path,
         manifest=manifest,
-        dense=dense,
+        dense=Dense(layout),
         lexical=lexical(layout),
         vocabulary=vocabulary(layout, [e["dead_idf"] for e in entries]),
         chunks=Spans(layout, sentences=False),
-        chunk_ids=chunk_ids,
         chunk_vectors=Vectors(layout, sentences=False, dim=int(manifest["dim"])),
         sentences=Spans(layout, sentences=True),
         sentence_vectors=Vectors(layout, sentences=True, dim=int(manifest["dim"])),

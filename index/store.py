@@ -19,11 +19,9 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from index.chunking import Span, sentences_of_chunks, split_sentences, split_text
 from index.errors import IndexMismatch, IndexNotFound
@@ -46,7 +44,7 @@ from index.reading import (  # the index API: store writes, reading reads; both 
 from index.segments import Batch, NewDoc, open_segment, write_segment
 from index.vectors import Embed, TokenEmbed, vectorize
 from index.vectorstores import FLAT_MAX_N, ivf_spec
-from index.views import Layout, Spans, Vectors
+from index.views import Layout
 
 __all__ = ["CURRENT", "FORMAT", "BuildReport", "IndexConfig", "StoredIndex", "build_index", "known_files",
            "live_version", "load_index", "read_manifest"]  # fmt: skip
@@ -106,6 +104,7 @@ class _Writer:
     ) -> None:
         self.index_dir, self.config, self.embed, self.embed_tokens = index_dir, config, embed, embed_tokens
         self.previous = None if rebuild else _previous(index_dir, config)
+        self.rebuild = rebuild
         self.entries = [Entry(**e) for e in self.previous["segments"]] if self.previous else []
         self.segments = {e.name: open_segment(index_dir / SEGMENTS / e.name) for e in self.entries}
         self.embedded = 0
@@ -223,17 +222,17 @@ class _Writer:
         version = _new_name("v")
         tmp = self.index_dir / f".tmp-{version}"
         tmp.mkdir(parents=True)
-        if self.config.vector_store == "milvus":
-            manifest.update(_write_milvus(self.index_dir, self.config, version, tmp, self._open(manifest)))
+        if self.config.vector_store == "milvus":  # published before the local swap: a failure leaves both as they were
+            from index.milvus_sync import publish
+
+            dead_idf = [e["dead_idf"] for e in manifest["segments"]]
+            manifest["milvus_version"] = publish(self.config.__dict__, self._open(manifest), dead_idf, roots,
+                                                 rebuild=self.rebuild)  # fmt: skip
         _write_json(tmp / MANIFEST, manifest)
         os.replace(tmp, self.index_dir / version)
         _write_json(self.index_dir / f".{CURRENT}.tmp", version)
         os.replace(self.index_dir / f".{CURRENT}.tmp", self.index_dir / CURRENT)
         _collect_garbage(self.index_dir, version, self.previous)
-        if self.config.vector_store == "milvus":
-            from index.vectorstores import drop_other_collections
-
-            drop_other_collections(manifest)
         return chunks
 
     def _open(self, manifest: dict[str, Any]) -> Layout:
@@ -272,36 +271,8 @@ def _previous(index_dir: Path, config: IndexConfig) -> dict[str, Any] | None:
         _, manifest = read_manifest(index_dir)
     except (IndexNotFound, IndexMismatch):
         return None
-    return manifest if all(manifest.get(k) == v for k, v in config.__dict__.items()) else None
-
-
-def _write_milvus(index_dir: Path, config: IndexConfig, version: str, tmp: Path, layout: Layout) -> dict[str, Any]:
-    """Milvus keeps whole collections for now: one per version, holding every live chunk (ids in chunk_ids.json)."""
-    import hashlib
-
-    from index.vectorstores import new_store
-
-    digest = hashlib.sha1(str(index_dir.resolve()).encode()).hexdigest()[:8]
-    collection = f"citebot_{digest}_{version.replace('-', '_')}"
-    vectors = Vectors(layout, sentences=False, dim=config.dim)
-    store, record = new_store("milvus", dim=config.dim, vectors=np.zeros((0, config.dim)), milvus_uri=config.milvus_uri,
-                              collection=collection)  # fmt: skip
-    nodes = [_to_node(c, v) for c, v in zip(Spans(layout, sentences=False), vectors, strict=True)]
-    store.add(nodes)
-    _write_json(tmp / "chunk_ids.json", [n.node_id for n in nodes])
-    return record
-
-
-def _to_node(chunk: Span, vector: np.ndarray) -> Any:
-    """A llama-index node for a chunk, with its offsets as metadata kept out of the embedded text."""
-    import hashlib
-
-    from llama_index.core.schema import TextNode
-
-    meta = {"source": chunk.source, "start": chunk.start, "end": chunk.end}
-    node_id = hashlib.sha256(f"{chunk.source}\0{chunk.start}\0{chunk.text}".encode()).hexdigest()[:32]
-    return TextNode(id_=node_id, text=chunk.text, metadata=meta, embedding=vector.tolist(),
-                    excluded_embed_metadata_keys=list(meta), excluded_llm_metadata_keys=list(meta))  # fmt: skip
+    defaults = {f.name: f.default for f in fields(IndexConfig)}  # a manifest written before a field existed
+    return manifest if all(manifest.get(k, defaults[k]) == v for k, v in config.__dict__.items()) else None
 
 
 def _collect_garbage(index_dir: Path, version: str, previous: dict[str, Any] | None) -> None:

@@ -1,8 +1,7 @@
-"""Where chunk vectors live: FAISS beside the index (exact, or approximate for large corpora) or Milvus by URI.
+"""How chunk vectors are searched: FAISS beside the index (exact, or approximate for large corpora).
 
-Milvus (Milvus Lite for a local `.db` folder, or a Milvus server or cluster at `http://host:19530`) goes through
-llama-index's MilvusVectorStore. Each index version writes its own collection, so the atomic version swap of
-index/store.py holds for Milvus too; the collections of older versions are dropped after the swap.
+With CITEBOT_VECTOR_STORE=milvus the whole retrieval lives in Milvus instead (index/milvus_store.py); the protocols
+here are what both give the bot.
 """
 
 from __future__ import annotations
@@ -39,33 +38,24 @@ def nprobe(nlist: int) -> int:
     return max(256, round(nlist * 0.064))
 
 
-def new_store(
-    kind: str, *, dim: int, vectors: np.ndarray, milvus_uri: str, collection: str
-) -> tuple[Any, dict[str, Any]]:
-    """A vector store for a new index version and what the manifest must record to reopen it."""
-    if kind == "milvus":
-        record = {"milvus_uri": milvus_uri, "collection": collection}
-        return _milvus(milvus_uri, collection, dim, overwrite=True), record
-    if kind != "faiss":
-        from index.errors import CitebotError
-
-        raise CitebotError(f"Unknown vector store {kind!r} (choose faiss or milvus)")
-    import faiss
-    from llama_index.vector_stores.faiss import FaissVectorStore
-
-    n = len(vectors)
-    spec = faiss_spec(n)
-    index = faiss.index_factory(dim, spec, faiss.METRIC_INNER_PRODUCT)
-    if not index.is_trained:  # IVF: learn the lists from a sample of 50 vectors per list (faiss asks for >= 39)
-        sample = np.random.default_rng(0).permutation(n)[: 50 * faiss.extract_index_ivf(index).nlist]
-        index.train(np.ascontiguousarray(vectors[np.sort(sample)]))
-    return FaissVectorStore(faiss_index=index), {"faiss": spec}
-
-
 class DenseSearch(Protocol):
     """Nearest chunks to a query vector: (row, cosine) pairs, best first."""
 
     def search(self, vector: np.ndarray, *, k: int) -> list[tuple[int, float]]: ...
+
+
+class LexicalSearch(Protocol):
+    """Chunks by BM25 score for a query text: (row, score) pairs, best first."""
+
+    def search(self, text: str, *, k: int) -> list[tuple[int, float]]: ...
+
+
+class RowVectors(Protocol):
+    """Vectors by row: `v[i]` one, `v[[i, j]]` several."""
+
+    def __getitem__(self, i: Any) -> np.ndarray: ...
+
+    def __len__(self) -> int: ...
 
 
 class FaissSearch:
@@ -146,53 +136,3 @@ def write_codes(path: Path, vectors: np.ndarray) -> None:
     for at in range(0, len(vectors), 65536):
         index.add(np.ascontiguousarray(vectors[at : at + 65536], dtype=np.float32))
     faiss.write_index(index, str(path))
-
-
-class MilvusSearch:
-    """A version's Milvus collection, through llama-index's MilvusVectorStore; node ids mapped back to rows."""
-
-    def __init__(self, manifest: dict[str, Any]) -> None:
-        self.store = _milvus(manifest["milvus_uri"], manifest["collection"], manifest["dim"], overwrite=False)
-        self.rows = {cid: i for i, cid in enumerate(manifest["chunk_ids"])}
-
-    def search(self, vector: np.ndarray, *, k: int) -> list[tuple[int, float]]:
-        from llama_index.core.vector_stores.types import VectorStoreQuery
-
-        found = self.store.query(VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=k))
-        return [(self.rows[i], float(s)) for i, s in zip(found.ids or [], found.similarities or [], strict=True)]
-
-
-def open_dense(manifest: dict[str, Any], faiss_path: Path) -> DenseSearch:
-    """Reopen the vector store a version was written with, for searching."""
-    if manifest.get("vector_store", "faiss") == "milvus":
-        return MilvusSearch(manifest)
-    return FaissSearch(faiss_path)
-
-
-def drop_other_collections(manifest: dict[str, Any]) -> None:
-    """After a version swap, drop Milvus collections of older versions of this index."""
-    if manifest.get("vector_store") != "milvus":
-        return
-    store = _milvus(manifest["milvus_uri"], manifest["collection"], manifest["dim"], overwrite=False)
-    prefix = manifest["collection"].rsplit("_v", 1)[0] + "_v"
-    for name in store.client.list_collections():
-        if name.startswith(prefix) and name != manifest["collection"]:
-            store.client.drop_collection(name)
-
-
-def _milvus(uri: str, collection: str, dim: int, *, overwrite: bool) -> Any:
-    try:
-        from llama_index.vector_stores.milvus import MilvusVectorStore
-    except ImportError as exc:
-        from index.errors import CitebotError
-
-        raise CitebotError("Milvus support is not installed: run `pip install -e .[milvus]`") from exc
-    if uri.endswith(".db"):
-        Path(uri).parent.mkdir(parents=True, exist_ok=True)
-    store = MilvusVectorStore(
-        uri=uri, collection_name=collection, dim=dim, similarity_metric="IP", overwrite=overwrite, upsert_mode=True
-    )
-    # Milvus Lite reopens a collection unloaded, and llama-index does not load it: searches would fail.
-    if store.client.get_load_state(collection)["state"].name != "Loaded":
-        store.client.load_collection(collection)
-    return store

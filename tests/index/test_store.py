@@ -225,29 +225,6 @@ def test_large_corpora_get_an_ivf_index_searched_with_nprobe(
     assert "Jupiter" in bot.answer("Which planet is the largest in the solar system?").text
 
 
-def test_milvus_lite_store_builds_updates_and_answers(
-    docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder
-) -> None:
-    from dataclasses import replace
-
-    from bot import Bot
-
-    settings = replace(hashing_settings(tmp_path / "ix"), vector_store="milvus")
-    index_paths([docs_dir], settings, embedder=embedder)
-    first = load_index(tmp_path / "ix")
-    assert first.manifest["milvus_uri"] == str(tmp_path / "ix" / "milvus.db")
-    assert "Jupiter" in Bot.load(settings=settings, embedder=HashingEmbedder()).answer("Which planet is largest?").text
-    (docs_dir / "new.txt").write_text("Owls hunt at night with silent feathers.", encoding="utf-8")
-    embedder.calls.clear()
-    index_paths([docs_dir], settings, embedder=embedder)
-    assert all("Owls" in text for text in embedder.calls), "only the new file is embedded"
-    second = load_index(tmp_path / "ix")
-    names = second.dense.store.client.list_collections()  # type: ignore[attr-defined]
-    assert names == [second.manifest["collection"]] != [first.manifest["collection"]]
-    bot = Bot.load(settings=settings, embedder=HashingEmbedder())
-    assert "silent feathers" in bot.answer("When do owls hunt?").text
-
-
 def test_hash_embedder_works_from_the_cli_and_a_minilm_load_refuses_its_index(
     docs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
