@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from common import ROOT, median, write_squad  # noqa: I001
+from common import ROOT, encode_times, median, write_squad  # noqa: I001
 from latency import measure
 
 from bot import Bot, Settings
@@ -60,26 +60,17 @@ class Subject:
         self.add("index s/1k", (time.perf_counter() - started) / chunks * 1000)
         bot = Bot.load(settings=run)
         self.add("answer ms", median(measure(bot, questions, rounds=1)[1]))
-        self.add("onnx q ms", median(_encode_ms(resolve(bot.engine.retriever.embedder).get_query_embedding, questions)))
+        self.add(
+            "onnx q ms", median(encode_times(resolve(bot.engine.retriever.embedder).get_query_embedding, questions))
+        )
 
     def row(self, questions: list[str]) -> dict[str, float]:
         """The medians, with the sizes and a torch single-query encode (one thread) measured now."""
         torch_model = make_embedder(self.local, threads=1)
-        self.add("torch q ms", median(_encode_ms(torch_model.get_query_embedding, questions)))
+        self.add("torch q ms", median(encode_times(torch_model.get_query_embedding, questions)))
         onnx_dir = onnx_files(self.settings.cache_dir, self.path, name=self.local).folder
         sizes = {"dim": float(dimension(self.model)), "disk MB": folder_mb(self.path), "onnx MB": folder_mb(onnx_dir)}
         return sizes | {k: median(v) for k, v in self.times.items()}
-
-
-def _encode_ms(encode, questions: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
-    for q in questions[:3]:
-        encode(q)
-    times = []
-    for q in questions:
-        started = time.perf_counter()
-        encode(q)
-        times.append((time.perf_counter() - started) * 1000)
-    return times
 
 
 def main() -> int:
