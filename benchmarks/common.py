@@ -8,6 +8,7 @@ import os
 import re
 import statistics
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,6 +73,18 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
+
+
+def encode_times(encode, questions: Sequence[str], *, warm: int = 5) -> list[float]:  # type: ignore[no-untyped-def]
+    """Milliseconds of one `encode(question)` per question, after `warm` untimed calls."""
+    for q in questions[:warm]:
+        encode(q)
+    times = []
+    for q in questions:
+        started = time.perf_counter()
+        encode(q)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
 
 
 def _spin() -> None:

@@ -33,7 +33,8 @@ AnswerFn = Callable[[str, History], Answer]
 
 def bot_chunks(bot: Bot) -> list[Span]:
     """Every chunk of the index (source, text, start, end), in index order."""
-    return list(bot.stored.chunks)
+    numbered = getattr(bot.stored.chunks, "numbered", None)  # Milvus: rows are ids, listed in order
+    return [c for _, c in numbered()] if numbered else list(bot.stored.chunks)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,13 @@ class SentenceView:
 
 def bot_sentences(bot: Bot) -> SentenceView:
     stored = bot.stored
-    return SentenceView(stored.sentences, stored.chunk_sentences, np.asarray(stored.sentence_vectors))
+    numbered = getattr(stored.sentences, "numbered", None)
+    if numbered is None:
+        return SentenceView(stored.sentences, stored.chunk_sentences, np.asarray(stored.sentence_vectors))
+    ids, spans = zip(*numbered(), strict=True)  # Milvus: rows are ids; the baselines number them by position
+    at = {row: i for i, row in enumerate(ids)}
+    members = [[at[s] for s in stored.chunk_sentences[row]] for row, _ in stored.chunks.numbered()]  # type: ignore[attr-defined]
+    return SentenceView(list(spans), members, stored.sentence_vectors[list(ids)])
 
 
 def bot_embedder(bot: Bot) -> Any:
@@ -173,7 +180,9 @@ def baselines(bot: Bot, cache: Path) -> dict[str, AnswerFn]:
     chunks = bot_chunks(bot)
     vectors = _plain_vectors(plain_embedder(bot), [c.text for c in chunks], cache)
     nodes = [TextNode(id_=_node_id(c), text=c.text, embedding=v.tolist()) for c, v in zip(chunks, vectors, strict=True)]
-    context = StorageContext.from_defaults(vector_store=FaissVectorStore(faiss_index=faiss.IndexFlatIP(384)))
+    context = StorageContext.from_defaults(
+        vector_store=FaissVectorStore(faiss_index=faiss.IndexFlatIP(vectors.shape[1]))
+    )
     plain = VectorStoreIndex(nodes, storage_context=context, embed_model=plain_embedder(bot))
     plain_nodes: list[BaseNode] = [TextNode(id_=n.id_, text=n.text) for n in nodes]
     bm25 = BM25Retriever.from_defaults(nodes=plain_nodes, similarity_top_k=min(5, len(nodes)))

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import busy_neighbour, median, percentile, write_squad  # noqa: I001
+from common import busy_neighbour, encode_times, median, percentile, write_squad  # noqa: I001
 
 from bot.config import EMBED_MODEL
 from index.chunking import split_text
@@ -30,14 +30,7 @@ from index.query_embed import make_query_embedder, resolve
 
 def time_queries(encode, questions: list[str]) -> float:  # type: ignore[no-untyped-def]
     """p50 milliseconds of one encode per question."""
-    for q in questions[:5]:
-        encode(q)
-    times = []
-    for q in questions:
-        started = time.perf_counter()
-        encode(q)
-        times.append((time.perf_counter() - started) * 1000)
-    return median(times)
+    return median(encode_times(encode, questions))
 
 
 def onnx_tokens(files, path: Path, texts: list[str], *, threads: int, batch: int = 64) -> float:  # type: ignore[no-untyped-def]

@@ -34,7 +34,7 @@ from scipy.optimize import minimize
 from bot import Bot, extractive
 from bot.retrieval import Query
 
-FITTED = ("cosine", "lexical", "passage", "passage_lexical", "dense", "window", "lead", "typed")
+FITTED = ("cosine", "lexical", "passage", "passage_lexical", "dense", "window", "lead", "typed", "title")
 SQUAD_WEIGHT = 3.0
 L2 = 0.01
 FOLDS = 5
@@ -87,7 +87,8 @@ def fit(train: Sequence[Group]) -> np.ndarray:
             grad += wt * (g.features.T @ (p / p.sum() - p * g.right / (p * g.right).sum()))
         return total / weight.sum(), grad / weight.sum()
 
-    return minimize(loss, np.zeros(len(FITTED)), jac=True, method="L-BFGS-B").x  # type: ignore[no-any-return]
+    bounds = [(0.0, None)] * len(FITTED)  # evidence never counts against a sentence
+    return minimize(loss, np.zeros(len(FITTED)), jac=True, method="L-BFGS-B", bounds=bounds).x  # type: ignore[no-any-return]
 
 
 def top1(data: Sequence[Group], w: np.ndarray) -> float:

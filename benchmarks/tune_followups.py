@@ -1,4 +1,4 @@
-"""Choose the follow-up weights (bot/extractive.py WEIGHTS: context, same_doc, next) on conversations.
+"""Choose the follow-up weights (bot/extractive.py WEIGHTS: context, same_doc, near) on conversations.
 
     python benchmarks/tune_followups.py [--data DIR]
 
@@ -22,7 +22,7 @@ from quality_systems import ask
 
 from bot import Answer, Bot, extractive
 
-GRID = {"context": (4.0,), "same_doc": (1.0,), "near": (0.0, 0.5, 1.0, 2.0)}
+GRID = {"context": (3.0, 4.0, 6.0), "same_doc": (1.0, 2.0, 3.0), "near": (0.5, 1.0, 2.0)}
 
 
 def run(bot: Bot, dialogues: Sequence[Sequence[Turn]]) -> list[list[tuple[bool, bool, bool]]]:

@@ -64,13 +64,14 @@ class Bot:
         settings = settings or Settings.from_env()
         if index_dir is not None:
             settings = replace(settings, index_dir=Path(index_dir))
-        expect = index_config(settings) if embedder is None else None
+        config = index_config(settings)
+        expect = config if embedder is None else None
         if embedder is None:  # ONNX (no torch import), opening in a background thread while the index loads
             query = make_query_embedder(
                 settings.embed_model, cache_dir=settings.cache_dir, threads=settings.query_threads
             )
             embedder = cast("BaseEmbedding", query)  # retrieval only calls get_query_embedding
-        stored = load_index(settings.index_dir, expect=expect)
+        stored = load_index(settings.index_dir, expect=expect, remote=config)
         problems = []
         if llm is None:
             try:
@@ -83,10 +84,12 @@ class Bot:
 
     def reload(self) -> None:
         """Pick up the index as it is now on disk (after `citebot index` or an upload)."""
+        from index.pipeline import index_config
         from index.store import load_index
 
         with self._swap:
-            self.engine = Engine(load_index(self.settings.index_dir), self.engine.retriever.embedder)
+            stored = load_index(self.settings.index_dir, remote=index_config(self.settings))
+            self.engine = Engine(stored, self.engine.retriever.embedder)
 
     def follow_current(self) -> None:
         """Swap in a newer version of the loaded index if another process wrote one (a read of its CURRENT file).
@@ -94,16 +97,17 @@ class Bot:
         Questions asked meanwhile keep the version they started with; a version that cannot be loaded (replaced
         again while loading) is skipped until the next call; one built with another model is refused with a warning.
         """
+        from index.pipeline import index_config
         from index.store import live_version, load_index
 
-        index_dir, loaded = self.stored.path.parent, self.stored.path.name
-        live = live_version(index_dir)
+        index_dir, loaded, remote = self.stored.path.parent, self.stored.path.name, index_config(self.settings)
+        live = live_version(index_dir, remote=remote)
         if live in (None, loaded, self._refused) or not self._swap.acquire(blocking=False):
             return
         try:
             if self.stored.path.name != loaded:  # another thread swapped it meanwhile
                 return
-            stored = load_index(index_dir)
+            stored = load_index(index_dir, remote=remote)
             if _model_of(stored) != _model_of(self.stored):
                 self._refused, self.warnings = live, [*self.warnings, _REBUILT.format(index_dir=index_dir)]
                 return

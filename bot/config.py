@@ -44,6 +44,7 @@ class Settings:
     chunk_vectors: ChunkVectors = "late"  # late | embed | pool: how chunk and sentence vectors are made
     vector_store: VectorStore = "faiss"  # faiss | milvus
     milvus_uri: str = ""  # default <index_dir>/milvus.db (Milvus Lite); a cluster: http://host:19530
+    milvus_collection: str = "citebot"  # the index's collections in Milvus: <this>_chunks, _sentences, _state
     top_k: int = 5
     min_score: float = 0.34
     strict: bool = False

@@ -4,8 +4,9 @@ A follow-up ("When?", "What did he do next?") leans on the conversation: its wor
 is the earlier question and where the previous answer was quoted from (source and offsets: from an `Answer`, or
 found again from the quoted text when the history holds plain strings, as the page and the HTTP API send it).
 Retrieval adds a query made of the previous question, its answer and this one; for a question that leans on the
-conversation, sentence scoring also prefers the previous answer's document, its quotes and the sentence after each
-(bot/engine.py), with weights fitted on conversations (bot/extractive.py).
+conversation, sentence scoring also prefers the previous answer's document, its quotes and the sentence after each,
+and counts the previous question's words in a passage's and a title's coverage (bot/engine.py), with weights fitted
+on conversations (bot/extractive.py).
 """
 
 from __future__ import annotations
@@ -43,18 +44,21 @@ class Context:
 def context_of(history: History, locate: Callable[[str], list[Quote]]) -> Context | None:
     """The state of the conversation after its last turn (None when there is no history).
 
+    The answer carried forward is the last one that quoted something (within LOOK_BACK turns): a refusal's text says
+    nothing about the documents, so after one the turn before still holds; the question is always the last one.
     Example: [("Who sends a brigade?", Answer(text="Germany ... [1]", citations=[a.txt 0-40]))]
         -> Context("Who sends a brigade?", "Germany ...", (("a.txt", 0, 40),))
     """
     if not history:
         return None
-    for _, answer in reversed(history[-LOOK_BACK:]):  # a refusal quotes nothing: the turn before still holds
+    quotes: list[Quote] = []
+    text = ""
+    for _, answer in reversed(history[-LOOK_BACK:]):
         quotes = _quotes(answer, locate)
         if quotes:
+            text = answer.text if isinstance(answer, Answer) else str(answer)
             break
-    question, answer = history[-1]
-    text = answer.text if isinstance(answer, Answer) else str(answer)
-    return Context(question, strip_markers(text), tuple(quotes))
+    return Context(history[-1][0], strip_markers(text), tuple(quotes))
 
 
 def _quotes(answer: str | Answer, locate: Callable[[str], list[Quote]]) -> list[Quote]:

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.conversation import Context, History, Quote, context_of, leans_on_context
 from bot.extractive import Candidate, expected_type, select, terms
 from bot.retrieval import Hit, Query, Retriever
+from bot.titles import Titles, title
 from bot.types import Answer, Passage
 from index.chunking import Span
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 REFUSAL = "The documents don't contain an answer to that question."
 NEAR_CHARS = 3  # white space between a quote and the sentence after it
+NAMED_DOCUMENTS = 3  # documents a question names by title (bot/titles.py) whose nearest passage is scored too
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Engine:
         """
         vectors = [self.retriever.embed(q.text) for q in queries]
         hits = self.retriever.search(queries, vectors, k=top_k)
+        hits += self._named_hits(question, {h.chunk for h in hits}, vectors[0])
         if context is not None:
             hits += self._context_hits(context, {h.chunk for h in hits}, vectors[0])
         candidates = self._candidates(question, hits, vectors, context)
@@ -66,27 +69,31 @@ class Engine:
 
     def locate(self, quote: str) -> list[Quote]:
         """Where a quoted sentence stands in the index (empty if it is not one of its sentences)."""
-        return self._places.get(quote, [])
+        sentences = self.stored.sentences
+        return [(s.source, s.start, s.end) for s in (sentences[i] for i in self.stored.find_sentence(quote))]
 
     @cached_property
-    def _places(self) -> dict[str, list[Quote]]:
-        places: dict[str, list[Quote]] = {}
-        for s in self.stored.sentences:
-            places.setdefault(s.text, []).append((s.source, s.start, s.end))
-        return places
+    def _titles(self) -> Titles:
+        return Titles(self.stored.manifest.get("files") or {c.source: None for c in self.stored.chunks})
 
-    @cached_property
-    def _chunks_of(self) -> dict[str, list[int]]:
-        rows: dict[str, list[int]] = {}
-        for i, c in enumerate(self.stored.chunks):
-            rows.setdefault(c.source, []).append(i)
-        return rows
+    def _named_hits(self, question: str, seen: set[int], vector: np.ndarray) -> list[Hit]:
+        """The nearest chunk of each document the question names by title, if not already retrieved."""
+        hits = []
+        for source in self._titles.named(terms(question), limit=NAMED_DOCUMENTS):
+            rows = self.stored.chunks_of(source)
+            if not rows:
+                continue
+            cosines = np.asarray(self.stored.chunk_vectors[rows]) @ vector
+            best = int(np.argmax(cosines))
+            if rows[best] not in seen:
+                hits.append(Hit(rows[best], 0.0, float(cosines[best]), self.retriever.pool))
+        return hits
 
     def _context_hits(self, context: Context, seen: set[int], vector: np.ndarray) -> list[Hit]:
         """The chunks holding the previous answer's quotes and the chunk after each, not already retrieved."""
         rows: list[int] = []
         for source, start, _ in context.quotes:
-            chunks = self._chunks_of.get(source, [])
+            chunks = self.stored.chunks_of(source)
             at = [j for j, r in enumerate(chunks) if self.stored.chunks[r].start <= start < self.stored.chunks[r].end]
             rows += [chunks[j] for j in at] + [chunks[j + 1] for j in at[-1:] if j + 1 < len(chunks)]
         rows = [r for r in dict.fromkeys(rows) if r not in seen]
@@ -96,15 +103,18 @@ class Engine:
         self, question: str, hits: Sequence[Hit], vectors: Sequence[np.ndarray], context: Context | None
     ) -> list[Candidate]:
         """Every sentence of the retrieved passages, scored against the question (and the conversation)."""
-        wanted = terms(question)
         kind = expected_type(question)
         sentences, sentence_vectors = self.stored.sentences, self.stored.sentence_vectors
         if context is not None and not leans_on_context(question):
             context = None  # a question that stands on its own is scored (and refused) on its own words
+        wanted = terms(question)
+        topic = wanted | (terms(context.question) if context else set())  # a follow-up's passage: its thread's words
         quoted = {source for source, _, _ in context.quotes} if context else set()
         out = []
         for hit in hits:
-            passage_lexical = self.vocabulary.coverage(wanted, self.stored.chunks[hit.chunk].text)
+            name = title(self.stored.chunks[hit.chunk].source)
+            named = self.vocabulary.coverage(topic, name)
+            passage_lexical = self.vocabulary.coverage(topic, self.stored.chunks[hit.chunk].text)
             for i in self.stored.chunk_sentences[hit.chunk]:
                 sentence = sentences[i]
                 lexical = self.vocabulary.coverage(wanted, sentence.text)
@@ -121,6 +131,8 @@ class Engine:
                         typed=kind is None or kind(sentence.text),
                         window=self.vocabulary.coverage(wanted, before.text, sentence.text) if before else lexical,
                         lead=before is None,
+                        title=named,
+                        titled=self.vocabulary.coverage(wanted, name, sentence.text) if named else lexical,
                         context=float(sentence_vectors[i] @ vectors[-1]) if context else 0.0,
                         same_doc=sentence.source in quoted,
                         near=any(_near(sentence, q) for q in context.quotes) if context else False,

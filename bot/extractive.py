@@ -7,33 +7,43 @@ benchmarks/tune_followups.py; benchmarks/quality.py reports the result beside pl
 
 - Ranking: `Candidate.score` is a weighted sum of evidence features (sentence cosine, lexical coverage of the
   question's words, passage cosine, passage coverage, passage's dense rank, coverage over the sentence and the one
-  before it, first sentence of its document, answer type present). The weights are a conditional logit (softmax over
-  one question's sentences) fitted on the answerable questions of SQuAD, TyDi and NQ, SQuAD counted 3 times: with
-  equal counts the fit gives up SQuAD answers for TyDi ones, because SQuAD's questions reuse the paragraph's words
-  (overlap 0.74) and the others' don't (0.67, 0.54). Cross-validated in 5 folds by paragraph, the top sentence holds
-  the answer for SQuAD 0.868 / TyDi 0.750 / NQ 0.646 of questions, against 0.868 / 0.705 / 0.601 with the earlier
-  hand-set weights. Fitted on two sets and tested on the third it is worse on SQuAD (0.68): the sets differ, so all
-  three kinds are in the fit.
+  before it, first sentence of its document, answer type present, coverage of the question by the document's title:
+  bot/titles.py). The weights are a conditional logit (softmax over one question's sentences, weights kept >= 0: no
+  evidence counts against a sentence; passage cosine then gets 0, as the title and dense rank carry it) fitted on the
+  answerable questions of SQuAD, TyDi and NQ, SQuAD counted 3 times: with equal counts the fit gives up SQuAD answers
+  for TyDi ones, because SQuAD's questions reuse the paragraph's words (overlap 0.74) and the others' don't (0.67,
+  0.54). Cross-validated in 5 folds by paragraph, the top sentence holds the answer for SQuAD 0.868 / TyDi 0.768 / NQ
+  0.665 of questions; without the title feature 0.868 / 0.750 / 0.639, with the earlier hand-set weights 0.868 / 0.705
+  / 0.601. Fitted on two sets and tested on the third it is worse on SQuAD (0.62): the sets differ, so all three kinds
+  are in the fit. Tried and dropped (5-fold, no set gained beyond one or two questions): new words in the sentence,
+  its length, names or numbers the question lacks, rank and gap features within the question's sentences, the
+  neighbours' cosines.
 - Answer type: "when" wants a date ("when will" one ahead: will, expected, due ...), "how many" a number, "who" and
-  "where" a capitalised name the question does not already say. Its weight (3.1) is fitted with the rest.
+  "where" a capitalised name the question does not already say. Its weight (3.2) is fitted with the rest.
 - A second sentence is quoted when it scores within SECOND_SENTENCE_MARGIN of the first. Answer contains the gold
-  answer, at median words, by benchmarks/quality.py (SQuAD / TyDi / NQ): margin 0.5 gives 0.868 @ 27, 0.800 @ 38.5,
-  0.684 @ 29; 0.75 gives 0.877 @ 29, 0.818 @ 40, 0.707 @ 32; 1.0 gives 0.877 @ 30, 0.827 @ 42.5, 0.722 @ 33. The
-  earlier hand-set scorer: 0.892 @ 29, 0.768 @ 41.5, 0.662 @ 32. 0.75 keeps the words where they were.
+  answer, at median words, by benchmarks/quality.py (SQuAD / TyDi / NQ), before the title feature: margin 0.5 gives
+  0.868 @ 27, 0.800 @ 38.5, 0.684 @ 29; 0.75 gives 0.877 @ 29, 0.818 @ 40, 0.707 @ 32; 1.0 gives 0.877 @ 30, 0.827 @
+  42.5, 0.722 @ 33. With it: 0.75 gives 0.877 @ 29, 0.827 @ 40, 0.749 @ 32; 1.0 gives 0.877 @ 30, 0.832 @ 41.5,
+  0.764 @ 33. 0.75 keeps the words where they were.
 - Follow-ups (questions that lean on the conversation: bot/conversation.py): `context` (cosine to the previous turn
   plus the question), `same_doc` (the previous answer's document) and `near` (a sentence the previous answer quoted,
-  or the one right after it) chosen on CoQA with its own answers as history. Grid context 0/4/8 x same_doc 0/1/2/4:
-  context 4 lifts follow-up cite-hit from 0.42 to 0.52 and short follow-ups from 0.16 to 0.42; same_doc adds nothing
-  on CoQA's 6 stories and is kept at 1 for larger indexes. Then near 0 / 0.5 / 1 / 2: cite-hit 0.519 / 0.558 / 0.545
-  / 0.506, short 0.421 / 0.474 / 0.368 / 0.263 (leave-one-dialogue-out 0.493 with the grid's choice per fold). Tried
-  and dropped: the sentences 1-3 after the quote only (lowered cite-hit), avoiding the quoted sentence (lowered it).
-- Refusal looks at `Candidate.evidence`, the mean of sentence cosine, lexical coverage and passage cosine (a
-  follow-up's sentence cosine may be its conversation's), not at the fitted score, whose scale depends on the
-  question. The 50 off-topic questions score at most 0.332 on the SQuAD index (one, "Why is the sky blue?" against
-  Sky UK; the next 0.255); `min_score = 0.34` refuses all of them and 1.0% of answerable SQuAD, 2.7% of TyDi and
-  4.6% of NQ questions (none of the fitted combinations refused all off-topic ones at fewer NQ refusals).
+  or the one right after it), chosen on CoQA with its own answers as history (benchmarks/tune_followups.py, grid
+  context 3/4/6 x same_doc 0-3 x near 0.5-3). A follow-up's passage and title coverage count the previous question's
+  words too ("Where is it located?" after "What has a population of over 300,000?" stays with Bonn rather than
+  "Toronto is located in ..."): follow-up cite-hit 0.584 -> 0.649, short follow-ups 0.474 -> 0.632, leave-one-
+  dialogue-out 0.555 -> 0.582. The grid's best, context 4 / same_doc 2 or 3 / near 1, sits on a plateau (0.61-0.65 for
+  context 3-4, same_doc 1-3, near 1-2); same_doc 3 because tests/questions/library's "Where is it located?" after a
+  question about Bonn needs it (2 leaves it for "Toronto is located in ..."). Tried and dropped: the previous
+  question's words in the sentence's own coverage too (0.545: it re-quotes the previous answer), the sentences 1-3
+  after the quote only, avoiding the quoted sentence.
+- Refusal looks at `Candidate.evidence`, the mean of sentence cosine, lexical coverage (of the sentence and its
+  document's title) and passage cosine (a follow-up's sentence cosine may be its conversation's), not at the fitted
+  score, whose scale depends on the question. The 50 off-topic questions score at most 0.332 on the SQuAD index (one,
+  "Why is the sky blue?" against Sky UK; the next 0.255); `min_score = 0.34` refuses all of them and 1.0% of
+  answerable SQuAD, 1.4% of TyDi and 0.8% of NQ questions (2.7% and 4.6% when the title did not count: "where does
+  the grapes of wrath take place" found its document but no sentence says the title).
 - SQuAD 2.0's unanswerable questions (same topic, a plausible distractor) overlap answerable ones almost fully.
-  `strict_min_score = 0.46` refuses 20.6% of them at 8.8% of answerable ones (TyDi 9.1%, NQ 15.2%). No cheap
+  `strict_min_score = 0.46` refuses 20.1% of them at 8.8% of answerable ones (TyDi 6.4%, NQ 8.7%). No cheap
   feature separates them better; that needs a reader model (cross-encoder or QA head), which no package installable
   here ships.
 """
@@ -93,17 +103,18 @@ def expected_type(question: str) -> Callable[[str], bool] | None:
 # How a sentence is ranked: a weighted sum of Candidate.features(), fitted by benchmarks/train_scorer.py (first eight)
 # and benchmarks/tune_followups.py (the two for follow-ups); numbers in the module docstring.
 WEIGHTS: dict[str, float] = {
-    "cosine": 8.443,
-    "lexical": 2.575,
-    "passage": 2.247,
-    "passage_lexical": 5.263,
-    "dense": 0.904,
-    "window": 2.576,
-    "lead": 0.454,
-    "typed": 3.134,
+    "cosine": 8.41,
+    "lexical": 2.668,
+    "passage": 0.0,
+    "passage_lexical": 5.247,
+    "dense": 0.998,
+    "window": 2.403,
+    "lead": 0.417,
+    "title": 10.594,
+    "typed": 3.194,
     "context": 4.0,
-    "same_doc": 1.0,
-    "near": 0.5,
+    "same_doc": 3.0,
+    "near": 1.0,
 }
 
 
@@ -121,6 +132,8 @@ class Candidate:
     typed: bool = True  # the sentence has the kind of answer the question asks for (or it asks for none)
     window: float = 0.0  # lexical, over the sentence and the one before it (a name said once, then "he")
     lead: bool = False  # the first sentence of its document
+    title: float = 0.0  # lexical, over its document's title (bot/titles.py)
+    titled: float = 0.0  # lexical, over the sentence and its document's title: the refusal's word evidence
     context: float = 0.0  # follow-ups: cosine(earlier questions + question, sentence)
     same_doc: bool = False  # follow-ups: in the document the previous answer cited
     near: bool = False  # follow-ups: a sentence the previous answer quoted, or the one right after it
@@ -136,6 +149,7 @@ class Candidate:
             "typed": float(self.typed),
             "window": self.window,
             "lead": float(self.lead),
+            "title": self.title,
             "context": self.context,
             "same_doc": float(self.same_doc),
             "near": float(self.near),
@@ -151,9 +165,9 @@ class Candidate:
         """How much the sentence and its passage say about the question, in about [-0.3, 1]: the refusal signal.
 
         The mean of sentence cosine (for a follow-up, the better of it and the conversation's), lexical coverage
-        and passage cosine.
+        (of the sentence and its document's title) and passage cosine.
         """
-        return (max(self.cosine, self.context) + self.lexical + self.passage_cosine) / 3
+        return (max(self.cosine, self.context) + max(self.lexical, self.titled) + self.passage_cosine) / 3
 
 
 def select(candidates: Sequence[Candidate], *, max_sentences: int) -> list[Candidate]:

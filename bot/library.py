@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -53,12 +52,13 @@ class Library:
     @property
     def stored(self) -> StoredIndex:
         """The live index (the bot's, if there is one)."""
+        from index.pipeline import index_config
         from index.store import load_index
 
         if self.bot is not None:
             return self.bot.stored
         if self._stored is None:
-            self._stored = load_index(self.settings.index_dir)
+            self._stored = load_index(self.settings.index_dir, remote=index_config(self.settings))
         return self._stored
 
     @property
@@ -76,7 +76,7 @@ class Library:
         if self.bot is not None:
             self.bot.follow_current()
         stored = self.stored
-        chunks = Counter(c.source for c in stored.chunks)
+        chunks = stored.chunk_counts
         out = []
         for name in sorted(stored.manifest.get("files", {})):
             path = self.path_of(name)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -128,3 +130,29 @@ def _locate(text: str, piece: str, cursor: int) -> tuple[int, int]:
     end = text.find(tail, start)
     end = min(len(text), start + len(piece)) if end < 0 else end + len(tail)
     return start, max(end, start + 1)
+
+
+def sentences_of_chunks(chunks: Sequence[Span], sentences: Sequence[Span]) -> list[list[int]]:
+    """For each chunk, the sentences that lie mostly inside it (a binary search per chunk: linear in the corpus).
+
+    Example: chunk [0, 100) and sentences [0, 40), [41, 120) -> [[0]] (the second is mostly outside).
+    """
+    by_source: dict[str, list[int]] = {}
+    for i, s in enumerate(sentences):
+        by_source.setdefault(s.source, []).append(i)
+    for members in by_source.values():
+        members.sort(key=lambda i: sentences[i].start)
+    ends = {src: [sentences[i].end for i in members] for src, members in by_source.items()}
+    result = []
+    for c in chunks:
+        members = by_source.get(c.source, [])
+        inside = []
+        for i in members[bisect.bisect_right(ends.get(c.source, []), c.start) :]:
+            s = sentences[i]
+            if s.start >= c.end:
+                break
+            overlap = min(s.end, c.end) - max(s.start, c.start)
+            if overlap > 0 and overlap * 2 >= s.end - s.start:
+                inside.append(i)
+        result.append(inside)
+    return result

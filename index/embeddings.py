@@ -67,7 +67,10 @@ def batch_embed(embedder: BaseEmbedding, *, progress: bool, batch: int = 256) ->
     def embed(texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         for block in _blocks(texts, batch=batch, progress=progress, unit="text"):
-            out[block] = np.asarray(embedder.get_text_embedding_batch([texts[i] for i in block]), dtype=np.float32)
+            vectors = np.asarray(embedder.get_text_embedding_batch([texts[i] for i in block]), dtype=np.float32)
+            if vectors.shape[1] != out.shape[1]:  # a model of another size (index/models.py)
+                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[block] = vectors
         return out
 
     return embed

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+    HashEmbedder: type[BaseEmbedding]  # made by __getattr__ below
 
 NAME = "hash"
 DIM = 384
@@ -34,17 +39,37 @@ def hash_vector(text: str, dim: int = DIM) -> list[float]:
     return out
 
 
-class HashEmbedder(BaseEmbedding):
-    """hash_vector as a llama-index embedding."""
+class HashQuery:
+    """hash_vector for queries, without llama-index (a cold `citebot ask` does not import it)."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(model_name=NAME, embed_batch_size=256, **kwargs)
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return hash_vector(text)
-
-    def _get_query_embedding(self, query: str) -> list[float]:
+    def get_query_embedding(self, query: str) -> list[float]:
         return hash_vector(query)
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return hash_vector(query)
+
+def __getattr__(name: str) -> Any:
+    if name == "HashEmbedder":
+        return _embedder_class()
+    raise AttributeError(name)
+
+
+@cache
+def _embedder_class() -> Any:
+    """HashEmbedder: hash_vector as a llama-index embedding (defined on first use: llama-index imports slowly)."""
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+    class HashEmbedder(BaseEmbedding):
+        """hash_vector as a llama-index embedding."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(model_name=NAME, embed_batch_size=256, **kwargs)
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return hash_vector(text)
+
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return hash_vector(query)
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return hash_vector(query)
+
+    return HashEmbedder

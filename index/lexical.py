@@ -1,7 +1,7 @@
 """Words and BM25: the tokenizer shared by lexical search and sentence scoring, and a BM25 index saved with the index.
 
-The BM25 index is built when the index is written and loaded as three arrays (memory-mapped), so answering never
-rebuilds it: loading a 50k-chunk index reads it in milliseconds, where rebuilding took seconds per start (issue 11).
+Each segment of the index saves its BM25 postings (term frequencies, chunk lengths) as memory-mapped arrays, so
+answering never rebuilds them (issue 11); scores use statistics over all live segments, computed at query time.
 Scoring is Lucene's BM25 (k1 1.5, b 0.75), as in bm25s, which llama-index's BM25Retriever wraps; tokens are the same
 (lower-case words of two or more characters, English stop words removed, Snowball-stemmed).
 """
@@ -12,7 +12,8 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,8 +44,7 @@ def tokens(text: str) -> list[str]:
 
     Example: tokens("Why can't Ukraine join NATO? Ukraine!") -> ["ukrain", "join", "nato", "ukrain"]
     """
-    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
-    return list(_stemmer().stemWords(words))
+    return stems(words(text))
 
 
 def terms(text: str) -> set[str]:
@@ -61,63 +61,154 @@ def term_set(text: str) -> frozenset[str]:
     return frozenset(tokens(text))
 
 
-class BM25:
-    """A BM25 index over numbered texts: per term, the texts containing it and their precomputed scores."""
+def words(text: str) -> list[str]:
+    """Lower-case content words, unstemmed: tokens() before stemming.
 
-    def __init__(self, vocab: dict[str, int], indptr: np.ndarray, rows: np.ndarray, scores: np.ndarray) -> None:
-        self.vocab, self.indptr, self.rows, self.scores = vocab, indptr, rows, scores
-        self.size = int(rows.max()) + 1 if len(rows) else 0
+    Example: words("The Grapes of Wrath") -> ["grapes", "wrath"]
+    """
+    return [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+def stems(words: list[str]) -> list[str]:
+    """The Snowball stem of each word, as tokens() makes them.
+
+    Example: stems(["grapes", "wrath"]) -> ["grape", "wrath"]
+    """
+    return list(_stemmer().stemWords(words))
+
+
+@dataclass(frozen=True)
+class Postings:
+    """One segment's BM25 postings: per term (row `i` of `terms`), the chunks holding it and how often; chunk lengths.
+
+    Scores are computed at query time from these counts and the index-wide statistics (live chunk count, document
+    frequencies, mean length), so a segment never changes when others are added or removed.
+    """
+
+    terms: dict[str, int]
+    indptr: np.ndarray  # int64, len(terms) + 1
+    rows: np.ndarray  # int32, local chunk rows, sorted within a term
+    tf: np.ndarray  # float32 term frequency
+    lengths: np.ndarray  # float32 tokens per chunk
 
     @classmethod
-    def build(cls, texts: Iterable[str]) -> BM25:
-        """Index `texts`; row i of a result is texts[i]."""
+    def build(cls, texts: Iterable[str]) -> Postings:
+        """Postings of `texts`; row i is texts[i]."""
         counts = [Counter(tokens(t)) for t in texts]
         vocab: dict[str, int] = {}
         for c in counts:
             for term in c:
                 vocab.setdefault(term, len(vocab))
         lengths = np.array([sum(c.values()) for c in counts], dtype=np.float32)
-        triples = [(vocab[term], row, tf) for row, c in enumerate(counts) for term, tf in c.items()]
-        return cls._from_triples(vocab, triples, lengths)
+        table = np.array([(vocab[t], row, tf) for row, c in enumerate(counts) for t, tf in c.items()], dtype=np.int64)
+        return cls.from_table(vocab, table.reshape(-1, 3), lengths)
 
     @classmethod
-    def _from_triples(cls, vocab: dict[str, int], triples: list[tuple[int, int, int]], lengths: np.ndarray) -> BM25:
-        table = np.array(triples, dtype=np.int64).reshape(-1, 3)
+    def from_table(cls, vocab: dict[str, int], table: np.ndarray, lengths: np.ndarray) -> Postings:
+        """From (term id, row, tf) triples in any order."""
         table = table[np.lexsort((table[:, 1], table[:, 0]))]
-        term, row, tf = table[:, 0], table[:, 1], table[:, 2].astype(np.float32)
-        df = np.bincount(term, minlength=len(vocab))
-        n = max(len(lengths), 1)
-        idf = np.log(1 + (n - df + 0.5) / (df + 0.5)).astype(np.float32)
-        norm = K1 * (1 - B + B * lengths[row] / max(float(lengths.mean()) if len(lengths) else 1.0, 1e-9))
-        scores = (idf[term] * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
-        indptr = np.concatenate([[0], np.cumsum(df)]).astype(np.int64)
-        return cls(vocab, indptr, row.astype(np.int32), scores)
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(table[:, 0], minlength=len(vocab)))]).astype(np.int64)
+        return cls(vocab, indptr, table[:, 1].astype(np.int32), table[:, 2].astype(np.float32), lengths)
 
-    def search(self, text: str, *, k: int) -> list[tuple[int, float]]:
-        """The top `k` rows by BM25 score for `text`, best first; rows sharing no term with it are left out."""
-        ids = {self.vocab[t] for t in tokens(text) if t in self.vocab}
-        if not ids:
-            return []
-        total = np.zeros(self.size, dtype=np.float32)
-        for t in ids:
-            a, b = self.indptr[t], self.indptr[t + 1]
-            total[self.rows[a:b]] += self.scores[a:b]
-        hits = np.flatnonzero(total)
-        top = hits[np.argsort(-total[hits], kind="stable")[:k]]
-        return [(int(r), float(total[r])) for r in top]
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, tf) of the chunks holding `term` (empty arrays if none)."""
+        t = self.terms.get(term)
+        if t is None:
+            return self.rows[:0], self.tf[:0]
+        a, b = int(self.indptr[t]), int(self.indptr[t + 1])
+        return self.rows[a:b], self.tf[a:b]
 
     def save(self, folder: Path) -> None:
-        """Write the vocabulary (`bm25.json`) and the three arrays (`bm25-*.npy`) into `folder`."""
-        (folder / "bm25.json").write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
-        for name in ("indptr", "rows", "scores"):
+        """Write `bm25-terms.json` (terms by id) and the arrays `bm25-*.npy` into `folder`."""
+        ordered = sorted(self.terms, key=self.terms.__getitem__)
+        (folder / "bm25-terms.json").write_text(json.dumps(ordered, ensure_ascii=False), encoding="utf-8")
+        for name in ("indptr", "rows", "tf", "lengths"):
             np.save(folder / f"bm25-{name}.npy", getattr(self, name))
 
     @classmethod
-    def load(cls, folder: Path) -> BM25:
-        """Read an index written by `save`; the arrays are memory-mapped."""
-        vocab = json.loads((folder / "bm25.json").read_text(encoding="utf-8"))
-        arrays = [np.load(folder / f"bm25-{n}.npy", mmap_mode="r") for n in ("indptr", "rows", "scores")]
-        return cls(vocab, *arrays)
+    def load(cls, folder: Path) -> Postings:
+        """Read postings written by `save`; the arrays are memory-mapped."""
+        ordered = json.loads((folder / "bm25-terms.json").read_text(encoding="utf-8"))
+        arrays = [
+            np.asarray(np.load(folder / f"bm25-{n}.npy", mmap_mode="r")) for n in ("indptr", "rows", "tf", "lengths")
+        ]
+        return cls({t: i for i, t in enumerate(ordered)}, *arrays)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A segment's postings as part of an index: its first global row and, if some of its chunks were deleted, the
+    local rows still live (sorted)."""
+
+    postings: Postings
+    offset: int
+    live: np.ndarray | None = None
+
+    def global_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(global rows of the live ones among local `rows`, which of `rows` they are)."""
+        if self.live is None:
+            return rows.astype(np.int64) + self.offset, np.arange(len(rows))
+        at = np.searchsorted(self.live, rows)
+        keep = np.flatnonzero((at < len(self.live)) & (self.live[np.minimum(at, len(self.live) - 1)] == rows))
+        return at[keep] + self.offset, keep
+
+
+class BM25:
+    """BM25 over the live chunks of several segments, with index-wide statistics: the same scores as one index of
+    all of them (Lucene's BM25, k1 1.5, b 0.75, as bm25s and llama-index's BM25Retriever)."""
+
+    def __init__(self, parts: Sequence[Part]) -> None:
+        self.parts = list(parts)
+        lengths = [p.postings.lengths if p.live is None else p.postings.lengths[p.live] for p in self.parts]
+        all_lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.float32)
+        self.size = len(all_lengths)
+        self.mean = max(float(all_lengths.mean()) if len(all_lengths) else 1.0, 1e-9)
+
+    @classmethod
+    def build(cls, texts: Iterable[str]) -> BM25:
+        """One segment's worth, in memory: BM25 over `texts` (row i is texts[i])."""
+        return cls([Part(Postings.build(texts), 0)])
+
+    def search(self, text: str, *, k: int) -> list[tuple[int, float]]:
+        """The top `k` rows by BM25 score for `text`, best first; rows sharing no term with it are left out."""
+        total = np.zeros(self.size, dtype=np.float32)
+        n = max(self.size, 1)
+        for term in sorted(set(tokens(text))):
+            found = [self._live(p, term) for p in self.parts]
+            df = sum(len(rows) for rows, _, _ in found)
+            if not df:
+                continue
+            idf = np.log(1 + (n - np.array([df]) + 0.5) / (np.array([df]) + 0.5)).astype(np.float32)[0]
+            for rows, tf, lengths in found:
+                norm = K1 * (1 - B + B * lengths / self.mean)
+                total[rows] += (idf * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
+        return top_rows(total, k)
+
+    @staticmethod
+    def _live(part: Part, term: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(global rows, tf, chunk lengths) of the live chunks of `part` holding `term`."""
+        rows, tf = part.postings.postings(term)
+        if not len(rows):
+            return rows, tf, tf
+        if part.live is None:
+            return rows + part.offset, tf, part.postings.lengths[rows]
+        where, keep = part.global_rows(rows)
+        return where, np.asarray(tf[keep]), np.asarray(part.postings.lengths[rows[keep]])
+
+
+def top_rows(total: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """The `k` highest non-zero scores, best first, ties in row order (a full stable sort's answer, sorting only the
+    rows at or above the k-th score).
+
+    Example: top_rows(np.array([0, 2, 5, 2], dtype=np.float32), 2) -> [(2, 5.0), (1, 2.0)]
+    """
+    hits = np.flatnonzero(total)
+    values = total[hits]
+    if len(hits) > 4 * k > 0:
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        hits, values = hits[values >= kth], values[values >= kth]
+    top = hits[np.argsort(-values, kind="stable")[:k]]
+    return [(int(r), float(total[r])) for r in top]
 
 
 class Vocabulary:
@@ -125,6 +216,7 @@ class Vocabulary:
 
     def __init__(self, counts: dict[str, int], size: int) -> None:
         self.counts, self.size = counts, size
+        self._weights: dict[frozenset[str], tuple[dict[str, float], float]] = {}  # a question's IDFs and their sum
 
     @classmethod
     def build(cls, sentences: Iterable[str]) -> Vocabulary:
@@ -146,11 +238,20 @@ class Vocabulary:
 
         Example: question {"ukrain", "nato"}, sentence "Ukraine ..." -> idf(ukrain) / (idf(ukrain) + idf(nato))
         """
-        total = sum(self.idf(t) for t in question_terms)
+        weights, total = self._weighed(frozenset(question_terms))
         if total == 0:
             return 0.0
-        found = set().union(*(term_set(t) for t in texts))
-        return sum(self.idf(t) for t in question_terms & found) / total
+        found = term_set(texts[0]) if len(texts) == 1 else frozenset().union(*(term_set(t) for t in texts))
+        return sum(w for t, w in weights.items() if t in found) / total
+
+    def _weighed(self, question_terms: frozenset[str]) -> tuple[dict[str, float], float]:
+        """The question's IDFs, remembered: one question scores dozens of sentences."""
+        if question_terms not in self._weights:
+            if len(self._weights) > 1000:
+                self._weights.clear()
+            weights = {t: self.idf(t) for t in question_terms}
+            self._weights[question_terms] = weights, sum(weights.values())
+        return self._weights[question_terms]
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"size": self.size, "counts": self.counts}, ensure_ascii=False), encoding="utf-8")

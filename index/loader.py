@@ -6,8 +6,8 @@ import functools
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ class Document:
     text: str
     sha256: str
     locations: Locations = Locations()  # PDF page starts or heading paths, as offsets into `text`
+    stat: tuple[int, int] = (0, 0)  # size and mtime_ns when read
+    read: bool = True  # False: unchanged since indexed (same size and mtime), so not read: `text` is empty
 
 
 @dataclass(frozen=True)
@@ -39,14 +41,24 @@ class UnreadableDocument(Exception):
     """Raised by a reader; the loader turns it into a `Skipped` entry."""
 
 
-def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Skipped]]:
-    """Load every supported file under `paths` (folders recursively); bad files are skipped, not fatal."""
+def load_documents(
+    paths: Iterable[Path], *, known: Mapping[str, tuple[int, int, str]] | None = None
+) -> tuple[list[Document], list[Skipped]]:
+    """Load every supported file under `paths` (folders recursively); bad files are skipped, not fatal.
+
+    `known` maps sources already indexed to their (size, mtime_ns, sha256): a file with the same size and mtime is
+    not read (a Document with `read=False` and that sha256), so an update of a large folder reads only what changed.
+    """
     docs: list[Document] = []
     skipped: list[Skipped] = []
-    for root, path in _walk(paths):
-        source = path.relative_to(root).as_posix() if path != root else path.name
+    for source, path in _walk(paths):
         try:
-            docs.append(load_file(path, source))
+            st = os.stat(path)
+            seen = (known or {}).get(source)
+            if seen is not None and seen[:2] == (st.st_size, st.st_mtime_ns):
+                docs.append(Document(source, "", seen[2], stat=(st.st_size, st.st_mtime_ns), read=False))
+                continue
+            docs.append(load_file(Path(path), source))
         except (UnreadableDocument, OSError) as exc:
             skipped.append(Skipped(source, str(exc) or type(exc).__name__))
     return docs, skipped
@@ -54,9 +66,11 @@ def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Skipped]
 
 def load_file(path: Path, source: str) -> Document:
     """Read one file with the reader for its suffix."""
-    if path.stat().st_size > MAX_BYTES:
+    st = path.stat()
+    if st.st_size > MAX_BYTES:
         raise UnreadableDocument(f"larger than {MAX_BYTES // 2**20} MB (split it, or convert it to text)")
-    return parse_document(path.read_bytes(), path.suffix, source)
+    document = parse_document(path.read_bytes(), path.suffix, source)
+    return replace(document, stat=(st.st_size, st.st_mtime_ns))
 
 
 def parse_document(data: bytes, suffix: str, source: str) -> Document:
@@ -77,18 +91,20 @@ def read_located(data: bytes, suffix: str) -> tuple[str, Locations]:
     return text, Locations(headings=heading_paths(titles(data, text))) if titles else Locations()
 
 
-def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
-    """Yield (root, file) for supported files, following no symlinked folders (no loops)."""
+def _walk(paths: Iterable[Path]) -> Iterator[tuple[str, str]]:
+    """Yield (source, file path) for supported files, following no symlinked folders (no loops); `source` is the path
+    relative to its root, with "/" (plain strings: a large folder is walked on every update)."""
     for root in paths:
         if root.is_file():
-            yield root, root
+            yield root.name, str(root)
             continue
-        for folder, dirs, files in os.walk(root, followlinks=False):
+        top = str(root)
+        for folder, dirs, files in os.walk(top, followlinks=False):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            prefix = os.path.relpath(folder, top).replace(os.sep, "/") + "/" if folder != top else ""
             for name in sorted(files):
-                path = Path(folder) / name
-                if path.suffix.lower() in SUFFIXES and not name.startswith("."):
-                    yield root, path
+                if os.path.splitext(name)[1].lower() in SUFFIXES and not name.startswith("."):
+                    yield prefix + name, os.path.join(folder, name)
 
 
 def read_text(data: bytes) -> str:

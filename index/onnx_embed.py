@@ -74,9 +74,9 @@ class OnnxEmbedder:
         encoding = self.tokenizer.encode(text.strip())
         ids = np.asarray([encoding.ids], dtype=np.int64)
         mask = np.asarray([encoding.attention_mask], dtype=np.int64)
-        tokens = self.session.run(
-            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        )
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        names = {i.name for i in self.session.get_inputs()}  # MPNet's graph has no token_type_ids
+        tokens = self.session.run(None, {k: v for k, v in feed.items() if k in names})
         vector: np.ndarray = mean_pool(tokens[0], mask)[0]
         return vector
 
@@ -180,6 +180,7 @@ def _drop_abandoned(files: OnnxFiles) -> None:
 
 def _export_graph(model: SentenceTransformer, path: Path) -> None:
     """Trace the transformer (token embeddings out) with dynamic batch and sequence axes; pooling stays in numpy."""
+    import inspect
     import warnings
 
     import torch
@@ -189,18 +190,20 @@ def _export_graph(model: SentenceTransformer, path: Path) -> None:
             super().__init__()
             self.transformer = transformer
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor) -> Any:
-            out = self.transformer(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-            return out.last_hidden_state
+        def forward(self, *inputs: torch.Tensor) -> Any:
+            return self.transformer(**dict(zip(names, inputs, strict=True))).last_hidden_state
 
+    transformer = model[0].auto_model
+    accepted = inspect.signature(transformer.forward).parameters  # type: ignore[union-attr]
+    names = [n for n in INPUTS if n in accepted]  # MPNet takes no token_type_ids
     ids = torch.tensor([[101, 2054, 2003, 1037, 3231, 102], [101, 7592, 102, 0, 0, 0]])  # one padded row
     mask = (ids != 0).long()
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "token_embeddings")}
-    wrapped = TokenEmbeddings(model[0].auto_model).eval()  # type: ignore[arg-type]
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*names, "token_embeddings")}
+    wrapped = TokenEmbeddings(transformer).eval()  # type: ignore[arg-type]
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes on Python control flow: the graph is checked after
-        args = (ids, mask, torch.zeros_like(ids))
-        torch.onnx.export(wrapped, args, str(path), dynamo=False, input_names=list(INPUTS),
+        args = (ids, mask, torch.zeros_like(ids))[: len(names)]
+        torch.onnx.export(wrapped, args, str(path), dynamo=False, input_names=names,
                           output_names=["token_embeddings"], dynamic_axes=axes, opset_version=17)  # fmt: skip
 
 

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from index.embeddings import DIMENSION
 from index.errors import NoDocuments
-from index.loader import Skipped, load_documents
-from index.store import BuildReport, IndexConfig, build_index
+from index.loader import Document, Skipped, load_documents
+from index.locking import write_lock
+from index.models import dimension, local_model
+from index.store import BuildReport, IndexConfig, build_index, known_files
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -45,20 +46,23 @@ class Settings(Protocol):
     @property
     def milvus_uri(self) -> str: ...
 
+    @property
+    def milvus_collection(self) -> str: ...
+
 
 def index_config(settings: Settings) -> IndexConfig:
     """What the index is built with, from the settings."""
-    milvus_uri = settings.milvus_uri or (
-        str(settings.index_dir / "milvus.db") if settings.vector_store == "milvus" else ""
-    )
+    milvus = settings.vector_store == "milvus"
+    milvus_uri = settings.milvus_uri or (str(settings.index_dir / "milvus.db") if milvus else "")
     return IndexConfig(
         settings.embed_model,
-        DIMENSION,
+        dimension(settings.embed_model),
         settings.chunk_size,
         settings.chunk_overlap,
         settings.chunk_vectors,
         settings.vector_store,
         milvus_uri,
+        settings.milvus_collection if milvus else "",
     )
 
 
@@ -70,23 +74,46 @@ def index_paths(
     rebuild: bool = False,
     embedder: BaseEmbedding | None = None,
 ) -> tuple[BuildReport, list[Skipped]]:
-    """Index the files under `paths` into settings.index_dir; the model is loaded only if something must be embedded."""
-    from index.embeddings import batch_embed, make_embedder, token_embed
-    from index.query_embed import ensure_onnx, indexing_model
+    """Index the files under `paths` into settings.index_dir; the model is loaded only if something must be embedded.
 
+    Files unchanged since the last run (same size and mtime) are not read again; `rebuild` reads everything.
+    """
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise NoDocuments(f"No such file or folder: {', '.join(missing)} (give a folder of documents)")
-    documents, skipped = load_documents(paths)
-    if not documents:
-        shown = ", ".join(str(p) for p in paths)
-        raise NoDocuments(f"No readable .txt, .md, .pdf, .html or .docx files under {shown}")
+    config = index_config(settings)
+    with write_lock(settings.index_dir):  # what is known of the files stays true until the update is written
+        known = {} if rebuild else known_files(settings.index_dir, config)
+        documents, skipped = load_documents(paths, known=known)
+        if not documents:
+            shown = ", ".join(str(p) for p in paths)
+            raise NoDocuments(f"No readable .txt, .md, .pdf, .html or .docx files under {shown}")
+        return _index(
+            documents, skipped, paths, settings, config, progress=progress, rebuild=rebuild, embedder=embedder
+        )
+
+
+def _index(
+    documents: list[Document],
+    skipped: list[Skipped],
+    paths: Sequence[Path],
+    settings: Settings,
+    config: IndexConfig,
+    *,
+    progress: bool,
+    rebuild: bool,
+    embedder: BaseEmbedding | None,
+) -> tuple[BuildReport, list[Skipped]]:
+    """index_paths once the documents are loaded."""
+    from index.embeddings import batch_embed, make_embedder, token_embed
+    from index.query_embed import ensure_onnx, indexing_model
 
     models: list[BaseEmbedding] = []
 
     def model() -> BaseEmbedding:  # loaded at most once, and only if something must be embedded
         if not models:  # an ONNX query embedder can't embed documents: its torch twin does (loaded now, kept)
-            models.append(indexing_model(embedder) or make_embedder(settings.embed_model))
+            given = indexing_model(embedder)  # all-mpnet-base-v2 is unpacked from its packages (index/models.py)
+            models.append(given or make_embedder(local_model(settings.embed_model, cache_dir=settings.cache_dir)))
         return models[0]
 
     def embed(texts: list[str]) -> np.ndarray:
@@ -100,7 +127,7 @@ def index_paths(
     report = build_index(
         documents,
         settings.index_dir,
-        index_config(settings),
+        config,
         embed=embed,
         embed_tokens=embed_tokens,
         rebuild=rebuild,

@@ -79,7 +79,13 @@ def make_query_embedder(model: str, *, cache_dir: Path, threads: int = 1) -> Que
     `embeddings.make_embedder`. Whatever goes wrong, one line on stderr (a logging warning) says why torch loaded.
     """
     from index import embeddings
+    from index.models import local_model
 
+    if model == embeddings.HASH:  # the stand-in: queries without llama-index, uploads with its llama-index twin
+        from index.hash_embed import HashQuery
+
+        return LazyEmbedder(HashQuery, background=False, indexer=lambda: embeddings.make_embedder(model))
+    model = local_model(model, cache_dir=cache_dir)  # all-mpnet-base-v2: its folder, unpacked once
     try:
         path = Path(embeddings.model_path(model))
     except Exception:  # not a model folder: the torch side decides (a stand-in, or a message naming the fix)
@@ -129,11 +135,13 @@ def resolve(embedder: Any) -> Any:
 def ensure_onnx(embedder: object, model: str, *, cache_dir: Path) -> str | None:
     """After indexing with a loaded torch model, export its ONNX query graph if missing; return a problem or None."""
     from index import embeddings
+    from index.models import local_model
 
     st_model = getattr(embedder, "_model", None)
     if st_model is None or not hasattr(st_model, "max_seq_length"):
         return None  # a stand-in embedder: nothing to export
     try:
+        model = local_model(model, cache_dir=cache_dir)
         path = Path(embeddings.model_path(model))
         files = onnx_files(cache_dir, path, name=model)
         if not files.meta.exists():

@@ -1,78 +1,55 @@
-"""Build, update and load the persisted index: chunk vectors in FAISS (via llama-index), sentence vectors beside it.
+"""Build and update the persisted index: immutable segments listed by small versions (index/reading.py reads them).
 
-Layout of `index_dir`: a `CURRENT` file naming the live version folder, which holds `chunks.faiss` (written by
-llama-index's FaissVectorStore; or a Milvus collection), `chunks.json`/`chunks.npy`, `sentences.json`/`sentences.npy`,
-the BM25 arrays (`bm25*`), `vocabulary.json` (sentence IDF) and `manifest.json`. A new version is written in full
-before `CURRENT` is swapped atomically, so an interrupted run leaves the previous index loadable. Loading reads these
-files as they are: no llama-index docstore, whose `.docs` rebuilds every node on each read (issue 11).
+Layout of `index_dir`: `CURRENT` names the live version folder, whose `manifest.json` (format 4) holds the settings
+the index was built with, the indexed roots and its segments in order, each with the documents deleted from it since
+it was written (and their sentence-IDF counts). Segments live in `segments/` (index/segments.py); a new or changed
+file is written into a new segment and its old rows are deleted by the manifest, so an update writes only what
+changed; small segments are merged as they accumulate (index/merging.py). Every file is complete on disk before the
+version naming it exists, and `CURRENT` is swapped atomically, so an interrupted run leaves the previous index
+loadable. After the swap, versions and segments that neither the live version nor the one before it use are deleted
+(a reader that has just read the older `CURRENT` still finds its files; one older than that retries: load_index).
 One writer at a time: an update holds `.write.lock` (index/locking.py); readers only follow `CURRENT`.
 """
 
 from __future__ import annotations
 
-import bisect
-import hashlib
 import json
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
-
-from index.chunking import Span, split_sentences, split_text
+from index.chunking import Span, sentences_of_chunks, split_sentences, split_text
 from index.errors import IndexMismatch, IndexNotFound
-from index.lexical import BM25, Vocabulary
+from index.lexical import terms
 from index.loader import Document
-from index.locations import Locations
 from index.locking import write_lock
+from index.merging import merge, plan
+from index.reading import (  # the index API: store writes, reading reads; both from here
+    CURRENT,
+    FORMAT,
+    MANIFEST,
+    SEGMENTS,
+    IndexConfig,
+    StoredIndex,
+    _read_json,
+    live_version,
+    load_index,
+    read_manifest,
+)
+from index.segments import Batch, NewDoc, open_segment, write_segment
 from index.vectors import Embed, TokenEmbed, vectorize
+from index.vectorstores import FLAT_MAX_N, ivf_spec
+from index.views import Layout
 
-if TYPE_CHECKING:
-    from llama_index.core.schema import TextNode
-
-    from index.vectorstores import DenseSearch
-
-FORMAT = 3  # 2: chunk vectors kept in chunks.npy beside any vector store; 3: chunks, BM25, IDF saved, no docstore
-CURRENT = "CURRENT"
-FAISS_FILE = "chunks.faiss"
-LOCATIONS = "locations.json"  # {source: {"pages": [...], "headings": [[offset, path], ...]}}
-INDEXED_AT = "indexed_at.json"  # {source: "2026-11-26T12:00:00Z"}
-
-
-@dataclass(frozen=True)
-class IndexConfig:
-    """What an index is built with; a mismatch on load means it must be rebuilt."""
-
-    embed_model: str
-    dim: int
-    chunk_size: int
-    chunk_overlap: int
-    chunk_vectors: str = "late"  # late | embed | pool (index/vectors.py)
-    vector_store: str = "faiss"  # faiss | milvus
-    milvus_uri: str = ""  # a Milvus Lite .db path or http://host:19530
-
-
-@dataclass
-class StoredIndex:
-    """A loaded index: chunks (with vectors in FAISS) and sentences (with their own vectors)."""
-
-    path: Path
-    manifest: dict[str, Any]
-    dense: DenseSearch
-    lexical: BM25
-    vocabulary: Vocabulary
-    chunks: list[Span]
-    chunk_ids: list[str]
-    chunk_vectors: np.ndarray
-    sentences: list[Span]
-    sentence_vectors: np.ndarray
-    chunk_sentences: list[list[int]] = field(default_factory=list)
-    locations: dict[str, Locations] = field(default_factory=dict)  # per source, from locations.json
-    indexed_at: dict[str, str] = field(default_factory=dict)  # per source: when its content was indexed (UTC ISO)
+__all__ = ["CURRENT", "FORMAT", "BuildReport", "IndexConfig", "StoredIndex", "build_index", "known_files",
+           "live_version", "load_index", "read_manifest"]  # fmt: skip
+BATCH_CHUNKS = 16_384  # a new segment per this many chunks: indexing memory stays flat in the corpus size
+IVF_MIN = 65_536  # a merged segment this large gets an IVF index once the whole index passes FLAT_MAX_N
 
 
 @dataclass(frozen=True)
@@ -85,6 +62,18 @@ class BuildReport:
     unchanged: list[str]
     embedded: int
     chunks: int
+
+
+@dataclass
+class Entry:
+    """A segment of the version being written, with the documents deleted from it and their IDF counts."""
+
+    name: str
+    dead: list[int] = field(default_factory=list)
+    dead_idf: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "dead": self.dead, "dead_idf": self.dead_idf}
 
 
 def build_index(
@@ -103,143 +92,208 @@ def build_index(
     holds the index's write lock (index/locking.py): a second writer gets IndexBusy at once.
     """
     with write_lock(index_dir):
-        return _build(
-            documents, index_dir, config, embed=embed, embed_tokens=embed_tokens, rebuild=rebuild, roots=roots
+        writer = _Writer(index_dir, config, embed=embed, embed_tokens=embed_tokens, rebuild=rebuild)
+        return writer.run(documents, list(roots))
+
+
+class _Writer:
+    """One update: diff the documents against the live version, write new segments, merge, swap."""
+
+    def __init__(
+        self, index_dir: Path, config: IndexConfig, *, embed: Embed, embed_tokens: TokenEmbed | None, rebuild: bool
+    ) -> None:
+        self.index_dir, self.config, self.embed, self.embed_tokens = index_dir, config, embed, embed_tokens
+        self.previous = None if rebuild else _previous(index_dir, config)
+        self.rebuild = rebuild
+        self.entries = [Entry(**e) for e in self.previous["segments"]] if self.previous else []
+        self.segments = {e.name: open_segment(index_dir / SEGMENTS / e.name) for e in self.entries}
+        self.embedded = 0
+
+    def run(self, documents: Sequence[Document], roots: list[str]) -> BuildReport:
+        old = self._live_files()
+        files = {d.source: d.sha256 for d in documents}
+        if self.previous and {s: v[2] for s, v in old.items()} == files and self.previous.get("roots") == roots:
+            return BuildReport([], [], [], sorted(files), 0, int(self.previous["chunks"]))
+        reuse = {s for s, (_, _, sha) in old.items() if files.get(s) == sha}
+        self._delete([old[s][:2] for s in old if s not in reuse])
+        fresh = [d for d in documents if d.source not in reuse]
+        if any(not d.read for d in fresh):  # only possible if the index changed after known_files was read
+            raise IndexMismatch(f"The index at {self.index_dir} changed while indexing: run `citebot index` again")
+        self._write_new(fresh)
+        self._merge()
+        chunks = _write_version(self, roots)
+        return BuildReport(
+            added=sorted(s for s in files if s not in old),
+            changed=sorted(s for s in files if s in old and s not in reuse),
+            removed=sorted(s for s in old if s not in files),
+            unchanged=sorted(reuse),
+            embedded=self.embedded,
+            chunks=chunks,
         )
 
+    def _live_files(self) -> dict[str, tuple[str, int, str]]:
+        """Every live source: (segment, document number in it, sha256)."""
+        out = {}
+        for e in self.entries:
+            meta, dead = self.segments[e.name].meta, set(e.dead)
+            for d, (source, sha) in enumerate(zip(meta["sources"], meta["sha256"], strict=True)):
+                if d not in dead:
+                    out[source] = (e.name, d, sha)
+        return out
 
-def _build(
-    documents: Sequence[Document],
-    index_dir: Path,
-    config: IndexConfig,
-    *,
-    embed: Embed,
-    embed_tokens: TokenEmbed | None,
-    rebuild: bool,
-    roots: Sequence[str],
-) -> BuildReport:
-    """build_index under the write lock."""
-    files = {d.source: d.sha256 for d in documents}
-    if not rebuild and _is_current(index_dir, config, files, list(roots)):
-        return BuildReport([], [], [], sorted(files), 0, _chunk_count(index_dir))
-    previous = None if rebuild else _load_previous(index_dir, config)
-    old_files: dict[str, str] = previous.manifest["files"] if previous else {}
-    reuse = {d.source for d in documents if old_files.get(d.source) == d.sha256}
-    fresh = [d for d in documents if d.source not in reuse]
-    new_chunks = [
-        c for d in fresh for c in split_text(d.source, d.text, size=config.chunk_size, overlap=config.chunk_overlap)
-    ]
-    new_sents = [s for d in fresh for s in split_sentences(d.source, d.text)]
-    inside = _sentences_of_chunks(new_chunks, new_sents)
-    new_chunk_vecs, new_sent_vecs, embedded = vectorize(
-        new_chunks, new_sents, inside, mode=config.chunk_vectors, embed=embed, embed_tokens=embed_tokens
-    )
-    none = np.zeros((0, config.dim), dtype=np.float32)
-    old_chunks, old_chunk_vecs = (previous.chunks, previous.chunk_vectors) if previous else ([], none)
-    old_sents, old_sent_vecs = (previous.sentences, previous.sentence_vectors) if previous else ([], none)
-    chunks, chunk_vecs = _merge(old_chunks, old_chunk_vecs, reuse, new_chunks, new_chunk_vecs)
-    sents, sent_vecs = _merge(old_sents, old_sent_vecs, reuse, new_sents, new_sent_vecs)
-    sidecars = {
-        LOCATIONS: {d.source: d.locations.to_json() for d in documents if d.locations},
-        INDEXED_AT: _indexed_at(files, reuse, previous.indexed_at if previous else {}),
-    }
-    _write_version(index_dir, config, files, list(roots), (chunks, chunk_vecs), (sents, sent_vecs), sidecars)
-    return BuildReport(
-        added=sorted(s for s in files if s not in old_files),
-        changed=sorted(s for s in files if s in old_files and s not in reuse),
-        removed=sorted(s for s in old_files if s not in files),
-        unchanged=sorted(reuse),
-        embedded=embedded,
-        chunks=len(chunks),
-    )
+    def _delete(self, docs: Sequence[tuple[str, int]]) -> None:
+        """Mark documents (segment, number) deleted, subtracting their sentences from the segment's IDF counts."""
+        for e in self.entries:
+            gone = sorted(d for name, d in docs if name == e.name)
+            if not gone:
+                continue
+            segment = self.segments[e.name]
+            counts: Counter[str] = Counter(e.dead_idf.get("counts", {}))
+            rows = segment.rows_of(segment.sentence_spans, gone)
+            for row in rows:
+                counts.update(terms(segment.span(segment.sentence_spans, int(row)).text))
+            e.dead = sorted({*e.dead, *gone})
+            e.dead_idf = {"size": int(e.dead_idf.get("size", 0)) + len(rows), "counts": dict(counts)}
+
+    def _write_new(self, fresh: Sequence[Document]) -> None:
+        """Split and embed the new documents a batch at a time, each batch a new segment (merging as they pile up)."""
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        docs: list[NewDoc] = []
+        chunks: list[Span] = []
+        sentences: list[Span] = []
+        for d in fresh:
+            docs.append(NewDoc(d.source, d.text, d.sha256, now, d.locations.to_json() if d.locations else None, d.stat))
+            size, overlap = self.config.chunk_size, self.config.chunk_overlap
+            chunks += split_text(d.source, d.text, size=size, overlap=overlap)
+            sentences += split_sentences(d.source, d.text)
+            if len(chunks) >= BATCH_CHUNKS:
+                self._segment(docs, chunks, sentences)
+                docs, chunks, sentences = [], [], []
+                self._merge()
+        if docs:
+            self._segment(docs, chunks, sentences)
+
+    def _segment(self, docs: list[NewDoc], chunks: list[Span], sentences: list[Span]) -> None:
+        inside = sentences_of_chunks(chunks, sentences)
+        mode, embed, tokens = self.config.chunk_vectors, self.embed, self.embed_tokens
+        chunk_vecs, sent_vecs, embedded = vectorize(
+            chunks, sentences, inside, mode=mode, embed=embed, embed_tokens=tokens
+        )
+        self.embedded += embedded
+        batch = Batch(docs, chunks, sentences, inside, chunk_vecs, sent_vecs)
+        name = _new_name("s")
+        write_segment(self.index_dir / SEGMENTS / name, batch, dim=self.config.dim, faiss_spec="Flat")
+        self.entries.append(Entry(name))
+        self.segments[name] = open_segment(self.index_dir / SEGMENTS / name)
+
+    def _live_chunks(self, e: Entry) -> int:
+        segment = self.segments[e.name]
+        if not e.dead:
+            return segment.chunk_count
+        return segment.chunk_count - len(segment.rows_of(segment.chunk_spans, e.dead))
+
+    def _merge(self) -> None:
+        """Merge segments as the policy asks (index/merging.py), until it asks for nothing."""
+        while True:
+            self.entries = [e for e in self.entries if not e.dead or self._live_chunks(e) > 0]  # all deleted: drop
+            live = [self._live_chunks(e) for e in self.entries]
+            dead = [self.segments[e.name].chunk_count - n for e, n in zip(self.entries, live, strict=True)]
+            run = plan(live, dead)
+            if run is None:
+                return
+            picked = [self.entries[i] for i in run]
+            name = _new_name("m")
+            total = sum(live[i] for i in run)
+            merge([self.segments[e.name] for e in picked], [e.dead for e in picked], [e.dead_idf for e in picked],
+                  self.index_dir / SEGMENTS / name, spec=self._spec(total))  # fmt: skip
+            self.entries[run[0] : run[-1] + 1] = [Entry(name)]
+            self.segments[name] = open_segment(self.index_dir / SEGMENTS / name)
+
+    def _spec(self, chunks: int) -> str:
+        """A merged segment's FAISS index: exact, unless both it and the index are large (then IVF, as faiss_spec)."""
+        total = sum(self._live_chunks(e) for e in self.entries)
+        return "Flat" if chunks < IVF_MIN or total <= FLAT_MAX_N else ivf_spec(chunks)
+
+    def swap(self, roots: list[str]) -> int:
+        """Write the new version's manifest, swap CURRENT to it, then delete what no recent version uses."""
+        chunks = sum(self._live_chunks(e) for e in self.entries)
+        manifest = {"format": FORMAT, **self.config.__dict__, "roots": roots, "chunks": chunks,
+                    "segments": [e.to_json() for e in self.entries]}  # fmt: skip
+        version = _new_name("v")
+        tmp = self.index_dir / f".tmp-{version}"
+        tmp.mkdir(parents=True)
+        if self.config.vector_store == "milvus":  # published before the local swap: a failure leaves both as they were
+            from index.milvus_sync import publish
+
+            dead_idf = [e["dead_idf"] for e in manifest["segments"]]
+            manifest["milvus_version"] = publish(self.config.__dict__, self._open(manifest), dead_idf, roots,
+                                                 rebuild=self.rebuild)  # fmt: skip
+        _write_json(tmp / MANIFEST, manifest)
+        os.replace(tmp, self.index_dir / version)
+        _write_json(self.index_dir / f".{CURRENT}.tmp", version)
+        os.replace(self.index_dir / f".{CURRENT}.tmp", self.index_dir / CURRENT)
+        _collect_garbage(self.index_dir, version, self.previous)
+        return chunks
+
+    def _open(self, manifest: dict[str, Any]) -> Layout:
+        entries = manifest["segments"]
+        return Layout([self.segments[e["name"]] for e in entries], [e["dead"] for e in entries])
 
 
-def _merge(
-    old: list[Span], old_vecs: np.ndarray, reuse: set[str], new: list[Span], new_vecs: np.ndarray
-) -> tuple[list[Span], np.ndarray]:
-    """Old spans (and vectors) of the unchanged sources in `reuse`, followed by the new ones.
+def known_files(index_dir: Path, config: IndexConfig) -> dict[str, tuple[int, int, str]]:
+    """The live index's files as (size, mtime_ns, sha256) when last read, if it was built with `config` ({} if not)."""
+    manifest = _previous(index_dir, config)
+    if manifest is None:
+        return {}
+    out = {}
+    for e in manifest["segments"]:
+        meta, dead = open_segment(index_dir / SEGMENTS / e["name"]).meta, set(e["dead"])
+        for d, (source, (size, mtime), sha) in enumerate(
+            zip(meta["sources"], meta["stat"], meta["sha256"], strict=True)
+        ):
+            if d not in dead:
+                out[source] = (size, mtime, sha)
+    return out
 
-    Example: old [a.txt#0, b.txt#0], reuse {"b.txt"}, new [c.txt#0] -> [b.txt#0, c.txt#0] with their vectors
+
+def _write_version(writer: _Writer, roots: list[str]) -> int:
+    """Write the new version and make it live; returns its chunk count."""
+    return writer.swap(roots)
+
+
+def _new_name(kind: str) -> str:
+    return f"{kind}{time.time_ns()}-{os.getpid()}"
+
+
+def _previous(index_dir: Path, config: IndexConfig) -> dict[str, Any] | None:
+    """The live manifest if it was built with the same config; otherwise None (a full rebuild)."""
+    try:
+        _, manifest = read_manifest(index_dir)
+    except (IndexNotFound, IndexMismatch):
+        return None
+    defaults = {f.name: f.default for f in fields(IndexConfig)}  # a manifest written before a field existed
+    return manifest if all(manifest.get(k, defaults[k]) == v for k, v in config.__dict__.items()) else None
+
+
+def _collect_garbage(index_dir: Path, version: str, previous: dict[str, Any] | None) -> None:
+    """Delete versions and segments that neither `version` nor the one before it use, and killed writers' leftovers.
+
+    Called under the write lock, so any `.tmp-*` is a leftover.
     """
-    keep = [i for i, span in enumerate(old) if span.source in reuse]
-    parts = [v for v in (old_vecs[keep], new_vecs) if len(v)]
-    vectors = np.vstack(parts) if parts else np.zeros((0, old_vecs.shape[-1]), dtype=np.float32)
-    return [old[i] for i in keep] + list(new), vectors
-
-
-def _write_version(
-    index_dir: Path,
-    config: IndexConfig,
-    files: dict[str, str],
-    roots: list[str],
-    chunked: tuple[list[Span], np.ndarray],
-    sentenced: tuple[list[Span], np.ndarray],
-    sidecars: dict[str, Any] | None = None,
-) -> None:
-    """Write a complete new version folder, then point CURRENT at it and drop older versions.
-
-    Called under the write lock, so any other `.tmp-*` folder is a killed writer's leftover and is removed too.
-    """
-    from index.vectorstores import drop_other_collections, new_store
-
-    index_dir.mkdir(parents=True, exist_ok=True)
-    (chunks, chunk_vecs), (sents, sent_vecs) = chunked, sentenced
-    chunk_vecs = chunk_vecs.reshape(len(chunks), config.dim).astype(np.float32)
-    version = f"v{time.time_ns()}-{os.getpid()}"
-    tmp = index_dir / f".tmp-{version}"
-    tmp.mkdir()
-    nodes = [_to_node(c, v) for c, v in zip(chunks, chunk_vecs, strict=True)]
-    collection = (
-        f"citebot_{hashlib.sha1(str(index_dir.resolve()).encode()).hexdigest()[:8]}_{version.replace('-', '_')}"
-    )
-    store, record = new_store(
-        config.vector_store, dim=config.dim, vectors=chunk_vecs, milvus_uri=config.milvus_uri, collection=collection
-    )
-    store.add(nodes)  # llama-index's vector store; every node carries its vector already
-    if config.vector_store == "faiss":
-        store.persist(persist_path=str(tmp / FAISS_FILE))
-    np.save(tmp / "chunks.npy", chunk_vecs)
-    _write_json(tmp / "chunks.json", [[c.source, c.start, c.end, c.text] for c in chunks])
-    for name, value in (sidecars or {}).items():
-        _write_json(tmp / name, value)
-    _write_json(tmp / "sentences.json", [[s.source, s.start, s.end, s.text] for s in sents])
-    np.save(tmp / "sentences.npy", sent_vecs.reshape(len(sents), config.dim) if sents else np.zeros((0, config.dim)))
-    BM25.build(c.text for c in chunks).save(tmp)
-    Vocabulary.build(s.text for s in sents).save(tmp / "vocabulary.json")
-    chunk_ids = [n.node_id for n in nodes]
-    manifest = {"format": FORMAT, **config.__dict__, **record, "roots": roots, "files": files, "chunk_ids": chunk_ids}
-    _write_json(tmp / "manifest.json", manifest)
-    _fsync_folder(tmp)
-    os.replace(tmp, index_dir / version)
-    _write_json(index_dir / f".{CURRENT}.tmp", version)
-    os.replace(index_dir / f".{CURRENT}.tmp", index_dir / CURRENT)
-    for old in index_dir.iterdir():
-        if old.name != version and old.name.startswith(("v", ".tmp-v")) and old.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
-    drop_other_collections(manifest)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Flush every file of a finished version folder, so the swap never points at a half-written one."""
-    for path in folder.iterdir():
-        with open(path, "rb") as fh:
-            os.fsync(fh.fileno())
-
-
-def _to_node(chunk: Span, vector: np.ndarray) -> TextNode:
-    """A llama-index node for a chunk, with its offsets as metadata kept out of the embedded text."""
-    from llama_index.core.schema import TextNode
-
-    meta = {"source": chunk.source, "start": chunk.start, "end": chunk.end}
-    node_id = hashlib.sha256(f"{chunk.source}\0{chunk.start}\0{chunk.text}".encode()).hexdigest()[:32]
-    return TextNode(
-        id_=node_id,
-        text=chunk.text,
-        metadata=meta,
-        embedding=vector.tolist(),
-        excluded_embed_metadata_keys=list(meta),
-        excluded_llm_metadata_keys=list(meta),
-    )
+    keep_versions = {version, *([previous["_version"]] if previous else [])}
+    keep_segments = set()
+    for name in keep_versions:
+        try:
+            keep_segments |= {e["name"] for e in _read_json(index_dir / name / MANIFEST)["segments"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    for path in index_dir.iterdir():
+        if path.is_dir() and path.name.startswith(("v", ".tmp-")) and path.name not in keep_versions:
+            shutil.rmtree(path, ignore_errors=True)
+    segments = index_dir / SEGMENTS
+    for path in segments.iterdir() if segments.exists() else ():
+        if path.name not in keep_segments:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -248,147 +302,3 @@ def _write_json(path: Path, value: Any) -> None:
         json.dump(value, fh, ensure_ascii=False)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def _is_current(index_dir: Path, config: IndexConfig, files: dict[str, str], roots: list[str]) -> bool:
-    """True when the live index was built from exactly these files with this config (read from the manifest only).
-
-    A version without locations.json (from an older citebot) is not current: the next run adds it, embedding nothing.
-    """
-    try:
-        path, manifest = read_manifest(index_dir)
-    except (IndexNotFound, IndexMismatch):
-        return False
-    same = _same_config(manifest, config) and manifest.get("files") == files and manifest.get("roots", []) == roots
-    return same and (path / LOCATIONS).exists()
-
-
-def _same_config(manifest: dict[str, Any], config: IndexConfig) -> bool:
-    return all(manifest.get(k) == v for k, v in config.__dict__.items())
-
-
-def _chunk_count(index_dir: Path) -> int:
-    return len(read_manifest(index_dir)[1]["chunk_ids"])
-
-
-def _load_previous(index_dir: Path, config: IndexConfig) -> StoredIndex | None:
-    """The current index if it was built with the same config; otherwise None (a full rebuild)."""
-    try:
-        stored = load_index(index_dir)
-    except (IndexNotFound, IndexMismatch):
-        return None
-    return stored if _same_config(stored.manifest, config) else None
-
-
-def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
-    """The live version folder and its manifest; raise IndexNotFound/IndexMismatch with what to run."""
-    hint = f"run `citebot index` to build it at {index_dir}"
-    try:
-        version = _read_json(index_dir / CURRENT)
-        path = index_dir / version
-        manifest = _read_json(path / "manifest.json")
-    except (OSError, ValueError, TypeError) as exc:
-        raise IndexNotFound(f"No index at {index_dir} ({hint})") from exc
-    if not isinstance(manifest, dict) or manifest.get("format", FORMAT + 1) > FORMAT:
-        raise IndexMismatch(f"The index at {index_dir} was written by a newer citebot (upgrade citebot, or {hint})")
-    if manifest["format"] < FORMAT:
-        raise IndexMismatch(f"The index at {index_dir} was written by an older citebot: run `citebot index --rebuild`")
-    return path, manifest
-
-
-def live_version(index_dir: Path) -> str | None:
-    """The version folder CURRENT names now (None if unreadable): a cheap check for a newer index."""
-    try:
-        version = _read_json(index_dir / CURRENT)
-    except (OSError, ValueError):
-        return None
-    return version if isinstance(version, str) else None
-
-
-def load_index(index_dir: Path, *, expect: IndexConfig | None = None) -> StoredIndex:
-    """Load the live index; with `expect`, check it was built with that model and dimension."""
-    path, manifest = read_manifest(index_dir)
-    if expect is not None and (manifest["embed_model"], manifest["dim"]) != (expect.embed_model, expect.dim):
-        raise IndexMismatch(
-            f"The index at {index_dir} was built with {manifest['embed_model']} ({manifest['dim']}-d), "
-            f"not {expect.embed_model} ({expect.dim}-d): run `citebot index --rebuild`"
-        )
-    try:
-        return _load_version(path, manifest)
-    except (OSError, ValueError, KeyError) as exc:
-        raise IndexMismatch(f"The index at {index_dir} is damaged ({exc}): run `citebot index --rebuild`") from exc
-
-
-def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
-    """Read one complete version folder: plain JSON and arrays, no llama-index (answering starts fast)."""
-    from index.vectorstores import open_dense
-
-    chunks = [Span(src, text, start, end) for src, start, end, text in _read_json(path / "chunks.json")]
-    sentences = [Span(src, text, start, end) for src, start, end, text in _read_json(path / "sentences.json")]
-    stored = StoredIndex(
-        path=path,
-        manifest=manifest,
-        dense=open_dense(manifest, path / FAISS_FILE),
-        lexical=BM25.load(path),
-        vocabulary=Vocabulary.load(path / "vocabulary.json"),
-        chunks=chunks,
-        chunk_ids=manifest["chunk_ids"],
-        chunk_vectors=_vectors(path / "chunks.npy"),
-        sentences=sentences,
-        sentence_vectors=_vectors(path / "sentences.npy"),
-    )
-    stored.chunk_sentences = _sentences_of_chunks(chunks, sentences)
-    stored.locations = {source: Locations.from_json(v) for source, v in _read_sidecar(path, LOCATIONS).items()}
-    stored.indexed_at = _read_sidecar(path, INDEXED_AT)
-    return stored
-
-
-def _vectors(path: Path) -> np.ndarray:
-    """Float32 vectors, memory-mapped: answering reads only the rows of the passages it scores."""
-    vectors: np.ndarray = np.load(path, mmap_mode="r")
-    return vectors if vectors.dtype == np.float32 else vectors.astype(np.float32)
-
-
-def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _read_sidecar(path: Path, name: str) -> dict[str, Any]:
-    """A per-source JSON file of a version folder ({} for an index written before it existed)."""
-    try:
-        value = _read_json(path / name)
-    except FileNotFoundError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _indexed_at(files: dict[str, str], reuse: set[str], before: dict[str, str]) -> dict[str, str]:
-    """When each source's current content was indexed: kept for unchanged sources, now for the others."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return {s: before.get(s, now) if s in reuse else now for s in files}
-
-
-def _sentences_of_chunks(chunks: list[Span], sentences: list[Span]) -> list[list[int]]:
-    """For each chunk, the sentences that lie mostly inside it (a binary search per chunk: linear in the corpus).
-
-    Example: chunk [0, 100) and sentences [0, 40), [41, 120) -> [[0]] (the second is mostly outside).
-    """
-    by_source: dict[str, list[int]] = {}
-    for i, s in enumerate(sentences):
-        by_source.setdefault(s.source, []).append(i)
-    for members in by_source.values():
-        members.sort(key=lambda i: sentences[i].start)
-    ends = {src: [sentences[i].end for i in members] for src, members in by_source.items()}
-    result = []
-    for c in chunks:
-        members = by_source.get(c.source, [])
-        inside = []
-        for i in members[bisect.bisect_right(ends.get(c.source, []), c.start) :]:
-            s = sentences[i]
-            if s.start >= c.end:
-                break
-            overlap = min(s.end, c.end) - max(s.start, c.start)
-            if overlap > 0 and overlap * 2 >= s.end - s.start:
-                inside.append(i)
-        result.append(inside)
-    return result

@@ -70,13 +70,21 @@ def test_cli_index_and_ask_json(tmp_path: Path) -> None:
     assert run.returncode == 0 and "territorial integrity" in run.stdout and "[1]" in run.stdout
 
 
-def test_seed_through_milvus_lite(tmp_path: Path) -> None:
-    """The same answer when chunk vectors live in Milvus (Lite here; a cluster is only another URI)."""
+def test_seed_through_milvus_lite_answers_as_faiss_does(tmp_path: Path) -> None:
+    """The same answer, citations verbatim, when the whole retrieval lives in Milvus (Lite here) as with FAISS."""
+    from dataclasses import replace
+
     from bot import Bot, Settings
     from index.pipeline import index_paths
 
-    settings = Settings.from_env({"CITEBOT_VECTOR_STORE": "milvus"}, index_dir=tmp_path / "ix")
-    index_paths([ROOT / "seeds"], settings)
-    answer = Bot.load(settings=settings).answer("Why can't Ukraine join NATO?")
+    question = "Why can't Ukraine join NATO?"
+    faiss = Settings.from_env({}, index_dir=tmp_path / "faiss")
+    milvus = replace(faiss, index_dir=tmp_path / "ix", vector_store="milvus")
+    answers = []
+    for settings in (faiss, milvus):
+        index_paths([ROOT / "seeds"], settings)
+        answers.append(Bot.load(settings=settings).answer(question))
+    expected, answer = answers
     first = answer.citations[0]
     assert "territorial integrity" in first.quote and _read(first.source)[first.start : first.end] == first.quote
+    assert answer.text == expected.text and answer.citations == expected.citations

@@ -2,6 +2,8 @@
 
 Point it at your own sets and documents:
     pytest tests/test_question_sets.py --question-sets my/sets --docs my/docs
+A subfolder of the sets folder with its own `docs/` (tests/questions/library/) is a corpus of its own: its `*.yaml`
+are asked about its `docs/`.
 """
 
 from __future__ import annotations
@@ -18,25 +20,34 @@ pytestmark = pytest.mark.slow
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "case" in metafunc.fixturenames:
         folder = Path(metafunc.config.getoption("--question-sets"))
-        cases = [c for path in sorted(folder.glob("*.yaml")) for c in load_question_set(path)]
-        metafunc.parametrize("case", cases, ids=[f"{Path(c.file).stem}:{c.id}" for c in cases])
+        docs = Path(metafunc.config.getoption("--docs"))
+        corpora = [(folder, docs)] + [
+            (sub, sub / "docs") for sub in sorted(folder.iterdir()) if (sub / "docs").is_dir()
+        ]
+        cases = [(c, d) for f, d in corpora for path in sorted(f.glob("*.yaml")) for c in load_question_set(path)]
+        metafunc.parametrize(("case", "docs"), cases, ids=[f"{Path(c.file).stem}:{c.id}" for c, _ in cases])
 
 
-@pytest.fixture(scope="session")
-def docs_bot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, seed_bot: object) -> object:
-    """The bot over --docs (the seed bot when --docs is the default seeds/)."""
+_BOTS: dict[Path, object] = {}
+
+
+@pytest.fixture
+def docs_bot(docs: Path, tmp_path_factory: pytest.TempPathFactory, seed_bot: object) -> object:
+    """The bot over `docs`, indexed once per session (the seed bot for seeds/)."""
     from bot import Bot, Settings
     from index.pipeline import index_paths
 
-    docs = Path(request.config.getoption("--docs")).resolve()
+    docs = docs.resolve()
     if docs == (Path(__file__).resolve().parent.parent / "seeds"):
         return seed_bot
-    settings = Settings.from_env({}, index_dir=tmp_path_factory.mktemp("docs") / "index")
-    index_paths([docs], settings)
-    return Bot.load(settings=settings)
+    if docs not in _BOTS:
+        settings = Settings.from_env({}, index_dir=tmp_path_factory.mktemp("docs") / "index")
+        index_paths([docs], settings)
+        _BOTS[docs] = Bot.load(settings=settings)
+    return _BOTS[docs]
 
 
-def test_case(case: Case, docs_bot) -> None:  # type: ignore[no-untyped-def]
+def test_case(case: Case, docs: Path, docs_bot) -> None:  # type: ignore[no-untyped-def]
     result = run_case(docs_bot.answer, case)
     if result.status == "unchecked":
         pytest.skip(f"{case.file} case {case.id!r} has no expectations yet: {case.note or 'add expect:'}")

@@ -35,7 +35,8 @@ def test_select_best_then_close_runner_up_only() -> None:
 
 
 def test_select_deduplicates_a_sentence_seen_in_two_passages() -> None:
-    low, high = _cand("Same.", 0, 0.5, 0.5, 0.1), _cand("Same.", 0, 0.5, 0.5, 0.6)
+    same = Span("s.txt", "Same.", 0, 5)
+    low, high = Candidate(same, 0.5, 0.5, 0.1, dense=0.1), Candidate(same, 0.5, 0.5, 0.6, dense=1.0)
     assert select([low, high], max_sentences=2) == [high]
 
 
@@ -49,6 +50,16 @@ def test_follow_up_adds_a_weaker_query_with_the_previous_turn() -> None:
     queries = queries_for("When is it ready?", context)
     assert queries[0] == Query("When is it ready?")
     assert queries[1].text == "Who sends a brigade? Germany does. When is it ready?" and queries[1].weight < 1
+
+
+def test_after_a_refusal_the_last_answer_that_quoted_is_carried_forward() -> None:
+    places = {"Bonn lies on the Rhine.": [("bonn.txt", 0, 22)]}
+    refusal = "The documents don't contain an answer to that question."
+    history = [("Which city lies on the Rhine?", "Bonn lies on the Rhine. [1]"), ("What is its name?", refusal)]
+    context = context_of(history, lambda q: places.get(q, []))
+    assert context == Context("What is its name?", "Bonn lies on the Rhine.", (("bonn.txt", 0, 22),))
+    nothing = context_of([("Why?", refusal)], lambda q: places.get(q, []))
+    assert nothing == Context("Why?", "", ()), "a refusal's text is not searched for"
 
 
 def test_a_history_of_plain_strings_is_located_again_by_its_quotes() -> None:

@@ -71,17 +71,3 @@ def test_json_and_terminal_show_page_and_location(
     assert (first["page"], first["location"]) == (2, "p. 2")
     assert main(["ask", "When was the new lens installed?", "--index-dir", str(located_index)]) == 0
     assert "[1] report.pdf p. 2 (" in capsys.readouterr().out
-
-
-def test_an_index_from_before_locations_gets_them_on_the_next_run_without_embedding(
-    located_index: Path, tmp_path: Path
-) -> None:
-    from index.store import LOCATIONS, read_manifest
-
-    path, _ = read_manifest(located_index)
-    (path / LOCATIONS).unlink()
-    assert _bot(located_index).answer("When was the new lens installed?").citations[0].page is None
-    embedder = HashingEmbedder()
-    report, _ = index_paths([tmp_path / "docs"], hashing_settings(located_index), embedder=embedder)
-    assert report.embedded == 0 and embedder.calls == [] and sorted(report.unchanged) == ["guide.md", "report.pdf"]
-    assert _bot(located_index).answer("When was the new lens installed?").citations[0].location == "p. 2"

@@ -1,4 +1,5 @@
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,7 +23,7 @@ def test_build_and_load_round_trip(docs_dir: Path, tmp_path: Path, embedder: Has
     assert report.added == ["animals.txt", "cooking.txt", "space/planets.md"]
     stored = load_index(tmp_path / "ix")
     assert len(stored.chunks) == report.chunks == 3
-    assert stored.manifest["format"] == 3 and stored.manifest["dim"] == 384
+    assert stored.manifest["format"] == 4 and stored.manifest["dim"] == 384
     assert set(stored.manifest["files"]) == set(report.added)
     for chunk in stored.chunks:
         assert (docs_dir / chunk.source).read_text(encoding="utf-8")[chunk.start : chunk.end] == chunk.text
@@ -96,7 +97,7 @@ def test_older_or_damaged_index_says_rebuild_and_index_rebuilds_it(
     docs_dir: Path, tiny_index: Path, embedder: HashingEmbedder
 ) -> None:
     live = tiny_index / json.loads((tiny_index / CURRENT).read_text(encoding="utf-8"))
-    (live / "chunks.npy").unlink()
+    shutil.rmtree(tiny_index / "segments")
     with pytest.raises(IndexMismatch, match="damaged .*citebot index --rebuild"):
         load_index(tiny_index)
     manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
@@ -171,9 +172,9 @@ def test_killed_indexing_leaves_previous_index_loadable(
     assert {c.source for c in bot.stored.chunks} == {"animals.txt", "cooking.txt", "space/planets.md"}
     report = _build(docs_dir, index_dir, embedder)  # the next run completes and cleans up
     assert report.added == ["new.txt"]
-    assert [p.name for p in index_dir.iterdir() if p.name not in (CURRENT, LOCK_FILE)] == [
-        json.loads((index_dir / CURRENT).read_text())
-    ]
+    versions = {p.name for p in index_dir.iterdir()} - {CURRENT, LOCK_FILE, "segments"}
+    assert json.loads((index_dir / CURRENT).read_text()) in versions and len(versions) <= 2  # the live one, the last
+    assert not [p for p in (index_dir / "segments").iterdir() if p.name.startswith(".tmp-")]
     assert "silent feathers" in Bot.load(index_dir, embedder=HashingEmbedder()).answer("When do owls hunt?").text
 
 
@@ -188,7 +189,7 @@ def test_pooled_chunk_vectors_embed_each_sentence_once(
     report, _ = index_paths([docs_dir], settings, embedder=embedder)
     stored = load_index(tmp_path / "ix")
     assert report.embedded == len(stored.sentences) and len(embedder.calls) == len(stored.sentences)
-    faiss_index = stored.dense.index  # type: ignore[attr-defined]
+    faiss_index = stored.dense.layout.segments[0].dense.flat  # type: ignore[attr-defined]
     members = stored.chunk_sentences[0]
     mean = stored.sentence_vectors[members].mean(axis=0)
     assert np.allclose(faiss_index.reconstruct(0), mean / np.linalg.norm(mean), atol=1e-6)
@@ -202,43 +203,26 @@ def test_pooled_chunk_vectors_embed_each_sentence_once(
 def test_large_corpora_get_an_ivf_index_searched_with_nprobe(
     docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A merged segment that is large in a large index gets IVF (here: every file a segment, every 2 merged)."""
     import faiss
 
+    import index.merging
+    import index.store as store
     import index.vectorstores as vs
     from bot import Bot
 
     assert vs.faiss_spec(1000) == "Flat" and vs.faiss_spec(1_000_000) == "IVF4000,SQ8" and vs.nprobe(4000) == 256
-    monkeypatch.setattr(vs, "faiss_spec", lambda n: "IVF2,SQ8")
+    for name, value in (("BATCH_CHUNKS", 1), ("IVF_MIN", 0), ("FLAT_MAX_N", 0), ("ivf_spec", lambda n: "IVF1,SQ8")):
+        monkeypatch.setattr(store, name, value)
+    monkeypatch.setattr(index.merging, "FACTOR", 2)
     _build(docs_dir, tmp_path / "ix", embedder)
     stored = load_index(tmp_path / "ix")
-    index = stored.dense.index  # type: ignore[attr-defined]
+    segments = stored.dense.layout.segments  # type: ignore[attr-defined]
+    assert [s.meta["faiss"] for s in segments] == ["IVF1,SQ8"]  # 2 merged, then with the third
+    index = segments[0].dense.index
     assert isinstance(index, faiss.IndexIVFScalarQuantizer) and index.nprobe == 256
-    assert stored.manifest["faiss"] == "IVF2,SQ8"
     bot = Bot.load(tmp_path / "ix", embedder=HashingEmbedder())
     assert "Jupiter" in bot.answer("Which planet is the largest in the solar system?").text
-
-
-def test_milvus_lite_store_builds_updates_and_answers(
-    docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder
-) -> None:
-    from dataclasses import replace
-
-    from bot import Bot
-
-    settings = replace(hashing_settings(tmp_path / "ix"), vector_store="milvus")
-    index_paths([docs_dir], settings, embedder=embedder)
-    first = load_index(tmp_path / "ix")
-    assert first.manifest["milvus_uri"] == str(tmp_path / "ix" / "milvus.db")
-    assert "Jupiter" in Bot.load(settings=settings, embedder=HashingEmbedder()).answer("Which planet is largest?").text
-    (docs_dir / "new.txt").write_text("Owls hunt at night with silent feathers.", encoding="utf-8")
-    embedder.calls.clear()
-    index_paths([docs_dir], settings, embedder=embedder)
-    assert all("Owls" in text for text in embedder.calls), "only the new file is embedded"
-    second = load_index(tmp_path / "ix")
-    names = second.dense.store.client.list_collections()  # type: ignore[attr-defined]
-    assert names == [second.manifest["collection"]] != [first.manifest["collection"]]
-    bot = Bot.load(settings=settings, embedder=HashingEmbedder())
-    assert "silent feathers" in bot.answer("When do owls hunt?").text
 
 
 def test_hash_embedder_works_from_the_cli_and_a_minilm_load_refuses_its_index(

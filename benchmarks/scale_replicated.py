@@ -1,0 +1,94 @@
+"""A 1M-chunk index without a 1M build: scale_system.py's 100k index replicated, then answered from and updated.
+
+Usage: python benchmarks/scale_replicated.py --from WORKDIR [--copies 10]   (WORKDIR from scale_system.py --workdir)
+
+The 100k corpus is hard-linked `copies` times into folders c00, c01, ... and the index's segments likewise, each
+copy's documents renamed to match (`meta.json` rewritten); then every 8 adjacent segments are merged as a build's
+merge policy would have, leaving the rest as a build would (index/merging.py; merged segments get IVF, as in a 1M
+build), and the result is
+measured like scale_system.py measures (load, RSS, first and warm answers; one new file indexed). A build of 1M
+chunks with the hash embedder takes over an hour on the shared 2-core machine: build time and peak are not measured
+here (a build holds one batch of 16k chunks, or one merge, at a time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from scale_system import NEW_FILE, run  # noqa: I001
+
+from index.merging import FACTOR, merge
+from index.segments import META, Segment
+from index.store import CURRENT, MANIFEST, SEGMENTS, _write_json
+from index.vectorstores import ivf_spec
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    shutil.copytree(source, target, copy_function=os.link)
+
+
+def replicate(work: Path, copies: int) -> tuple[Path, Path]:
+    """Hard-linked copies of the 100k corpus and index as one corpus and index; returns (docs, index_dir)."""
+    docs, index_dir = work / "docs-replicated", work / "ix-replicated"
+    shutil.rmtree(docs, ignore_errors=True)
+    shutil.rmtree(index_dir, ignore_errors=True)
+    source_ix = work / "ix100000"
+    manifest = json.loads((source_ix / json.loads((source_ix / CURRENT).read_text()) / MANIFEST).read_text())
+    entries = []
+    for i in range(copies):
+        _link_tree(work / "docs100000", docs / f"c{i:02d}")
+        for e in manifest["segments"]:
+            name = f"{e['name']}-c{i:02d}"
+            _link_tree(source_ix / SEGMENTS / e["name"], index_dir / SEGMENTS / name)
+            meta_path = index_dir / SEGMENTS / name / META
+            meta = json.loads(meta_path.read_text())
+            meta_path.unlink()  # a hard link: write a new file, leave the original's alone
+            meta["sources"] = [f"c{i:02d}/{s}" for s in meta["sources"]]
+            meta["locations"] = {f"c{i:02d}/{s}": v for s, v in meta["locations"].items()}
+            meta_path.write_text(json.dumps(meta))
+            entries.append({"name": name, "dead": [], "dead_idf": {}})
+    merged = []
+    groups = min(len(entries) // FACTOR, FACTOR - 1)  # as a 1M build leaves it: 7 merged segments, then the rest
+    for at in range(0, groups * FACTOR, FACTOR):
+        group = [Segment(index_dir / SEGMENTS / e["name"]) for e in entries[at : at + FACTOR]]
+        name = f"m{time.time_ns()}-{os.getpid()}"
+        chunks = sum(s.chunk_count for s in group)
+        merge(group, [[]] * len(group), [{}] * len(group), index_dir / SEGMENTS / name, spec=ivf_spec(chunks))
+        merged.append({"name": name, "dead": [], "dead_idf": {}})
+        for s in group:
+            shutil.rmtree(s.folder)
+        print(f"merged {len(merged)} of {groups}", file=sys.stderr, flush=True)
+    merged += entries[groups * FACTOR :]
+    chunks = sum(Segment(index_dir / SEGMENTS / e["name"]).chunk_count for e in merged)
+    version = f"v{time.time_ns()}-{os.getpid()}"
+    (index_dir / version).mkdir()
+    body = {**manifest, "roots": [str(docs.resolve())], "chunks": chunks, "segments": merged}
+    _write_json(index_dir / version / MANIFEST, body)
+    _write_json(index_dir / CURRENT, version)
+    return docs, index_dir
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--from", dest="work", required=True, help="scale_system.py --workdir with a 100k index")
+    parser.add_argument("--copies", type=int, default=10)
+    args = parser.parse_args()
+    docs, index_dir = replicate(Path(args.work), args.copies)
+    answer = run("answer", docs, index_dir)
+    (docs / "zz-new.txt").write_text(NEW_FILE, encoding="utf-8")
+    update = run("update", docs, index_dir)
+    row = {"chunks": update["chunks"], **answer, "update s": update["s"], "update MB": update["MB"],
+           "update peak GB": update["peak GB"]}  # fmt: skip
+    print("".join(f"{k:>15}" for k in row))
+    print("".join(f"{v:>15.2f}" for v in row.values()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
