@@ -48,7 +48,7 @@ class Settings:
     top_k: int = 5
     min_score: float = 0.34
     strict: bool = False
-    strict_min_score: float = 0.46
+    strict_min_score: float = 0.45
     max_sentences: int = 2
     query_threads: int = 1
     cache_dir: Path = field(default_factory=default_cache_dir)  # the ONNX query model (index/query_embed.py)

@@ -17,14 +17,17 @@ benchmarks/tune_followups.py; benchmarks/quality.py reports the result beside pl
   / 0.601. Fitted on two sets and tested on the third it is worse on SQuAD (0.62): the sets differ, so all three kinds
   are in the fit. Tried and dropped (5-fold, no set gained beyond one or two questions): new words in the sentence,
   its length, names or numbers the question lacks, rank and gap features within the question's sentences, the
-  neighbours' cosines.
+  neighbours' cosines, soft word matching through MiniLM's input word vectors. Refitted after late chunking moved to
+  non-overlapping windows (index/vectors.py): 5-fold 0.877 / 0.768 / 0.665, passage cosine 0.3, the others within
+  0.35 of the weights before.
 - Answer type: "when" wants a date ("when will" one ahead: will, expected, due ...), "how many" a number, "who" and
   "where" a capitalised name the question does not already say. Its weight (3.2) is fitted with the rest.
 - A second sentence is quoted when it scores within SECOND_SENTENCE_MARGIN of the first. Answer contains the gold
   answer, at median words, by benchmarks/quality.py (SQuAD / TyDi / NQ), before the title feature: margin 0.5 gives
   0.868 @ 27, 0.800 @ 38.5, 0.684 @ 29; 0.75 gives 0.877 @ 29, 0.818 @ 40, 0.707 @ 32; 1.0 gives 0.877 @ 30, 0.827 @
   42.5, 0.722 @ 33. With it: 0.75 gives 0.877 @ 29, 0.827 @ 40, 0.749 @ 32; 1.0 gives 0.877 @ 30, 0.832 @ 41.5,
-  0.764 @ 33. 0.75 keeps the words where they were.
+  0.764 @ 33. 0.75 keeps the words where they were. With the windowed vectors and the refit, 0.75 gives 0.882 @ 29,
+  0.836 @ 39, 0.745 @ 32.
 - Follow-ups (questions that lean on the conversation: bot/conversation.py): `context` (cosine to the previous turn
   plus the question), `same_doc` (the previous answer's document) and `near` (a sentence the previous answer quoted,
   or the one right after it), chosen on CoQA with its own answers as history (benchmarks/tune_followups.py, grid
@@ -35,15 +38,17 @@ benchmarks/tune_followups.py; benchmarks/quality.py reports the result beside pl
   context 3-4, same_doc 1-3, near 1-2); same_doc 3 because tests/questions/library's "Where is it located?" after a
   question about Bonn needs it (2 leaves it for "Toronto is located in ..."). Tried and dropped: the previous
   question's words in the sentence's own coverage too (0.545: it re-quotes the previous answer), the sentences 1-3
-  after the quote only, avoiding the quoted sentence.
+  after the quote only, avoiding the quoted sentence. With the windowed vectors and the refit, the grid's best is
+  context 4 / same_doc 2 or 3 / near 0.5: cite-hit 0.623, short 0.526 (near 1: 0.610, 0.421), leave-one-dialogue-out
+  0.556; same_doc stays 3.
 - Refusal looks at `Candidate.evidence`, the mean of sentence cosine, lexical coverage (of the sentence and its
   document's title) and passage cosine (a follow-up's sentence cosine may be its conversation's), not at the fitted
   score, whose scale depends on the question. The 50 off-topic questions score at most 0.332 on the SQuAD index (one,
-  "Why is the sky blue?" against Sky UK; the next 0.255); `min_score = 0.34` refuses all of them and 1.0% of
+  "Why is the sky blue?" against Sky UK; the next 0.255); `min_score = 0.34` refuses all of them and 1.5% of
   answerable SQuAD, 1.4% of TyDi and 0.8% of NQ questions (2.7% and 4.6% when the title did not count: "where does
   the grapes of wrath take place" found its document but no sentence says the title).
 - SQuAD 2.0's unanswerable questions (same topic, a plausible distractor) overlap answerable ones almost fully.
-  `strict_min_score = 0.46` refuses 20.1% of them at 8.8% of answerable ones (TyDi 6.4%, NQ 8.7%). No cheap
+  `strict_min_score = 0.45` refuses 19.6% of them at 8.8% of answerable ones (TyDi 5.0%, NQ 7.6%). No cheap
   feature separates them better; that needs a reader model (cross-encoder or QA head), which no package installable
   here ships.
 """
@@ -103,18 +108,18 @@ def expected_type(question: str) -> Callable[[str], bool] | None:
 # How a sentence is ranked: a weighted sum of Candidate.features(), fitted by benchmarks/train_scorer.py (first eight)
 # and benchmarks/tune_followups.py (the two for follow-ups); numbers in the module docstring.
 WEIGHTS: dict[str, float] = {
-    "cosine": 8.41,
-    "lexical": 2.668,
-    "passage": 0.0,
-    "passage_lexical": 5.247,
-    "dense": 0.998,
-    "window": 2.403,
-    "lead": 0.417,
-    "title": 10.594,
-    "typed": 3.194,
+    "cosine": 8.574,
+    "lexical": 2.607,
+    "passage": 0.299,
+    "passage_lexical": 4.93,
+    "dense": 1.035,
+    "window": 2.472,
+    "lead": 0.421,
+    "title": 10.584,
+    "typed": 3.247,
     "context": 4.0,
     "same_doc": 3.0,
-    "near": 1.0,
+    "near": 0.5,
 }
 
 
