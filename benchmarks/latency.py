@@ -1,6 +1,6 @@
 """Answer latency against the retrieval floor, measured side by side in one run.
 
-The floor is what no answerer can avoid: MiniLM encoding the question and one FAISS search. citebot adds BM25,
+The floor is what no answerer can avoid: MiniLM encoding the question and one dense (FAISS) search. citebot adds BM25,
 fusion, sentence scoring and citation. Target: warm `bot.answer()` p50 <= 1.5x the floor. A second table shows
 torch's thread setting for single queries with the machine idle and with the other core busy.
 
@@ -21,9 +21,10 @@ from index.pipeline import index_paths
 
 
 def measure(bot: Bot, questions: list[str], rounds: int = 3) -> tuple[list[float], list[float]]:
-    """Per question: floor (encode + FAISS search) and full answer times in ms, interleaved, best of `rounds`."""
+    """Per question: floor (encode + the index's dense search) and full answer times in ms, interleaved, best of
+    `rounds`."""
     embedder = bot.engine.retriever.embedder
-    faiss_index = bot.stored.dense.index  # type: ignore[attr-defined]
+    dense = bot.stored.dense  # FAISS over every segment (index/views.py)
     import numpy as np
 
     floor, full = [], []
@@ -31,8 +32,8 @@ def measure(bot: Bot, questions: list[str], rounds: int = 3) -> tuple[list[float
         f, a = [], []
         for _ in range(rounds):
             started = time.perf_counter()
-            vector = np.asarray([embedder.get_query_embedding(q)], dtype=np.float32)
-            faiss_index.search(vector, 20)
+            vector = np.asarray(embedder.get_query_embedding(q), dtype=np.float32)
+            dense.search(vector, k=20)
             f.append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
             bot.answer(q)

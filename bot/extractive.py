@@ -58,6 +58,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from index.chunking import Span
 from index.lexical import Vocabulary, terms
@@ -160,7 +161,7 @@ class Candidate:
             "near": float(self.near),
         }
 
-    @property
+    @cached_property
     def score(self) -> float:
         """How likely the sentence answers the question, on a log-odds scale: orders the sentences."""
         return sum(WEIGHTS[k] * v for k, v in self.features().items())

@@ -89,10 +89,17 @@ def _offsets(counts: Sequence[int], live: Sequence[np.ndarray | None]) -> list[i
 
 
 class Spans(Sequence[Span]):
-    """The live chunks (or sentences) of a version, as a read-only sequence of Spans."""
+    """The live chunks (or sentences) of a version, as a read-only sequence of Spans.
+
+    The last CACHED spans read are kept: answering reads the same passages' sentences again and again (warm answer at
+    the seed, non-embedding time 1.1 -> 0.8 ms).
+    """
+
+    CACHED = 50_000
 
     def __init__(self, layout: Layout, *, sentences: bool) -> None:
         self.layout, self.sentences = layout, sentences
+        self._recent: dict[int, Span] = {}
 
     def __len__(self) -> int:
         return (self.layout.sentence_offsets if self.sentences else self.layout.chunk_offsets)[-1]
@@ -106,9 +113,14 @@ class Spans(Sequence[Span]):
     def __getitem__(self, i: int | slice) -> Span | list[Span]:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        seg, local = self.layout.locate(i + len(self) if i < 0 else i, sentences=self.sentences)
-        segment = self.layout.segments[seg]
-        return segment.span(segment.sentence_spans if self.sentences else segment.chunk_spans, local)
+        i = i + len(self) if i < 0 else i
+        if i not in self._recent:
+            if len(self._recent) >= self.CACHED:
+                self._recent.clear()
+            seg, local = self.layout.locate(i, sentences=self.sentences)
+            segment = self.layout.segments[seg]
+            self._recent[i] = segment.span(segment.sentence_spans if self.sentences else segment.chunk_spans, local)
+        return self._recent[i]
 
     def __iter__(self) -> Iterator[Span]:
         """Every span in order, each document's text decoded once."""
