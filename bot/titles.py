@@ -17,6 +17,9 @@ from index.lexical import stems, words
 
 # A document is named when the question says this share of its title's words (IDF-weighted over all titles).
 NAMED_SHARE = 0.5
+# A title word shared by more documents than this ("report" in report-001 ... report-9999) finds none by itself:
+# reading every such title on every question would grow with the corpus.
+COMMON = 1000
 _SEPARATORS = re.compile(r"[_\-.+]+")
 
 
@@ -54,7 +57,9 @@ class Titles:
 
         Example: {"grape", "wrath", "take", "place"} -> ["The_Grapes_of_Wrath.txt"]
         """
-        shares = {i: self._share(question_terms, i) for t in question_terms for i in self.by_term.get(t, ())}
+        found = [self.by_term.get(t, []) for t in question_terms]
+        docs = {i for rows in found if len(rows) <= COMMON for i in rows}
+        shares = {i: self._share(question_terms, i) for i in docs}
         named = sorted((i for i, share in shares.items() if share >= NAMED_SHARE), key=lambda i: (-shares[i], i))
         return [self.sources[i] for i in named[:limit]]
 

@@ -44,6 +44,12 @@ def test_a_document_is_named_when_the_question_says_most_of_its_title() -> None:
     assert titles.named(terms("grape varieties and the grapes of wrath"), limit=1) == both[:1]
 
 
+def test_a_title_word_that_thousands_of_documents_share_names_none_by_itself() -> None:
+    titles = Titles([f"report-{i}.txt" for i in range(1500)] + ["annual_report.txt"])
+    assert titles.named(terms("what does the report say"), limit=3) == []
+    assert titles.named(terms("what does the annual report say"), limit=3) == ["annual_report.txt"]
+
+
 def test_a_question_that_names_a_document_is_answered_from_it(tmp_path: Path) -> None:
     answer = _bot(tmp_path, NOVEL).answer("Where does The Grapes of Wrath take place?")
     assert {c.source for c in answer.citations} == {"The_Grapes_of_Wrath.txt"}
