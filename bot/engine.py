@@ -53,7 +53,8 @@ class Engine:
     ) -> Evidence:
         """Retrieve with every query, score the sentences of the passages against `question`, rerank.
 
-        For a follow-up, the passages the previous answer quoted (and the ones after them) are scored too.
+        The nearest passage of a document the question names by title (bot/titles.py) is scored too, and for a
+        follow-up the passages the previous answer quoted (and the ones after them).
         """
         vectors = [self.retriever.embed(q.text) for q in queries]
         hits = self.retriever.search(queries, vectors, k=top_k)
