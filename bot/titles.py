@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from index.lexical import stems, words
+from index.lexical import stems, term_set, words
 
 # A document is named when the question says this share of its title's words (IDF-weighted over all titles).
 NAMED_SHARE = 0.5
@@ -64,6 +64,6 @@ class Titles:
         return [self.sources[i] for i in named[:limit]]
 
     def _share(self, question_terms: set[str], doc: int) -> float:
-        ts = set(stems(words(title(self.sources[doc]))))
+        ts = term_set(title(self.sources[doc]))
         total = sum(self.idf[t] for t in ts)
         return sum(self.idf[t] for t in ts & question_terms) / total if total else 0.0
