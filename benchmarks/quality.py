@@ -1,12 +1,14 @@
 """Answer quality on every calibration set: citebot, plain llama-index and BM25 side by side, in one run.
 
-    python benchmarks/quality.py [--sets squad,tydi,nq,coqa,seed] [--data DIR] [--json FILE]
+    python benchmarks/quality.py [--sets squad,tydi,nq,coqa,seed,library] [--data DIR] [--json FILE]
 
 squad, tydi, nq: each paragraph a document, one index per set, every question asked alone (squad also asks
 data/off_topic.txt, which must all be refused). coqa: every story one file in one index; each dialogue's turns asked
 in order with citebot's own earlier answers as history, and again each turn alone; a turn is right when a citation
-from the story's file overlaps the gold span. seed: tests/questions/*.yaml on seeds/, pass rate. Indexes are cached
-under benchmarks/out/ by a hash of the data, the index settings and index/*.py. CITEBOT_* variables apply.
+from the story's file overlaps the gold span. seed: tests/questions/*.yaml on seeds/, pass rate; library:
+tests/questions/library/*.yaml on its docs/. off-topic: data/off_topic.txt on the squad index, alone and after a turn.
+Indexes are cached under benchmarks/out/ by a hash of the data, the index settings and index/*.py. CITEBOT_*
+variables apply.
 Data: see ../shared/data/README.md and data/README.md for sources and licences (SQuAD 2.0, TyDi QA, NQ, CoQA).
 """
 
@@ -36,7 +38,11 @@ DATA = next((d for d in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "
             ROOT.parent / "shared" / "data")  # fmt: skip
 QA_FILES = {"squad": "squad2-dev-sample.json", "tydi": "tydiqa-en-calibration.json", "nq": "nq-calibration.json"}
 COQA_FILE = "coqa-calibration.json"
+SETS = ("squad", "tydi", "nq", "coqa", "seed", "library")
 SHORT_WORDS = 3
+QUESTIONS = {"seed": ROOT / "tests" / "questions", "library": ROOT / "tests" / "questions" / "library"}
+CORPORA = {"seed": ROOT / "seeds", "library": QUESTIONS["library"] / "docs"}  # what each question folder asks about
+OPENERS = 8  # off-topic questions are asked again after each of the first 8 answerable squad questions
 
 
 class Runner:
@@ -78,7 +84,8 @@ def qa_set(name: str, path: Path, settings: Settings, run: Runner, off_topic: Pa
     line = f"{name}: {path.name}, {len({q.source for q in questions})} paragraphs, {len(questions)} questions"
     reports = [SetReport(name, line + f" ({unanswerable} unanswerable)" * bool(unanswerable), columns, records)]
     if off_topic is not None:
-        reports.append(off_topic_set(bot, off_topic))
+        openers = [q.text for q in questions if not q.impossible][:OPENERS]
+        reports.append(off_topic_set(bot, off_topic, openers))
     return reports
 
 
@@ -86,14 +93,20 @@ def _case_record(result: CaseResult) -> dict[str, Any]:
     return {"passed": result.passed, "failures": result.failures, "answers": [a.to_dict() for a in result.answers]}
 
 
-def off_topic_set(bot: Bot, path: Path) -> SetReport:
-    """Off-topic questions against the squad index: all must be refused."""
+def off_topic_set(bot: Bot, path: Path, openers: Sequence[str]) -> SetReport:
+    """Off-topic questions against the squad index, alone and each after every opener's turn: all must be refused."""
     questions = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     replies = [ask(bot.answer, q)[1] for q in questions]
+    after = []
+    for opener in openers:
+        history = [(opener, bot.answer(opener))]
+        after += [ask(bot.answer, q, history)[1] for q in questions]
     records = [{"set": "off-topic", "id": str(i), "question": q, "systems": {"citebot": r.to_dict()}}
                for i, (q, r) in enumerate(zip(questions, replies, strict=True))]  # fmt: skip
-    line = f"off-topic: {path.name}, {len(questions)} questions against the squad index"
-    return SetReport("off-topic", line, {"citebot": {"refused": rate(r.refused for r in replies)}}, records)
+    line = (f"off-topic: {path.name}, {len(questions)} questions against the squad index, alone and after each of the "
+            f"first {len(openers)} answerable questions' turn")  # fmt: skip
+    metrics = {"refused": rate(r.refused for r in replies), "refused after a turn": rate(r.refused for r in after)}
+    return SetReport("off-topic", line, {"citebot": metrics}, records)
 
 
 @dataclass(frozen=True)
@@ -176,8 +189,9 @@ def coqa_metrics(replies: Sequence[Reply], turns: Sequence[Turn], *, refuses: bo
     return out
 
 
-def seed_set(settings: Settings, run: Runner, question_sets: Sequence[Path]) -> list[SetReport]:
-    """The question sets in tests/questions on seeds/: share of cases passed, per file and overall."""
+def seed_set(name: str, settings: Settings, run: Runner, question_sets: Sequence[Path]) -> list[SetReport]:
+    """Question sets on their documents (tests/questions on seeds/, tests/questions/library on its docs/): share of
+    cases passed, per file and overall."""
     from bot.eval import load_question_set, run_question_set
 
     cases = [c for path in question_sets for c in load_question_set(path)]
@@ -189,26 +203,27 @@ def seed_set(settings: Settings, run: Runner, question_sets: Sequence[Path]) -> 
         columns[n] = {"pass rate": rate(r.passed for r in rs)}
         columns[n].update({f"  {p.name}": rate(r.passed for r in rs if r.case.file == str(p)) for p in question_sets})
     records = [
-        {"set": "seed", "id": c.id, "question": " / ".join(c.turns), "file": Path(c.file).name,
+        {"set": name, "id": c.id, "question": " / ".join(c.turns), "file": Path(c.file).name,
          "systems": {n: _case_record(rs[i]) for n, rs in results.items()}}
         for i, c in enumerate(cases)
     ]  # fmt: skip
     names = ", ".join(p.name for p in question_sets)
-    return [SetReport("seed", f"seed: {names} on seeds/, {len(cases)} cases", columns, records)]
+    docs = CORPORA[name].relative_to(ROOT)
+    return [SetReport(name, f"{name}: {names} on {docs}/, {len(cases)} cases", columns, records)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default="squad,tydi,nq,coqa,seed", help="comma-separated: squad,tydi,nq,coqa,seed")
+    parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated: {','.join(SETS)}")
     parser.add_argument("--data", type=Path, default=DATA, help=f"folder of the calibration files (default {DATA})")
     parser.add_argument("--off-topic", type=Path, default=ROOT / "data" / "off_topic.txt")
     parser.add_argument("--fresh-baselines", action="store_true", help="ask the baselines again (not from the cache)")
     parser.add_argument("--json", type=Path, help="write every metric and per-question record as JSON")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.sets.split(",") if s.strip()]
-    unknown = set(chosen) - {*QA_FILES, "coqa", "seed"}
+    unknown = set(chosen) - set(SETS)
     if unknown:
-        parser.error(f"unknown set(s) {', '.join(sorted(unknown))}; choose from squad,tydi,nq,coqa,seed")
+        parser.error(f"unknown set(s) {', '.join(sorted(unknown))}; choose from {','.join(SETS)}")
     started = time.perf_counter()
     runs = prepare(chosen, args.data)  # every index first: loading a Bot sets torch to one thread
     run = Runner(fresh_baselines=args.fresh_baselines)
@@ -219,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif name == "coqa":
             reports += coqa_set(path, settings, run)
         else:
-            reports += seed_set(settings, run, sorted((ROOT / "tests" / "questions").glob("*.yaml")))
+            reports += seed_set(name, settings, run, sorted(QUESTIONS[name].glob("*.yaml")))
     print_procedure(args.data, runs, run)
     for report in reports:
         print_table(report)
@@ -252,7 +267,7 @@ def prepare(chosen: Sequence[str], data: Path) -> dict[str, tuple[Path, Settings
             path = _data_file(data, COQA_FILE)
             documents = coqa_documents(path)[0]
         else:
-            path = ROOT / "seeds"
+            path = CORPORA[name]
             seeds = b"".join(p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file())
             runs[name] = (path, *build_index(name, seeds, path))
             continue

@@ -22,7 +22,7 @@ class SetReport:
 
 
 SYSTEMS = ("citebot", "llama-index", "BM25")
-ANSWER_KEY = {"coqa": "follow-up cite-hit", "seed": "pass rate", "off-topic": "refused"}
+ANSWER_KEY = {"coqa": "follow-up cite-hit", "seed": "pass rate", "library": "pass rate", "off-topic": "refused"}
 
 
 def print_table(report: SetReport) -> None:
@@ -68,6 +68,8 @@ def _notes(report: SetReport) -> str:
             f"short {percent(cb['short follow-up cite-hit'])} (no history {percent(alone['short follow-up cite-hit'])})"
         )
         return f"follow-ups no history {percent(alone['follow-up cite-hit'])}; {short}"
+    if report.name == "off-topic":
+        return f"after a turn {percent(cols['citebot']['refused after a turn'])}"
     if "citebot --strict" in cols:
         cb, strict = cols["citebot"], cols["citebot --strict"]
         return (
@@ -81,8 +83,8 @@ def print_summary(reports: Sequence[SetReport]) -> None:
     rows = summary_rows(reports)
     widths = [max(len(row[i]) for row in rows) + 2 for i in range(len(rows[0]) - 1)]
     print(
-        "\nsummary (cb = citebot, li = plain llama-index; answer = contains gold, coqa follow-up cite-hit, seed pass"
-        " rate, off-topic refused)"
+        "\nsummary (cb = citebot, li = plain llama-index; answer = contains gold, coqa follow-up cite-hit, seed and"
+        " library pass rate, off-topic refused)"
     )
     for row in rows:
         print("".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)) + row[-1])

@@ -133,6 +133,10 @@ class Bot:
         self.follow_current()
         engine, warnings = self.engine, list(self.warnings)
         context = engine.context(history)
+        if context is not None:
+            with self._lock:  # the embedding model is called by one question at a time
+                follows = engine.follows(question, context)
+            context = context if follows else None  # a new question: retrieved, scored and refused on its own words
         queries = self._queries(question, history, context, warnings)
         with self._lock:
             evidence = engine.gather(queries[0].text, queries, top_k=self.settings.top_k, context=context)

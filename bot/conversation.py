@@ -82,15 +82,31 @@ def history_from_pairs(pairs: Any) -> list[Exchange]:
 
 
 def leans_on_context(question: str) -> bool:
-    """True when a question needs the conversation to be understood: it refers back ("he", "that", "else"), is
-    elliptical (two content words or fewer: "When?", "How many?", "In what land zone?") or continues ("And ...").
+    """True when a question may need the conversation to be understood: it refers back or is elliptical.
 
     Example: leans_on_context("What did he say?") -> True; leans_on_context("What is the boiling point of water?")
         -> False
     """
+    return refers_back(question) or elliptical(question)
+
+
+def refers_back(question: str) -> bool:
+    """True when a question refers back ("he", "that", "else") or continues ("And ...").
+
+    Example: refers_back("And her sister?") -> True; refers_back("In what land zone?") -> False
+    """
     words = question.lower().split()
     referring = any(w.strip("?.,!'\"") in REFERRING for w in words)
-    return referring or len(terms(question)) <= 2 or (bool(words) and words[0] in {"and", "but", "so", "also"})
+    return referring or (bool(words) and words[0] in {"and", "but", "so", "also"})
+
+
+def elliptical(question: str) -> bool:
+    """True for a question of two content words or fewer ("When?", "How many?", "In what land zone?"), which may
+    continue the conversation or be a new short question ("What is photosynthesis?": bot/engine.py decides).
+
+    Example: elliptical("What county?") -> True; elliptical("Who commands the German brigade?") -> False
+    """
+    return len(terms(question)) <= 2
 
 
 def queries_for(question: str, context: Context | None) -> list[Query]:

@@ -1,0 +1,60 @@
+"""Which questions continue the conversation (scored and refused with it) and which start a new one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakes import HashingEmbedder, hashing_settings
+
+from bot import Bot
+from bot.conversation import Context, elliptical, refers_back
+
+
+@pytest.mark.parametrize(
+    ("question", "refers", "short"),
+    [
+        ("What did he say?", True, True),
+        ("And her sister?", True, True),
+        ("When?", False, True),
+        ("In what land zone?", False, True),
+        ("What is photosynthesis?", False, True),
+        ("Who commands the German brigade in Lithuania?", False, False),
+    ],
+)
+def test_a_question_refers_back_or_is_short(question: str, refers: bool, short: bool) -> None:
+    assert refers_back(question) is refers
+    assert elliptical(question) is short
+
+
+@pytest.fixture
+def bot(tiny_index: Path) -> Bot:
+    return Bot.load(tiny_index, embedder=HashingEmbedder(), settings=hashing_settings(tiny_index))
+
+
+def _after_jupiter(bot: Bot) -> Context:
+    first = bot.answer("Which planet is the largest in the solar system?")
+    context = bot.engine.context([(first.question, first)])
+    assert context is not None and context.quotes
+    return context
+
+
+def test_short_questions_in_the_documents_words_follow(bot: Bot) -> None:
+    context = _after_jupiter(bot)
+    assert bot.engine.follows("When?", context)  # no words of its own
+    assert bot.engine.follows("What about Mars?", context)  # every word is in the documents
+    assert bot.engine.follows("How old is the storm?", context)  # "storm" is in the quoted document
+
+
+def test_a_short_question_about_something_else_starts_a_new_conversation(bot: Bot) -> None:
+    context = _after_jupiter(bot)
+    assert not bot.engine.follows("Who discovered penicillin?", context)
+    assert not bot.engine.follows("Who commands the German brigade in Lithuania?", context)  # long: stands alone
+    assert bot.engine.follows("Who discovered it?", context)  # refers back
+
+
+def test_a_new_question_after_an_answer_is_refused_on_its_own_words(bot: Bot) -> None:
+    first = bot.answer("Which planet is the largest in the solar system?")
+    assert not first.refused
+    assert bot.answer("Who discovered penicillin?").refused
+    assert bot.answer("Who discovered penicillin?", [(first.question, first)]).refused
