@@ -44,21 +44,22 @@ class Context:
 def context_of(history: History, locate: Callable[[str], list[Quote]]) -> Context | None:
     """The state of the conversation after its last turn (None when there is no history).
 
-    The answer carried forward is the last one that quoted something (within LOOK_BACK turns): a refusal's text says
-    nothing about the documents, so after one the turn before still holds; the question is always the last one.
+    The turn carried forward is the last one whose answer quoted something (within LOOK_BACK turns): a refusal's
+    text says nothing about the documents, so after one the turn before still holds, its question with its answer
+    (CoQA follow-up cite-hit 0.623 -> 0.636 against keeping the refused question; the last question when none quoted).
     Example: [("Who sends a brigade?", Answer(text="Germany ... [1]", citations=[a.txt 0-40]))]
         -> Context("Who sends a brigade?", "Germany ...", (("a.txt", 0, 40),))
     """
     if not history:
         return None
     quotes: list[Quote] = []
-    text = ""
-    for _, answer in reversed(history[-LOOK_BACK:]):
+    question, text = history[-1][0], ""
+    for asked, answer in reversed(history[-LOOK_BACK:]):
         quotes = _quotes(answer, locate)
         if quotes:
-            text = answer.text if isinstance(answer, Answer) else str(answer)
+            question, text = asked, answer.text if isinstance(answer, Answer) else str(answer)
             break
-    return Context(history[-1][0], strip_markers(text), tuple(quotes))
+    return Context(question, strip_markers(text), tuple(quotes))
 
 
 def _quotes(answer: str | Answer, locate: Callable[[str], list[Quote]]) -> list[Quote]:

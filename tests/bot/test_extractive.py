@@ -52,12 +52,12 @@ def test_follow_up_adds_a_weaker_query_with_the_previous_turn() -> None:
     assert queries[1].text == "Who sends a brigade? Germany does. When is it ready?" and queries[1].weight < 1
 
 
-def test_after_a_refusal_the_last_answer_that_quoted_is_carried_forward() -> None:
+def test_after_a_refusal_the_last_turn_that_quoted_is_carried_forward() -> None:
     places = {"Bonn lies on the Rhine.": [("bonn.txt", 0, 22)]}
     refusal = "The documents don't contain an answer to that question."
     history = [("Which city lies on the Rhine?", "Bonn lies on the Rhine. [1]"), ("What is its name?", refusal)]
     context = context_of(history, lambda q: places.get(q, []))
-    assert context == Context("What is its name?", "Bonn lies on the Rhine.", (("bonn.txt", 0, 22),))
+    assert context == Context("Which city lies on the Rhine?", "Bonn lies on the Rhine.", (("bonn.txt", 0, 22),))
     nothing = context_of([("Why?", refusal)], lambda q: places.get(q, []))
     assert nothing == Context("Why?", "", ()), "a refusal's text is not searched for"
 
