@@ -11,6 +11,7 @@ on conversations (bot/extractive.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,9 @@ REFERRING = frozenset(
     "he she it they him her his hers its their theirs them this that these those there then else other another "
     "same former latter one ones".split()
 )
+# Asking the conversation to go on: "Tell me more", "More about the brigade?", "Go on.", "Continue". Not "else": "Who
+# else is on its border?" and CoQA's "Anything else?" are answered by the rest of the sentence already quoted.
+_MORE = re.compile(r"\bmore\s*(about|on|details?|info\w*)?\s*\W*$|\bmore (about|on)\b|\b(go on|continue|elaborate)\b")
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,16 @@ def refers_back(question: str) -> bool:
     """
     words = question.lower().split()
     referring = any(w.strip("?.,!'\"") in REFERRING for w in words)
-    return referring or (bool(words) and words[0] in {"and", "but", "so", "also"})
+    return referring or asks_for_more(question) or (bool(words) and words[0] in {"and", "but", "so", "also"})
+
+
+def asks_for_more(question: str) -> bool:
+    """True when a question asks for what the conversation has not said yet: the sentences already quoted are not
+    quoted again (bot/engine.py).
+
+    Example: asks_for_more("Tell me more") -> True; asks_for_more("Which city has more people?") -> False
+    """
+    return _MORE.search(question.lower()) is not None
 
 
 def elliptical(question: str) -> bool:

@@ -11,7 +11,7 @@ import numpy as np
 
 from bot.citations import compose
 from bot.config import Settings
-from bot.conversation import Context, History, Quote, context_of, elliptical, refers_back
+from bot.conversation import Context, History, Quote, asks_for_more, context_of, elliptical, refers_back
 from bot.extractive import Candidate, expected_type, select, terms
 from bot.retrieval import Hit, Query, Retriever
 from bot.titles import Titles, title
@@ -139,6 +139,7 @@ class Engine:
         wanted = terms(question)
         topic = wanted | (terms(context.question) if context else set())  # a follow-up's passage: its thread's words
         quoted = {source for source, _, _ in context.quotes} if context else set()
+        said = context.quotes if context and asks_for_more(question) else ()  # "What else?": not these again
         out = []
         for hit in hits:
             name = title(self.stored.chunks[hit.chunk].source)
@@ -146,6 +147,8 @@ class Engine:
             passage_lexical = self.vocabulary.coverage(topic, self.stored.chunks[hit.chunk].text)
             for i in self.stored.chunk_sentences[hit.chunk]:
                 sentence = sentences[i]
+                if any(_overlaps(sentence, q) for q in said):
+                    continue
                 lexical = self.vocabulary.coverage(wanted, sentence.text)
                 before = sentences[i - 1] if i > 0 and sentences[i - 1].source == sentence.source else None
                 out.append(
@@ -191,6 +194,12 @@ class Engine:
         for c in evidence.candidates:
             by_chunk.setdefault(c.chunk, []).append(c)
         return [by_chunk.get(h.chunk, []) for h in evidence.hits]
+
+
+def _overlaps(sentence: Span, quote: Quote) -> bool:
+    """The sentence is (part of) a quote."""
+    source, start, end = quote
+    return sentence.source == source and sentence.start < end and sentence.end > start
 
 
 def _near(sentence: Span, quote: Quote) -> bool:

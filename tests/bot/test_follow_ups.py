@@ -8,7 +8,7 @@ import pytest
 from fakes import HashingEmbedder, hashing_settings
 
 from bot import Bot
-from bot.conversation import Context, elliptical, refers_back
+from bot.conversation import Context, asks_for_more, elliptical, refers_back
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,29 @@ from bot.conversation import Context, elliptical, refers_back
 def test_a_question_refers_back_or_is_short(question: str, refers: bool, short: bool) -> None:
     assert refers_back(question) is refers
     assert elliptical(question) is short
+
+
+@pytest.mark.parametrize(
+    ("question", "more"),
+    [
+        ("Tell me more", True),
+        ("More about its mission?", True),
+        ("Go on.", True),
+        ("Which city has more people?", False),
+        ("Who else is on its border?", False),  # the rest of the quoted sentence may answer it
+    ],
+)
+def test_asking_for_more(question: str, more: bool) -> None:
+    assert asks_for_more(question) is more
+    assert refers_back(question) or not more
+
+
+def test_asking_for_more_quotes_something_not_yet_quoted(bot: Bot) -> None:
+    first = bot.answer("Which planet is the largest in the solar system?")
+    more = bot.answer("Tell me more", [(first.question, first)])
+    assert not more.refused
+    said = {(c.source, c.start) for c in first.citations}
+    assert said and not said & {(c.source, c.start) for c in more.citations}
 
 
 @pytest.fixture
