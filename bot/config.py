@@ -46,7 +46,7 @@ class Settings:
     milvus_uri: str = ""  # default <index_dir>/milvus.db (Milvus Lite); a cluster: http://host:19530
     milvus_collection: str = "citebot"  # the index's collections in Milvus: <this>_chunks, _sentences, _state
     top_k: int = 5
-    min_score: float = 0.34
+    min_score: float = 0.345
     strict: bool = False
     strict_min_score: float = 0.45
     max_sentences: int = 2

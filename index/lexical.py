@@ -30,6 +30,25 @@ STOPWORDS = frozenset(
     "much its them he she his her him we our you your those".split()
 )
 _WORD = re.compile(r"\w\w+")
+# Irregular forms the stemmer leaves apart ("wrote"/"written" -> "write", "found" -> "find", "women" -> "woman"), so
+# "Who wrote it?" meets "written by" and "What did it find?" meets "found". Forms that are also common other words
+# (left, saw, felt, lay, rose, fell, spoke, bit, lit, ground, bound, wound, born) are left alone.
+_IRREGULAR = """arise arose arisen|awake awoke awoken|beat beaten|become became|begin began begun|bend bent|bleed bled
+blow blew blown|break broke broken|breed bred|bring brought|build built|burn burnt|buy bought|catch caught
+choose chose chosen|cling clung|come came|creep crept|deal dealt|dig dug|draw drew drawn|dream dreamt|drink drank drunk
+drive drove driven|eat ate eaten|feed fed|fight fought|find found|flee fled|fly flew flown|forbid forbade forbidden
+forget forgot forgotten|forgive forgave forgiven|freeze froze frozen|get got gotten|give gave given|go went gone
+grow grew grown|hang hung|hear heard|hide hid hidden|hold held|keep kept|know knew known|lead led|lend lent|lose lost
+make made|mean meant|meet met|mistake mistook mistaken|overcome overcame|overthrow overthrew overthrown|pay paid
+rebuild rebuilt|rewrite rewrote rewritten|ride rode ridden|ring rang rung|rise risen|run ran|say said|see seen
+seek sought|sell sold|send sent|shake shook shaken|shine shone|shoot shot|show shown|shrink shrank shrunk|sing sang sung
+sink sank sunk|sit sat|slay slew slain|sleep slept|slide slid|speak spoken|speed sped|spend spent|spin spun|stand stood
+steal stole stolen|stick stuck|sting stung|strike struck stricken|strive strove striven|swear swore sworn|sweep swept
+swim swam swum|swing swung|take took taken|teach taught|tear tore torn|tell told|think thought|throw threw thrown
+understand understood|undertake undertook undertaken|uphold upheld|wake woke woken|wear wore worn|weave wove woven
+weep wept|win won|withdraw withdrew withdrawn|withstand withstood|write wrote written|man men|woman women
+child children|foot feet|tooth teeth|mouse mice|goose geese"""
+LEMMAS = {form: forms.split()[0] for forms in _IRREGULAR.replace("\n", "|").split("|") for form in forms.split()[1:]}
 
 
 @lru_cache(maxsize=1)
@@ -70,11 +89,11 @@ def words(text: str) -> list[str]:
 
 
 def stems(words: list[str]) -> list[str]:
-    """The Snowball stem of each word, as tokens() makes them.
+    """The Snowball stem of each word (of its base form, for the irregular ones), as tokens() makes them.
 
-    Example: stems(["grapes", "wrath"]) -> ["grape", "wrath"]
+    Example: stems(["grapes", "wrath", "wrote"]) -> ["grape", "wrath", "write"]
     """
-    return list(_stemmer().stemWords(words))
+    return list(_stemmer().stemWords([LEMMAS.get(w, w) for w in words]))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,22 @@
+"""The tokenizer shared by BM25 and sentence scoring."""
+
+from __future__ import annotations
+
+from index.lexical import LEMMAS, terms, tokens
+
+
+def test_irregular_forms_meet_their_base_form() -> None:
+    assert terms("Who wrote it?") == terms("It was written.") == terms("They write.") == {"write"}
+    assert terms("What did it find?") == terms("The rover found clay.") - {"rover", "clay"}
+    assert terms("Did it win?") == terms("It won.")
+    assert terms("women") == terms("a woman")
+
+
+def test_ambiguous_forms_are_left_alone() -> None:
+    for word in ("left", "saw", "felt", "rose", "born", "founded"):
+        assert word not in LEMMAS
+    assert terms("The city was founded in 1793.") == {"citi", "found", "1793"}  # founding, not finding
+
+
+def test_tokens_keep_order_and_repeats() -> None:
+    assert tokens("Why can't Ukraine join NATO? Ukraine!") == ["ukrain", "join", "nato", "ukrain"]
