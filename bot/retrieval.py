@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from index.threads import aside
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -57,8 +60,9 @@ class Retriever:
         cosine: dict[int, float] = {}
         order: dict[int, int] = {}
         for query, vector in zip(queries, vectors, strict=True):
+            lexical_search = aside(partial(self.stored.lexical.search, query.text, k=self.pool))  # beside the dense
             dense = self.stored.dense.search(vector, k=self.pool)
-            lexical = self.stored.lexical.search(query.text, k=self.pool)
+            lexical = lexical_search.result()
             for ranking in (dense, lexical):
                 for rank, (row, _) in enumerate(ranking):
                     fused[row] = fused.get(row, 0.0) + query.weight / (RRF_K + rank + 1)
