@@ -4,10 +4,12 @@ Usage: python benchmarks/warm_paths.py --index IX [--rounds 7]   (IX: an index b
 e.g. scale_replicated.py's WORKDIR/ix-replicated)
 
 "before": BM25 scoring every posting (index/lexical.py `BM25`) and the segments searched one after another in one
-thread; "after": index/lexical_topk.py's `TopKBM25` (MaxScore, fewer passes) and the segments, and BM25's parts,
-spread over index/threads.py's pool. Each question is answered both ways in turn, so both see the same load; the
-answers, citations and BM25 and dense rankings are checked identical. Prints the p50s, their ratio and the load
-average.
+thread; "after, 1 thread": index/lexical_topk.py's `TopKBM25` (MaxScore, fewer passes), still one thread; "after, N
+threads": the segments and BM25's parts spread over index/threads.py's pool, BM25 beside the dense search. Each
+question is answered every way in turn, so all see the same load; the
+answers, citations and BM25 and dense rankings are checked identical. Prints the p50s (answer: wall time; cpu: the
+process's CPU time per answer, all threads, which the load of other processes changes less; dense and bm25: wall time
+of each search, which overlap "after"), their ratios to "before" and the load average.
 """
 
 from __future__ import annotations
@@ -46,28 +48,35 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     bot = Bot.load(settings=Settings.from_env({}, index_dir=args.index, embed_model="hash"))
-    stored, threads = bot.stored, index.threads.THREADS
+    stored, threads = bot.stored, max(2, bot.settings.query_threads)
     fast, slow = stored.lexical, BM25(stored.lexical.parts)  # type: ignore[attr-defined]
-    times: dict[str, dict[str, list[float]]] = {w: {"answer": [], "dense": [], "bm25": []} for w in ("before", "after")}
-    searches = {w: (_timed(stored.dense, t["dense"]), _timed(lex, t["bm25"])) for w, t, lex in
-                (("before", times["before"], slow), ("after", times["after"], fast))}  # fmt: skip
-    answers: dict[str, list[object]] = {"before": [], "after": []}
+    ways = {"before": (slow, 1), "after, 1 thread": (fast, 1), f"after, {threads} threads": (fast, threads)}
+    times = {w: {"answer": [], "cpu": [], "dense": [], "bm25": []} for w in ways}
+    searches = {
+        w: (_timed(stored.dense, times[w]["dense"]), _timed(lex, times[w]["bm25"])) for w, (lex, _) in ways.items()
+    }
+    answers: dict[str, list[object]] = {w: [] for w in ways}
     for q in [QUESTIONS[0]] + QUESTIONS * args.rounds:
-        for way in ("before", "after"):
-            index.threads.THREADS = 1 if way == "before" else threads
+        for way, (_, n) in ways.items():
+            index.threads.THREADS = n
             stored.dense.search, stored.lexical = searches[way][0], _Searcher(searches[way][1])  # type: ignore[method-assign]
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             answer = bot.answer(q)
             times[way]["answer"].append(time.perf_counter() - started)
+            times[way]["cpu"].append(time.process_time() - cpu)
             answers[way].append((answer.text, [(c.source, c.start, c.end) for c in answer.citations]))
-    assert answers["before"] == answers["after"], "the answers differ"
+    assert all(a == answers["before"] for a in answers.values()), "the answers differ"
     for q in QUESTIONS:
         assert slow.search(q, k=20) == fast.search(q, k=20), q
-    print(f"{'':10}{'before ms':>12}{'after ms':>12}{'ratio':>8}")
-    for part in ("answer", "dense", "bm25"):
-        before, after = (median(times[w][part][1:]) * 1000 for w in ("before", "after"))  # the first: cold
-        print(f"{part:10}{before:>12.1f}{after:>12.1f}{after / before:>8.2f}")
-    print(f"threads {threads}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"{'ms, p50':10}"
+        + "".join(f"{w:>20}" for w in ways)
+        + "".join(f"{'ratio ' + str(i + 1):>10}" for i in range(2))
+    )
+    for part in ("answer", "cpu", "dense", "bm25"):
+        p50 = [median(times[w][part][1:]) * 1000 for w in ways]  # the first answer: cold
+        print(f"{part:10}" + "".join(f"{v:>20.1f}" for v in p50) + "".join(f"{v / p50[0]:>10.2f}" for v in p50[1:]))
+    print(f"{len(stored.chunks)} chunks; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

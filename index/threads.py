@@ -1,13 +1,14 @@
-"""A small shared thread pool for one query's independent pieces of work (segments searched, BM25 parts scored).
+"""A small shared thread pool for one question's independent searches: segments, BM25's parts, BM25 beside dense.
 
-FAISS and numpy release the GIL while they scan, so the segments of a large index are searched on several cores at
-once; each search still runs one OpenMP thread (index/vectorstores.py `_OneThread`: an OpenMP team waits for a busy
-CPU). On the shared 2-core machine, at 1M chunks: dense search over 14 segments 54 -> ms, BM25 -> ms (README).
+FAISS and numpy release the GIL while they scan, so with THREADS > 1 (CITEBOT_QUERY_THREADS, set by `Bot.load`) the
+segments of a large index are searched on several cores at once; each search still runs one OpenMP thread
+(index/vectorstores.py `_OneThread`: an OpenMP team waits for a busy CPU). The default is one thread, everything in
+the asking thread as before: on the shared 2-core machine at load average 5, 2 threads answered no faster at 1M
+chunks (142.5 against 143.7 ms, benchmarks/warm_paths.py) nor at 100k; they help on idle cores.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,10 +17,16 @@ from typing import TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-THREADS = min(4, os.cpu_count() or 1)
+THREADS = 1
 _pool: ThreadPoolExecutor | None = None
 _side: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
+
+
+def configure(threads: int) -> None:
+    """Search with up to `threads` threads per question from now on (at least 1)."""
+    global THREADS
+    THREADS = max(1, threads)
 
 
 def each(work: Callable[[T], R], items: Sequence[T]) -> list[R]:

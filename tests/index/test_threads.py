@@ -19,9 +19,10 @@ from index.store import load_index
 QUESTIONS = ["Which planet is the largest?", "Why does bread rise?", "Why do cats sleep so much?", "red iron oxide"]
 
 
-def _results(index_dir: Path) -> list[object]:
+def _results(index_dir: Path, threads: int) -> list[object]:
     stored = load_index(index_dir)
-    bot = Bot.load(index_dir, embedder=HashingEmbedder())
+    bot = Bot.load(settings=hashing_settings(index_dir, query_threads=threads), embedder=HashingEmbedder())
+    assert index.threads.THREADS == threads
     out: list[object] = []
     for q in QUESTIONS:
         vector = np.asarray(HashingEmbedder().get_query_embedding(q), dtype=np.float32)
@@ -41,10 +42,8 @@ def test_threads_return_what_one_thread_does(tmp_path: Path, monkeypatch: pytest
     stored = load_index(tmp_path / "ix")
     assert len(stored.manifest["segments"]) > 2 and any(e["dead"] for e in stored.manifest["segments"])
     monkeypatch.setattr(index.lexical_topk, "SHARE", 0.0)  # BM25's parts scored on the pool too
-    monkeypatch.setattr(index.threads, "THREADS", 2)
-    spread = _results(tmp_path / "ix")
-    monkeypatch.setattr(index.threads, "THREADS", 1)
-    assert _results(tmp_path / "ix") == spread
+    monkeypatch.setattr(index.threads, "THREADS", 1)  # restored after the test
+    assert _results(tmp_path / "ix", 2) == _results(tmp_path / "ix", 1)
 
 
 def test_aside_runs_now_with_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
