@@ -8,9 +8,10 @@ copy's documents renamed to match (`meta.json` rewritten); then the copied segme
 batches of 16k chunks; at 1M, 7 merged segments of about 131k chunks, the first exact (Flat, merged while the index
 was still small) and 6 IVF, then 7 small Flat ones), and the result is measured like scale_system.py measures (load,
 RSS, first and warm answers; one new file indexed). Before 2026-11-26 18:00 this merged every 8 copied segments
-regardless of size and left 34 small ones, a layout no build produces (41 segments instead of 14). A build of 1M
-chunks with the hash embedder takes over an hour on the shared 2-core machine: build time and peak are not measured
-here (a build holds one batch of 16k chunks, or one merge, at a time).
+regardless of size and left the copied segments after the 56th as they were (34 small ones in the README's earlier
+run), a layout no build produces. A build of 1M chunks with the hash embedder takes over an hour on the shared
+2-core machine: build time and peak are not measured here (a build holds one batch of 16k chunks, or one merge, at
+a time).
 """
 
 from __future__ import annotations
