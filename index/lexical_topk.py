@@ -19,6 +19,7 @@ from index.lexical import BM25, K1, B, Part, tokens
 from index.threads import each
 
 MARGIN = 1e-5  # relative: float32 sums of a few terms stay far within it
+SMALL = 20_000  # below this many chunks BM25.search itself is as fast (its fewer Python steps win on tiny indexes)
 SHARE = 0.125  # past this share of the query's postings as candidates, scoring every posting is cheaper
 
 
@@ -41,6 +42,8 @@ class TopKBM25(BM25):
 
     def search(self, text: str, *, k: int) -> list[tuple[int, float]]:
         """The top `k` rows by BM25 score for `text`, best first, ties in row order (exactly BM25.search's)."""
+        if self.size < SMALL:
+            return super().search(text, k=k)
         found = [t for t in (self._term(term) for term in sorted(set(tokens(text)))) if t is not None]
         if not found or k <= 0:
             return []

@@ -11,6 +11,13 @@ import index.lexical_topk
 from index.lexical import BM25, Part, Postings, top_rows
 from index.lexical_topk import TopKBM25
 
+
+@pytest.fixture(autouse=True)
+def _any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These indexes are small: take TopKBM25's own paths all the same."""
+    monkeypatch.setattr(index.lexical_topk, "SMALL", 0)
+
+
 WORDS = [f"word{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(300)]
 
 

@@ -41,6 +41,7 @@ def test_threads_return_what_one_thread_does(tmp_path: Path, monkeypatch: pytest
     index_paths([docs], hashing_settings(tmp_path / "ix"), embedder=HashingEmbedder())
     stored = load_index(tmp_path / "ix")
     assert len(stored.manifest["segments"]) > 2 and any(e["dead"] for e in stored.manifest["segments"])
+    monkeypatch.setattr(index.lexical_topk, "SMALL", 0)
     monkeypatch.setattr(index.lexical_topk, "SHARE", 0.0)  # BM25's parts scored on the pool too
     monkeypatch.setattr(index.threads, "THREADS", 1)  # restored after the test
     assert _results(tmp_path / "ix", 2) == _results(tmp_path / "ix", 1)
