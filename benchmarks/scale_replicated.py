@@ -3,17 +3,21 @@
 Usage: python benchmarks/scale_replicated.py --from WORKDIR [--copies 10]   (WORKDIR from scale_system.py --workdir)
 
 The 100k corpus is hard-linked `copies` times into folders c00, c01, ... and the index's segments likewise, each
-copy's documents renamed to match (`meta.json` rewritten); then every 8 adjacent segments are merged as a build's
-merge policy would have, leaving the rest as a build would (index/merging.py; merged segments get IVF, as in a 1M
-build), and the result is
-measured like scale_system.py measures (load, RSS, first and warm answers; one new file indexed). A build of 1M
-chunks with the hash embedder takes over an hour on the shared 2-core machine: build time and peak are not measured
-here (a build holds one batch of 16k chunks, or one merge, at a time).
+copy's documents renamed to match (`meta.json` rewritten); then the copied segments are merged into the layout a
+1M build leaves (`build_layout`: index/merging.py's policy and index/store.py's choice of FAISS index simulated on
+batches of 16k chunks; at 1M, 7 merged segments of about 131k chunks, the first exact (Flat, merged while the index
+was still small) and 6 IVF, then 7 small Flat ones), and the result is measured like scale_system.py measures (load,
+RSS, first and warm answers; one new file indexed). Before 2026-11-26 18:00 this merged every 8 copied segments
+regardless of size and left the copied segments after the 56th as they were (34 small ones in the README's earlier
+run), a layout no build produces. A build of 1M chunks with the hash embedder takes over an hour on the shared
+2-core machine: build time and peak are not measured here (a build holds one batch of 16k chunks, or one merge, at
+a time).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -23,14 +27,46 @@ from pathlib import Path
 
 from scale_system import NEW_FILE, run  # noqa: I001
 
-from index.merging import FACTOR, merge
+from index.merging import merge, plan
 from index.segments import META, Segment
-from index.store import CURRENT, MANIFEST, SEGMENTS, _write_json
-from index.vectorstores import ivf_spec
+from index.store import BATCH_CHUNKS, CURRENT, IVF_MIN, MANIFEST, SEGMENTS, _write_json
+from index.vectorstores import FLAT_MAX_N, ivf_spec
 
 
 def _link_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, copy_function=os.link)
+
+
+def build_layout(sizes: list[int]) -> list[tuple[list[int], str]]:
+    """Runs of the copied segments (chunk counts `sizes`) covering what a build's segments would, with FAISS specs.
+
+    A build of the same chunks in one go writes a Flat segment per batch of BATCH_CHUNKS chunks (its last smaller)
+    and merges after each batch as index/merging.py's policy asks, a merged segment getting IVF as index/store.py
+    chooses it (at least IVF_MIN chunks and the index past FLAT_MAX_N at the time). That is simulated on the chunk
+    counts; each of its segments' ends is moved to the nearest end of a copied segment, and the copied segments
+    between two ends are merged into one (with the build's spec), or kept as they are when alone.
+    Example: sizes [16_400] * 8 + [900] -> [([0, ..., 7], "Flat"), ([8], "Flat")]
+    """
+    total, batch = sum(sizes), BATCH_CHUNKS
+    chunks = [batch] * (total // batch) + ([total % batch] if total % batch else [])
+    built: list[tuple[int, str]] = []  # (chunks, spec) of each segment of a build
+    for n in chunks:
+        built.append((n, "Flat"))
+        while (run := plan([c for c, _ in built], [0] * len(built))) is not None:
+            merged = sum(built[i][0] for i in run)
+            index_total = sum(c for c, _ in built)
+            spec = "Flat" if merged < IVF_MIN or index_total <= FLAT_MAX_N else ivf_spec(merged)
+            built[run[0] : run[-1] + 1] = [(merged, spec)]
+    edges = list(itertools.accumulate(sizes))
+    layout: list[tuple[list[int], str]] = []
+    first, end = 0, 0
+    for n, spec in built:
+        end += n
+        last = min(range(len(edges)), key=lambda i: abs(edges[i] - end))
+        if last >= first:
+            layout.append((list(range(first, last + 1)), spec))
+            first = last + 1
+    return layout
 
 
 def replicate(work: Path, copies: int) -> tuple[Path, Path]:
@@ -54,17 +90,18 @@ def replicate(work: Path, copies: int) -> tuple[Path, Path]:
             meta_path.write_text(json.dumps(meta))
             entries.append({"name": name, "dead": [], "dead_idf": {}})
     merged = []
-    groups = min(len(entries) // FACTOR, FACTOR - 1)  # as a 1M build leaves it: 7 merged segments, then the rest
-    for at in range(0, groups * FACTOR, FACTOR):
-        group = [Segment(index_dir / SEGMENTS / e["name"]) for e in entries[at : at + FACTOR]]
+    sizes = [Segment(index_dir / SEGMENTS / e["name"]).chunk_count for e in entries]
+    for n, (group, spec) in enumerate(build_layout(sizes)):
+        if len(group) == 1:
+            merged.append(entries[group[0]])
+            continue
+        segments = [Segment(index_dir / SEGMENTS / entries[i]["name"]) for i in group]
         name = f"m{time.time_ns()}-{os.getpid()}"
-        chunks = sum(s.chunk_count for s in group)
-        merge(group, [[]] * len(group), [{}] * len(group), index_dir / SEGMENTS / name, spec=ivf_spec(chunks))
+        merge(segments, [[]] * len(segments), [{}] * len(segments), index_dir / SEGMENTS / name, spec=spec)
         merged.append({"name": name, "dead": [], "dead_idf": {}})
-        for s in group:
+        for s in segments:
             shutil.rmtree(s.folder)
-        print(f"merged {len(merged)} of {groups}", file=sys.stderr, flush=True)
-    merged += entries[groups * FACTOR :]
+        print(f"segment {n + 1}: {len(group)} merged ({spec})", file=sys.stderr, flush=True)
     chunks = sum(Segment(index_dir / SEGMENTS / e["name"]).chunk_count for e in merged)
     version = f"v{time.time_ns()}-{os.getpid()}"
     (index_dir / version).mkdir()

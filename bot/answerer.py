@@ -60,8 +60,10 @@ class Bot:
         from index.pipeline import index_config
         from index.query_embed import make_query_embedder
         from index.store import load_index
+        from index.threads import configure
 
         settings = settings or Settings.from_env()
+        configure(settings.query_threads)  # threads per question: the query encoder's and the segment searches
         if index_dir is not None:
             settings = replace(settings, index_dir=Path(index_dir))
         config = index_config(settings)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from index.threads import aside
+
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
@@ -66,8 +68,11 @@ class Retriever:
         cosine: dict[int, float] = {}
         order: dict[int, int] = {}
         for query, vector in zip(queries, vectors, strict=True):
+            lexical_search = aside(
+                functools.partial(self.stored.lexical.search, query.text, k=self.pool)
+            )  # beside the dense
             dense = self.stored.dense.search(vector, k=self.pool)
-            lexical = self.stored.lexical.search(query.text, k=self.pool)
+            lexical = lexical_search.result()
             for ranking in (dense, lexical):
                 for rank, (row, _) in enumerate(ranking):
                     fused[row] = fused.get(row, 0.0) + query.weight / (RRF_K + rank + 1)

@@ -16,7 +16,9 @@ import numpy as np
 
 from index.chunking import Span
 from index.lexical import BM25, Part, Vocabulary
+from index.lexical_topk import TopKBM25
 from index.segments import Segment
+from index.threads import each
 
 
 class Layout:
@@ -194,26 +196,31 @@ class Dense:
         self.layout = layout
 
     def search(self, vector: np.ndarray, *, k: int) -> list[tuple[int, float]]:
-        found: list[tuple[int, float]] = []
-        for seg, segment in enumerate(self.layout.segments):
-            live = self.layout.chunk_live[seg]
-            dead = 0 if live is None else segment.chunk_count - len(live)
-            hits = segment.dense.search(vector, k=min(k + dead, segment.chunk_count)) if segment.chunk_count else []
-            base = self.layout.chunk_offsets[seg]
-            for local, score in hits:
-                if live is None:
-                    found.append((base + local, score))
-                    continue
-                at = int(np.searchsorted(live, local))
-                if at < len(live) and live[at] == local:
-                    found.append((base + at, score))
+        found = [hit for hits in each(lambda seg: self._segment(seg, vector, k), range(len(self.layout.segments)))
+                 for hit in hits]  # fmt: skip
         return sorted(found, key=lambda hit: (-hit[1], -hit[0]))[:k]  # ties: as FAISS orders them, later rows first
+
+    def _segment(self, seg: int, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """A segment's nearest live chunks, as (global row, cosine)."""
+        segment = self.layout.segments[seg]
+        live = self.layout.chunk_live[seg]
+        dead = 0 if live is None else segment.chunk_count - len(live)
+        hits = segment.dense.search(vector, k=min(k + dead, segment.chunk_count)) if segment.chunk_count else []
+        base = self.layout.chunk_offsets[seg]
+        if live is None:
+            return [(base + local, score) for local, score in hits]
+        found = []
+        for local, score in hits:
+            at = int(np.searchsorted(live, local))
+            if at < len(live) and live[at] == local:
+                found.append((base + at, score))
+        return found
 
 
 def lexical(layout: Layout) -> BM25:
-    """BM25 over the live chunks, scored with statistics of the whole version."""
+    """BM25 over the live chunks, scored with statistics of the whole version (its top k found by MaxScore)."""
     parts = [Part(s.postings, layout.chunk_offsets[i], layout.chunk_live[i]) for i, s in enumerate(layout.segments)]
-    return BM25(parts)
+    return TopKBM25(parts)
 
 
 def vocabulary(layout: Layout, dead_counts: Sequence[dict[str, Any]]) -> Vocabulary:
