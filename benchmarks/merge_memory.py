@@ -9,12 +9,14 @@ those into 1.05M (level 3, once a build passes 64 batches). This script hard-lin
 segments (copies renamed as scale_replicated.py does), merges them, then links that merged segment 8 times and
 merges those: each merge in a fresh process, its peak resident memory sampled every 20 ms from /proc/self/status
 (RssAnon: the heap; RssFile: pages of mapped files) and its ru_maxrss (the kernel's peak of the sum). With
---before, the same merges run with the code of GITREF (exported to a temporary folder) side by side.
+--before, the same merges run with the code of GITREF (exported to a temporary folder) side by side, and the
+level-2 segments the two write are compared file by file.
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import os
 import resource
@@ -90,6 +92,13 @@ def _run(code: Path, inputs: list[Path], out: Path, spec: str) -> dict[str, floa
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
+def _differ(a: Path, b: Path) -> list[str]:
+    """Files of segment folder `a` that `b` lacks or holds with other bytes (and b's files that a lacks)."""
+    names = {p.name for p in a.iterdir()} | {p.name for p in b.iterdir()}
+    return sorted(n for n in names if not (a / n).exists() or not (b / n).exists()
+                  or not filecmp.cmp(a / n, b / n, shallow=False))  # fmt: skip
+
+
 def _row(label: str, level: int, chunks: int, spec: str, measured: dict[str, float]) -> None:
     load = os.getloadavg()[0]
     gb = [f"{measured[k]:.2f}" for k in ("start GB", "anon GB", "file GB", "maxrss GB")]
@@ -129,13 +138,16 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|---|")
     level2 = None
     for spec in [s if s == "Flat" else ivf_spec(chunks1) for s in args.specs.split(",")] if 2 in levels else []:
+        outs = {label: scratch / f"l2-{label}-{spec}" for label in codes}
         for label, code in codes.items():
-            out = scratch / f"l2-{label}-{spec}"
-            _row(label, 2, chunks1, spec, _run(code, inputs, out, spec))
-            if label != "after" or level2 is not None:
-                shutil.rmtree(out)
-            else:
-                level2 = out
+            _row(label, 2, chunks1, spec, _run(code, inputs, outs[label], spec))
+        if "before" in outs:
+            print(f"files differing between before and after ({spec}): {_differ(outs['before'], outs['after'])}")
+            shutil.rmtree(outs["before"])
+        if level2 is None:
+            level2 = outs["after"]
+        else:
+            shutil.rmtree(outs["after"])
     if 3 in levels:
         if level2 is None:
             level2 = scratch / "l2"
