@@ -1,6 +1,6 @@
 """Peak memory of the merges a large build performs (issue 13: 1M chunks built in <= 4 GB), hash embedder.
 
-Usage: python benchmarks/merge_memory.py --from WORKDIR [--scratch DIR] [--before GITREF] [--levels 2,3]
+Usage: python benchmarks/merge_memory.py --from WORKDIR [--scratch DIR] [--before GITREF] [--levels 2,3] [--model M]
 
 WORKDIR is scale_system.py's (`--workdir`, with ix100000: segments of 16k chunks, as a build writes them). A build
 merges 8 segments of a size class into one (index/merging.py): 8 batches of 16k into 131k chunks (level 2; the
@@ -10,7 +10,8 @@ segments (copies renamed as scale_replicated.py does), merges them, then links t
 merges those: each merge in a fresh process, its peak resident memory sampled every 20 ms from /proc/self/status
 (RssAnon: the heap; RssFile: pages of mapped files) and its ru_maxrss (the kernel's peak of the sum). With
 --before, the same merges run with the code of GITREF (exported to a temporary folder) side by side, and the
-level-2 segments the two write are compared file by file.
+level-2 segments the two write are compared file by file. With --model sentence-transformers/all-MiniLM-L6-v2 each
+merging process loads the model first and embeds a batch, as a real-model build holds it while it merges.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ def worker(inputs: list[Path], out: Path, spec: str) -> dict[str, float]:
     from index.merging import merge
     from index.segments import Segment
 
+    if os.environ.get("MERGE_MEMORY_MODEL"):  # as a real-model build holds it while it merges
+        from index.embeddings import make_embedder
+
+        make_embedder(os.environ["MERGE_MEMORY_MODEL"]).get_text_embedding_batch(["Owls hunt at night."] * 64)
+
     peaks = {"RssAnon": 0, "RssFile": 0, "VmRSS": 0}
     start_status, done = _status(), threading.Event()
 
@@ -84,9 +90,10 @@ def _link(source: Path, target: Path, prefix: str) -> Path:
     return target
 
 
-def _run(code: Path, inputs: list[Path], out: Path, spec: str) -> dict[str, float]:
-    """One merge in a fresh process with the index/ package of `code`."""
+def _run(code: Path, inputs: list[Path], out: Path, spec: str, *, model: str = "") -> dict[str, float]:
+    """One merge in a fresh process with the index/ package of `code` (and `model` loaded first, if given)."""
     env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    env["MERGE_MEMORY_MODEL"] = model
     args = [sys.executable, __file__, "--worker", str(out), spec, *map(str, inputs)]
     result = subprocess.run(args, env=env, check=True, capture_output=True, text=True, cwd=code)
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
@@ -117,6 +124,7 @@ def main() -> int:
     parser.add_argument("--before", default=None, help="a git ref whose merge code runs side by side")
     parser.add_argument("--levels", default="2,3", help="2: 8 x 16k chunks; 3: 8 x 131k")
     parser.add_argument("--specs", default="Flat,IVF", help="level 2 as the first merge of a build (Flat) or later")
+    parser.add_argument("--model", default="", help="load this embedding model before merging (a real-model build)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from index.vectorstores import ivf_spec
@@ -140,7 +148,7 @@ def main() -> int:
     for spec in [s if s == "Flat" else ivf_spec(chunks1) for s in args.specs.split(",")] if 2 in levels else []:
         outs = {label: scratch / f"l2-{label}-{spec}" for label in codes}
         for label, code in codes.items():
-            _row(label, 2, chunks1, spec, _run(code, inputs, outs[label], spec))
+            _row(label, 2, chunks1, spec, _run(code, inputs, outs[label], spec, model=args.model))
         if "before" in outs:
             print(f"files differing between before and after ({spec}): {_differ(outs['before'], outs['after'])}")
             shutil.rmtree(outs["before"])
@@ -156,7 +164,7 @@ def main() -> int:
         chunks = 8 * json.loads((level2 / "meta.json").read_text())["chunks"]
         for label, code in codes.items():
             out = scratch / f"l3-{label}"
-            _row(label, 3, chunks, ivf_spec(chunks), _run(code, big, out, ivf_spec(chunks)))
+            _row(label, 3, chunks, ivf_spec(chunks), _run(code, big, out, ivf_spec(chunks), model=args.model))
             shutil.rmtree(out)
     if not args.scratch:
         shutil.rmtree(scratch)
