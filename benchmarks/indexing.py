@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -95,12 +96,12 @@ def timing(docs: Path, tmp: Path, *, rounds: int, modes: list[str]) -> None:
 
 
 def memory(data: Path, tmp: Path, sizes: list[int]) -> None:
-    """Peak RSS of fresh processes: the model floor, then `citebot index` at each corpus size."""
-    print(f"{'fresh process':<42}{'chunks':>8}{'seconds':>9}{'peak RSS':>10}")
+    """Peak RSS of fresh processes: the model floor (at the first size), then `citebot index` at each corpus size."""
+    print(f"{'fresh process':<42}{'chunks':>8}{'seconds':>9}{'peak RSS':>10}{'load avg':>10}")
     for copies in sizes:
         docs = tmp / f"rss-docs-{copies}"
         write_corpus(docs, data, copies)
-        for role in ("floor", "index"):
+        for role in ("floor", "index") if copies == sizes[0] else ("index",):
             out = subprocess.run(
                 [sys.executable, __file__, "--child", role, str(docs), str(tmp / f"rss-ix-{copies}")],
                 capture_output=True, text=True, check=True,
@@ -108,7 +109,7 @@ def memory(data: Path, tmp: Path, sizes: list[int]) -> None:
             got = json.loads(out.strip().splitlines()[-1])
             label = "model + encode documents (floor)" if role == "floor" else "citebot index"
             print(f"{label + f', {copies} cop' + ('y' if copies == 1 else 'ies'):<42}{got['chunks']:>8}"
-                  f"{got['seconds']:>9.1f}{got['rss']:>8.2f} GB")  # fmt: skip
+                  f"{got['seconds']:>9.1f}{got['rss']:>8.2f} GB{os.getloadavg()[0]:>10.1f}", flush=True)  # fmt: skip
 
 
 def child(role: str, docs: Path, index_dir: Path) -> None:

@@ -4,6 +4,11 @@ Policy: a segment's level is log8 of its live chunk count (small segments share 
 share a level they are merged into one, and a segment with more than half its chunks deleted is rewritten alone. So
 the segment count stays logarithmic in the corpus, each chunk is rewritten about once per level, and merging only
 adjacent segments keeps rows in the order a single index would have.
+
+A merge streams: every file of the merged segment is written a slice of rows at a time (index/npyfiles.py), its
+inputs read through their maps a slice at a time and their pages handed back, so its memory does not grow with the
+size of what it merges (but for the IVF index of a large merge, about 0.4 kB per chunk; index/merge_postings.py for
+the BM25 postings and the sentence keys).
 """
 
 from __future__ import annotations
@@ -11,25 +16,19 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.lexical import Postings
-from index.segments import (
-    FAISS_FILE,
-    META,
-    Segment,
-    _save_members,
-    _write_json,
-    finish,
-    save_sentence_keys,
-    write_faiss,
-)
+from index.merge_postings import write_postings, write_sentence_keys
+from index.npyfiles import NpyWriter, release, slices
+from index.segments import FAISS_FILE, META, Segment, _write_json, finish, write_faiss
 
 FACTOR = 8
 SMALL = 1000  # segments below 8 * SMALL chunks share the lowest level
+TEXT_SLICE = 1 << 24  # bytes of text copied at a time
 
 
 def level(chunks: int) -> int:
@@ -58,152 +57,149 @@ def plan(sizes: Sequence[int], dead: Sequence[int]) -> list[int] | None:
     return None
 
 
+@dataclass
+class Part:
+    """One input of a merge: its kept documents and live rows, and where they go in the merged segment."""
+
+    segment: Segment
+    keep: np.ndarray  # kept documents, ascending
+    chunk_rows: np.ndarray  # live local chunk rows, ascending
+    sent_rows: np.ndarray
+    chunk_base: int  # the merged row of its first live chunk
+    sent_base: int
+    new_doc: np.ndarray  # per local document, its merged number (-1 if deleted)
+    shift: np.ndarray  # per local document, how far its bytes move in text.bin (set by _copy_text)
+
+
 def merge(segments: Sequence[Segment], dead: Sequence[Sequence[int]], dead_idf: Sequence[dict[str, Any]],
           folder: Path, *, spec: str) -> None:  # fmt: skip
     """Write the live documents of `segments` (in order) as one new segment at `folder`."""
     tmp = folder.parent / f".tmp-{folder.name}"
     tmp.mkdir(parents=True)
-    keep = [[d for d in range(len(s.sources)) if d not in set(gone)] for s, gone in zip(segments, dead, strict=True)]
-    bases = _copy_text(segments, keep, tmp)
-    chunk_rows = [_live_rows(s.chunk_spans, k, len(s.sources)) for s, k in zip(segments, keep, strict=True)]
-    sent_rows = [_live_rows(s.sentence_spans, k, len(s.sources)) for s, k in zip(segments, keep, strict=True)]
-    doc_base = 0
-    chunk_tables, sent_tables = [], []
-    for s, k, cr, sr, base in zip(segments, keep, chunk_rows, sent_rows, bases, strict=True):
-        new_doc = np.full(len(s.sources), -1, dtype=np.int64)
-        new_doc[k] = np.arange(len(k)) + doc_base
-        chunk_tables.append(_remap(np.asarray(s.chunk_spans[cr]), s, new_doc, base))
-        sent_tables.append(_remap(np.asarray(s.sentence_spans[sr]), s, new_doc, base))
-        doc_base += len(k)
-    np.save(tmp / "chunk-spans.npy", np.concatenate(chunk_tables) if chunk_tables else np.zeros((0, 5), np.int64))
-    np.save(tmp / "sentence-spans.npy", np.concatenate(sent_tables) if sent_tables else np.zeros((0, 5), np.int64))
-    vectors = _copy_vectors(segments, chunk_rows, tmp / "chunk-vectors.npy", sentences=False)
-    _copy_vectors(segments, sent_rows, tmp / "sentence-vectors.npy", sentences=True)
-    _save_members(tmp, _members(segments, chunk_rows, sent_rows))
-    save_sentence_keys(tmp, np.concatenate([_row_keys(s)[r] for s, r in zip(segments, sent_rows, strict=True)]))
-    _merge_postings(segments, chunk_rows).save(tmp)
+    parts = _parts(segments, dead)
+    _copy_text(parts, tmp)
+    for kind in ("chunk", "sentence"):
+        _write_spans(parts, tmp / f"{kind}-spans.npy", sentences=kind == "sentence")
+        _copy_vectors(parts, tmp / f"{kind}-vectors.npy", sentences=kind == "sentence")
+    _write_members(parts, tmp)
+    write_sentence_keys(parts, tmp)
+    write_postings(parts, tmp)
     _write_json(tmp / "idf.json", _merge_idf(segments, dead_idf))
-    write_faiss(tmp / FAISS_FILE, vectors, spec=spec)
-    del vectors
-    meta: dict[str, Any] = {"chunks": sum(len(r) for r in chunk_rows), "sentences": sum(len(r) for r in sent_rows)}
+    write_faiss(tmp / FAISS_FILE, np.load(tmp / "chunk-vectors.npy", mmap_mode="r"), spec=spec)
+    meta: dict[str, Any] = {"chunks": sum(len(p.chunk_rows) for p in parts)}
+    meta["sentences"] = sum(len(p.sent_rows) for p in parts)
     meta["faiss"] = spec
     for key in ("sources", "sha256", "indexed_at", "stat"):
-        meta[key] = [s.meta[key][d] for s, k in zip(segments, keep, strict=True) for d in k]
+        meta[key] = [p.segment.meta[key][d] for p in parts for d in p.keep.tolist()]
     kept = set(meta["sources"])
     meta["locations"] = {src: loc for s in segments for src, loc in s.meta["locations"].items() if src in kept}
     _write_json(tmp / META, meta)
     finish(tmp, folder)
 
 
-def _row_keys(segment: Segment) -> np.ndarray:
-    """Each sentence's text key, in row order."""
-    keys = np.zeros(segment.sentence_count, dtype=np.uint64)
-    keys[segment.sentence_key_rows] = segment.sentence_keys
-    return keys
+def _parts(segments: Sequence[Segment], dead: Sequence[Sequence[int]]) -> list[Part]:
+    parts, docs, chunks, sentences = [], 0, 0, 0
+    for s, gone in zip(segments, dead, strict=True):
+        keep = np.setdiff1d(np.arange(len(s.sources), dtype=np.int64), np.asarray(gone, dtype=np.int64))
+        new_doc = np.full(len(s.sources), -1, dtype=np.int64)
+        new_doc[keep] = np.arange(len(keep)) + docs
+        cr = _live_rows(s.chunk_spans, keep, s.chunk_count, len(s.sources))
+        sr = _live_rows(s.sentence_spans, keep, s.sentence_count, len(s.sources))
+        parts.append(Part(s, keep, cr, sr, chunks, sentences, new_doc, np.zeros(len(s.sources), np.int64)))
+        docs, chunks, sentences = docs + len(keep), chunks + len(cr), sentences + len(sr)
+    return parts
 
 
-def _live_rows(table: np.ndarray, keep: Sequence[int], docs: int) -> np.ndarray:
+def _live_rows(table: np.ndarray, keep: np.ndarray, rows: int, docs: int) -> np.ndarray:
     if len(keep) == docs:
-        return np.arange(len(table))
-    return np.flatnonzero(np.isin(np.asarray(table[:, 0]), np.asarray(keep, dtype=np.int64)))
+        return np.arange(rows)
+    live = [np.flatnonzero(np.isin(table[a:b, 0], keep)) + a for a, b in slices(rows)]
+    release(table)
+    return np.concatenate(live).astype(np.int64) if live else np.zeros(0, np.int64)
 
 
-def _copy_text(segments: Sequence[Segment], keep: Sequence[Sequence[int]], tmp: Path) -> list[np.ndarray]:
-    """Copy the kept documents' text into text.bin; per segment, the shift of each old document's bytes."""
-    shifts, starts, at = [], [], 0
+def _copy_text(parts: Sequence[Part], tmp: Path) -> None:
+    """Copy the kept documents' text into text.bin (and their byte ranges into docs.npy), setting each part's shift."""
+    starts, at = [], 0
     with open(tmp / "text.bin", "wb") as out:
-        for s, k in zip(segments, keep, strict=True):
-            shift = np.zeros(len(s.sources), dtype=np.int64)
-            for d in k:
-                a, b = int(s.doc_bytes[d]), int(s.doc_bytes[d + 1])
-                out.write(bytes(s.blob[a:b]))
-                shift[d] = at - a
-                starts.append(at)
-                at += b - a
-            shifts.append(shift)
+        for p in parts:
+            bounds = np.asarray(p.segment.doc_bytes, dtype=np.int64)
+            sizes = bounds[p.keep + 1] - bounds[p.keep]
+            new_start = at + np.cumsum(sizes) - sizes
+            p.shift[p.keep] = new_start - bounds[p.keep]
+            for a, b in _byte_runs(bounds, p.keep):
+                for lo, hi in slices(b - a, step=TEXT_SLICE):
+                    out.write(p.segment.blob[a + lo : a + hi].tobytes())
+                    release(p.segment.blob)
+            starts += new_start.tolist()
+            at += int(sizes.sum())
     np.save(tmp / "docs.npy", np.array([*starts, at], dtype=np.int64))
-    return shifts
 
 
-def _remap(table: np.ndarray, segment: Segment, new_doc: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    out = table.copy()
-    docs = table[:, 0]
-    out[:, 0] = new_doc[docs]
-    out[:, 3] += shift[docs]
-    out[:, 4] += shift[docs]
-    return out
+def _byte_runs(bounds: np.ndarray, keep: np.ndarray) -> list[tuple[int, int]]:
+    """The byte ranges of the runs of consecutive documents in `keep`."""
+    if not len(keep):
+        return []
+    breaks = np.flatnonzero(np.diff(keep) != 1) + 1
+    firsts, lasts = keep[np.concatenate([[0], breaks])], keep[np.concatenate([breaks - 1, [len(keep) - 1]])]
+    return list(zip(bounds[firsts].tolist(), bounds[lasts + 1].tolist(), strict=True))
 
 
-def _copy_vectors(
-    segments: Sequence[Segment], rows: Sequence[np.ndarray], path: Path, *, sentences: bool
-) -> np.ndarray:
-    """Stream the live vectors into one new .npy file; return it memory-mapped."""
-    dim = (segments[0].sentence_vectors if sentences else segments[0].chunk_vectors).shape[1]
-    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(sum(len(r) for r in rows), dim))
-    at = 0
-    for s, r in zip(segments, rows, strict=True):
-        source = s.sentence_vectors if sentences else s.chunk_vectors
-        for i in range(0, len(r), 65536):
-            block = r[i : i + 65536]
-            out[at : at + len(block)] = source[block]
-            at += len(block)
-    out.flush()
-    return out
+def _write_spans(parts: Sequence[Part], path: Path, *, sentences: bool) -> None:
+    """The live spans, their documents renumbered and their byte offsets shifted as the text moved."""
+    total = sum(len(p.sent_rows if sentences else p.chunk_rows) for p in parts)
+    with NpyWriter(path, np.int64, (total, 5)) as out:
+        for p in parts:
+            table = p.segment.sentence_spans if sentences else p.segment.chunk_spans
+            rows = p.sent_rows if sentences else p.chunk_rows
+            for a, b in slices(len(rows)):
+                block = np.array(table[rows[a:b]], dtype=np.int64)
+                docs = block[:, 0].copy()
+                block[:, 0] = p.new_doc[docs]
+                block[:, 3:5] += p.shift[docs][:, None]
+                out.write(block)
+                release(table)
 
 
-def _members(
-    segments: Sequence[Segment], chunk_rows: Sequence[np.ndarray], sent_rows: Sequence[np.ndarray]
-) -> list[list[int]]:
-    """Each kept chunk's sentences, renumbered among the kept sentences of the merged segment."""
-    out: list[list[int]] = []
-    base = 0
-    for s, cr, sr in zip(segments, chunk_rows, sent_rows, strict=True):
-        for row in cr:
-            out.append([base + int(i) for i in np.searchsorted(sr, s.chunk_members(int(row)))])
-        base += len(sr)
-    return out
+def _copy_vectors(parts: Sequence[Part], path: Path, *, sentences: bool) -> None:
+    """The live vectors, a slice at a time."""
+    first = parts[0].segment
+    dim = (first.sentence_vectors if sentences else first.chunk_vectors).shape[1]
+    total = sum(len(p.sent_rows if sentences else p.chunk_rows) for p in parts)
+    with NpyWriter(path, np.float32, (total, dim)) as out:
+        for p in parts:
+            source = p.segment.sentence_vectors if sentences else p.segment.chunk_vectors
+            rows = p.sent_rows if sentences else p.chunk_rows
+            for a, b in slices(len(rows)):
+                out.write(source[rows[a:b]])
+                release(source)
 
 
-def _merge_postings(segments: Sequence[Segment], chunk_rows: Sequence[np.ndarray]) -> Postings:
-    """Concatenate the segments' postings, kept chunks only, rows renumbered in order.
-
-    A term's postings are its postings in each segment, one segment after another: each segment's are scattered
-    into place (no sort of the whole table, so a merge holds little more than its output).
-    """
-    vocab: dict[str, int] = {}
-    parts = []
-    base = 0
-    for s, rows in zip(segments, chunk_rows, strict=True):
-        p = s.postings
-        ids = np.array([vocab.setdefault(t, len(vocab)) for t in sorted(p.terms, key=p.terms.__getitem__)], np.int64)
-        new_row = np.full(s.chunk_count, -1, dtype=np.int64)
-        new_row[rows] = np.arange(len(rows)) + base
-        parts.append((ids, new_row))
-        base += len(rows)
-    counts = np.zeros(len(vocab), dtype=np.int64)
-    for s, (ids, new_row) in zip(segments, parts, strict=True):
-        term, _, _ = _kept(s.postings, ids, new_row)
-        counts += np.bincount(term, minlength=len(vocab))
-    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    out_rows, out_tf = np.zeros(int(indptr[-1]), np.int32), np.zeros(int(indptr[-1]), np.float32)
-    cursor = indptr[:-1].copy()
-    for s, (ids, new_row) in zip(segments, parts, strict=True):
-        term, row, tf = _kept(s.postings, ids, new_row)
-        first = np.concatenate([[True], term[1:] != term[:-1]])  # a term's postings are adjacent, rows ascending
-        start = np.maximum.accumulate(np.where(first, np.arange(len(term)), 0))
-        where = cursor[term] + np.arange(len(term)) - start
-        out_rows[where], out_tf[where] = row, tf
-        cursor += np.bincount(term, minlength=len(vocab))
-    lengths = np.concatenate([np.asarray(s.postings.lengths)[r] for s, r in zip(segments, chunk_rows, strict=True)])
-    return Postings(vocab, indptr, out_rows, out_tf, lengths.astype(np.float32))
+def _write_members(parts: Sequence[Part], tmp: Path) -> None:
+    """Each kept chunk's sentences (CSR, as segments._save_members), renumbered among the merged sentences."""
+    total = sum(int(_member_ranges(p, p.chunk_rows[a:b])[1].sum()) for p in parts for a, b in slices(len(p.chunk_rows)))
+    chunks = sum(len(p.chunk_rows) for p in parts)
+    with (
+        NpyWriter(tmp / "chunk-sentences-indptr.npy", np.int64, (chunks + 1,)) as indptr,
+        NpyWriter(tmp / "chunk-sentences.npy", np.int64, (total,)) as members,
+    ):
+        indptr.write(np.zeros(1, np.int64))
+        at = 0
+        for p in parts:
+            for a, b in slices(len(p.chunk_rows)):
+                starts, sizes = _member_ranges(p, p.chunk_rows[a:b])
+                indptr.write(at + np.cumsum(sizes))
+                at += int(sizes.sum())
+                where = np.repeat(starts - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
+                members.write(np.searchsorted(p.sent_rows, p.segment.members[where]) + p.sent_base)
+                release(p.segment.members)
 
 
-def _kept(p: Postings, ids: np.ndarray, new_row: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A segment's postings of kept chunks: (merged term id, merged row, tf), in its own order."""
-    term = np.repeat(ids, np.diff(np.asarray(p.indptr)))
-    mapped = new_row[np.asarray(p.rows)]
-    ok = mapped >= 0
-    return term[ok], mapped[ok], np.asarray(p.tf)[ok]
+def _member_ranges(p: Part, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the sentences of chunks `rows` start in the part's members table, and how many each has."""
+    indptr = p.segment.members_indptr
+    starts = np.asarray(indptr[rows], dtype=np.int64)
+    return starts, np.asarray(indptr[rows + 1], dtype=np.int64) - starts
 
 
 def _merge_idf(segments: Sequence[Segment], dead_idf: Sequence[dict[str, Any]]) -> dict[str, Any]:

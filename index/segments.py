@@ -28,6 +28,7 @@ import numpy as np
 
 from index.chunking import Span
 from index.lexical import Postings, terms
+from index.npyfiles import release, slices
 from index.vectorstores import write_codes
 
 META = "meta.json"
@@ -144,7 +145,10 @@ def save_sentence_keys(folder: Path, keys: np.ndarray) -> None:
 
 
 def write_faiss(path: Path, vectors: np.ndarray, *, spec: str) -> None:
-    """A FAISS index of `vectors` (inner product; IVF lists trained on a sample), persisted by FaissVectorStore."""
+    """A FAISS index of `vectors` (inner product; IVF lists trained on a sample), persisted by FaissVectorStore.
+
+    `vectors` may be memory-mapped: they are read a slice at a time and their pages handed back (index/npyfiles.py).
+    """
     import faiss
     from llama_index.vector_stores.faiss import FaissVectorStore
 
@@ -152,12 +156,23 @@ def write_faiss(path: Path, vectors: np.ndarray, *, spec: str) -> None:
     index = faiss.index_factory(dim, spec, faiss.METRIC_INNER_PRODUCT)
     if not index.is_trained:  # IVF: learn the lists from a sample of 50 vectors per list (faiss asks for >= 39)
         sample = np.random.default_rng(0).permutation(len(vectors))[: 50 * faiss.extract_index_ivf(index).nlist]
-        index.train(np.ascontiguousarray(vectors[np.sort(sample)]))
-    for at in range(0, len(vectors), 65536):
-        index.add(np.ascontiguousarray(vectors[at : at + 65536], dtype=np.float32))
+        index.train(_gather(vectors, np.sort(sample)))
+    for a, b in slices(len(vectors)):
+        index.add(np.ascontiguousarray(vectors[a:b], dtype=np.float32))
+        release(vectors)
     FaissVectorStore(faiss_index=index).persist(persist_path=str(path))
     if spec == "Flat" and len(vectors):
         write_codes(path.with_name(CODES_FILE), vectors)
+
+
+def _gather(vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """`vectors[rows]` (rows ascending) as one array in memory, read a slice at a time."""
+    out = np.empty((len(rows), vectors.shape[1]), dtype=np.float32)
+    for a, b in slices(len(vectors)):
+        lo, hi = np.searchsorted(rows, [a, b])
+        out[lo:hi] = vectors[rows[lo:hi]]
+        release(vectors)
+    return out
 
 
 def finish(tmp: Path, folder: Path) -> None:

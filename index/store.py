@@ -207,6 +207,8 @@ class _Writer:
             merge([self.segments[e.name] for e in picked], [e.dead for e in picked], [e.dead_idf for e in picked],
                   self.index_dir / SEGMENTS / name, spec=self._spec(total))  # fmt: skip
             self.entries[run[0] : run[-1] + 1] = [Entry(name)]
+            for e in picked:  # unmapped once unused: a long build holds only its live segments
+                del self.segments[e.name]
             self.segments[name] = open_segment(self.index_dir / SEGMENTS / name)
 
     def _spec(self, chunks: int) -> str:

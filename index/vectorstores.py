@@ -128,11 +128,23 @@ class ExactSearch:
 
 
 def write_codes(path: Path, vectors: np.ndarray) -> None:
-    """The 8-bit codes ExactSearch scans, of all `vectors` (trained on all of them: each within its range)."""
+    """The 8-bit codes ExactSearch scans, of all `vectors` (trained on all of them: each within its range).
+
+    8-bit training keeps each dimension's minimum and maximum, so it is trained on those two rows, found a slice at
+    a time (`vectors` may be memory-mapped; their pages are handed back).
+    """
     import faiss
 
+    from index.npyfiles import release, slices
+
     index = faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
-    index.train(np.ascontiguousarray(vectors, dtype=np.float32))
-    for at in range(0, len(vectors), 65536):
-        index.add(np.ascontiguousarray(vectors[at : at + 65536], dtype=np.float32))
+    low = np.full(vectors.shape[1], np.inf, dtype=np.float32)
+    high = np.full(vectors.shape[1], -np.inf, dtype=np.float32)
+    for a, b in slices(len(vectors)):
+        low, high = np.minimum(low, vectors[a:b].min(axis=0)), np.maximum(high, vectors[a:b].max(axis=0))
+        release(vectors)
+    index.train(np.stack([low, high]))
+    for a, b in slices(len(vectors)):
+        index.add(np.ascontiguousarray(vectors[a:b], dtype=np.float32))
+        release(vectors)
     faiss.write_index(index, str(path))

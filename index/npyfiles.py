@@ -1,0 +1,70 @@
+""".npy files written and read a slice at a time, so that writing a large segment holds a bounded amount of memory.
+
+Pages of a memory-mapped file that a process has read or written count in its resident set (RssFile) until it unmaps
+them: a merge that reads every vector of its inputs through their maps would hold them all. `release` hands a map's
+pages back (the page cache keeps them, written pages included, so nothing is lost), and `NpyWriter` appends rows to a
+file through ordinary writes, which map nothing.
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+SLICE = 65_536  # rows (or postings) read, written and released at a time
+
+
+def slices(n: int, *, step: int | None = None) -> Iterator[tuple[int, int]]:
+    """(start, stop) of consecutive slices of `n` rows, `step` (default SLICE) at a time.
+
+    Example: list(slices(5, step=2)) == [(0, 2), (2, 4), (4, 5)]
+    """
+    size = step or SLICE
+    for at in range(0, n, size):
+        yield at, min(at + size, n)
+
+
+def release(*arrays: Any) -> None:
+    """Hand back the resident pages of the files mapped under `arrays` (a no-op for arrays in memory)."""
+    for a in arrays:
+        while a is not None:
+            mapped = getattr(a, "_mmap", None) if isinstance(a, np.memmap) else None
+            if mapped is not None:
+                mapped.madvise(mmap.MADV_DONTNEED)
+                break
+            if isinstance(a, mmap.mmap):
+                a.madvise(mmap.MADV_DONTNEED)
+                break
+            a = getattr(a, "base", None)
+
+
+class NpyWriter:
+    """A .npy file of a known shape written row block by row block (the same bytes `np.save` writes).
+
+    Example: with NpyWriter(path, np.int64, (3,)) as out: out.write(np.arange(2)); out.write(np.arange(1))
+    """
+
+    def __init__(self, path: Path, dtype: Any, shape: tuple[int, ...]) -> None:
+        self.path, self.dtype, self.shape = path, np.dtype(dtype), shape
+        self.rows = 0
+        self.file = open(path, "wb")  # noqa: SIM115 (closed by __exit__)
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_1_0(self.file, header)
+
+    def write(self, block: np.ndarray) -> None:
+        """Append rows (converted to the file's dtype)."""
+        self.file.write(np.ascontiguousarray(block, dtype=self.dtype).tobytes())
+        self.rows += len(block)
+
+    def __enter__(self) -> NpyWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.file.close()
+        if kind is None and self.rows != (self.shape[0] if self.shape else 1):
+            raise ValueError(f"{self.path}: {self.rows} rows written, its header says {self.shape[0]}")
