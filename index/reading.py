@@ -100,6 +100,22 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     return path, manifest
 
 
+def check_index(index_dir: Path, *, remote: IndexConfig | None = None) -> None:
+    """Raise IndexNotFound/IndexMismatch, with what to run, when there is no index to answer from (a cheap check).
+
+    With a `remote` config naming Milvus, the index is in Milvus: no local folder is needed.
+    """
+    if remote is not None and remote.vector_store == "milvus":
+        from index.milvus_views import milvus_version
+
+        if milvus_version(remote) is None:
+            raise IndexNotFound(f"No citebot index in Milvus at {remote.milvus_uri} (collection "
+                                f"{remote.milvus_collection}): run `citebot index <folder>` with "
+                                "CITEBOT_VECTOR_STORE=milvus")  # fmt: skip
+        return
+    read_manifest(index_dir)
+
+
 def live_version(index_dir: Path, *, remote: IndexConfig | None = None) -> str | None:
     """The version folder CURRENT names now (None if unreadable): a cheap check for a newer index.
 

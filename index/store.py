@@ -37,6 +37,7 @@ from index.reading import (  # the index API: store writes, reading reads; both 
     IndexConfig,
     StoredIndex,
     _read_json,
+    check_index,
     live_version,
     load_index,
     read_manifest,
@@ -46,8 +47,8 @@ from index.vectors import Embed, TokenEmbed, vectorize
 from index.vectorstores import FLAT_MAX_N, ivf_spec
 from index.views import Layout
 
-__all__ = ["CURRENT", "FORMAT", "BuildReport", "IndexConfig", "StoredIndex", "build_index", "known_files",
-           "live_version", "load_index", "read_manifest"]  # fmt: skip
+__all__ = ["CURRENT", "FORMAT", "BuildReport", "IndexConfig", "StoredIndex", "build_index", "check_index",
+           "known_files", "live_version", "load_index", "read_manifest"]  # fmt: skip
 BATCH_CHUNKS = 16_384  # a new segment per this many chunks: indexing memory stays flat in the corpus size
 IVF_MIN = 65_536  # a merged segment this large gets an IVF index once the whole index passes FLAT_MAX_N
 

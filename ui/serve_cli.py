@@ -51,10 +51,11 @@ def parse_auth(host: str, auth: str) -> tuple[str, str] | None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.answerer import Bot
     from bot.library import Library
-    from index.store import read_manifest
+    from index.pipeline import index_config
+    from index.store import check_index
 
     credentials = parse_auth(args.host, args.auth or settings.auth)
-    read_manifest(settings.index_dir)  # no index: say what to run now, not on the first question
+    check_index(settings.index_dir, remote=index_config(settings))  # no index: say what to run now, not on a question
     bot = PendingBot(lambda: Bot.load(settings=settings))  # the page is served while the index and model load
     library = Library(settings, bot=bot)  # type: ignore[arg-type]  # a PendingBot stands in for the Bot
     app = launch(bot, host=args.host, port=args.port, auth=credentials, block=False, settings=settings,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -179,3 +182,53 @@ def test_a_writer_killed_before_its_state_leaves_readers_on_the_old_one_and_no_s
     found = stored.lexical.search("owls silent feathers", k=5)
     assert stored.path.name == "milvus-2" and len(found) == 1 and stored.chunks[found[0][0]].source == "owls.txt"
     assert len(list(stored.chunks)) == len(stored.chunks) == 4
+
+
+@pytest.mark.slow
+def test_two_citebot_serve_processes_answer_from_one_milvus_and_follow_an_update(
+    docs_dir: Path, tmp_path: Path, milvus_server: str
+) -> None:
+    """Two real `citebot serve` processes with no index folder of their own; `citebot index` updates; both follow."""
+    env = {**os.environ, "CITEBOT_EMBED_MODEL": "hash", "CITEBOT_VECTOR_STORE": "milvus",
+           "CITEBOT_MILVUS_URI": milvus_server, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}  # fmt: skip
+    cli = [sys.executable, "-m", "ui.cli"]
+    done = subprocess.run([*cli, "index", str(docs_dir), "-q", "--index-dir", str(tmp_path / "writer")], env=env,
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    ports = []
+    servers = []
+    for name in ("one", "two"):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+        argv = [*cli, "serve", "--port", str(ports[-1]), "--index-dir", str(tmp_path / name)]
+        servers.append(subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+    try:
+
+        def ask(port: int, question: str) -> str:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    request = urllib.request.Request(
+                        f"http://127.0.0.1:{port}/api/ask", data=json.dumps({"question": question}).encode(),
+                        headers={"Content-Type": "application/json"})  # fmt: skip
+                    with urllib.request.urlopen(request, timeout=60) as response:
+                        return str(json.loads(response.read())["answer"])
+                except (ConnectionError, urllib.error.URLError):
+                    assert time.monotonic() < deadline, "the server did not start"
+                    assert all(s.poll() is None for s in servers), [s.stderr.read() for s in servers if s.stderr]
+                    time.sleep(0.5)
+
+        for port in ports:
+            assert "Jupiter" in ask(port, "Which planet is the largest in the solar system?")
+        (docs_dir / "owls.txt").write_text("Owls hunt at night with silent feathers.", encoding="utf-8")
+        done = subprocess.run([*cli, "index", str(docs_dir), "-q", "--index-dir", str(tmp_path / "writer")], env=env,
+                              capture_output=True, text=True)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        for port in ports:
+            assert "silent feathers" in ask(port, "When do owls hunt?")
+        assert not (tmp_path / "one").exists() and not (tmp_path / "two").exists()
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
