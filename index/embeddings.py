@@ -6,7 +6,7 @@ import ctypes
 import functools
 import os
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -29,7 +29,7 @@ def make_embedder(model: str, *, threads: int | None = None) -> BaseEmbedding:
     if model == HASH:
         from index.hash_embed import HashEmbedder
 
-        return HashEmbedder()
+        return cast("BaseEmbedding", HashEmbedder())  # duck-typed: what batch_embed and uploads call
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import torch

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from index.filetable import write_table
 from index.lexical import Postings
 from index.segments import (
     FAISS_FILE,
@@ -92,6 +93,7 @@ def merge(segments: Sequence[Segment], dead: Sequence[Sequence[int]], dead_idf: 
     kept = set(meta["sources"])
     meta["locations"] = {src: loc for s in segments for src, loc in s.meta["locations"].items() if src in kept}
     _write_json(tmp / META, meta)
+    write_table(tmp, meta["sources"], meta["stat"], meta["sha256"])
     finish(tmp, folder)
 
 
