@@ -23,6 +23,7 @@ from pathlib import Path
 
 from scale_system import NEW_FILE, run  # noqa: I001
 
+from index.filetable import FILES_FILE, SOURCES_FILE, write_table
 from index.merging import FACTOR, merge
 from index.segments import META, Segment
 from index.store import CURRENT, MANIFEST, SEGMENTS, _write_json
@@ -52,6 +53,9 @@ def replicate(work: Path, copies: int) -> tuple[Path, Path]:
             meta["sources"] = [f"c{i:02d}/{s}" for s in meta["sources"]]
             meta["locations"] = {f"c{i:02d}/{s}": v for s, v in meta["locations"].items()}
             meta_path.write_text(json.dumps(meta))
+            for table in (SOURCES_FILE, FILES_FILE):  # the segment's file table names the copy's documents too
+                (index_dir / SEGMENTS / name / table).unlink(missing_ok=True)
+            write_table(index_dir / SEGMENTS / name, meta["sources"], meta["stat"], meta["sha256"])
             entries.append({"name": name, "dead": [], "dead_idf": {}})
     merged = []
     groups = min(len(entries) // FACTOR, FACTOR - 1)  # as a 1M build leaves it: 7 merged segments, then the rest
@@ -83,8 +87,9 @@ def main() -> int:
     answer = run("answer", docs, index_dir)
     (docs / "zz-new.txt").write_text(NEW_FILE, encoding="utf-8")
     update = run("update", docs, index_dir)
-    row = {"chunks": update["chunks"], **answer, "update s": update["s"], "update MB": update["MB"],
-           "update peak GB": update["peak GB"]}  # fmt: skip
+    row = {"chunks": update["chunks"], **answer, "update s": update["s"], "update cpu s": update["cpu s"],
+           "update llama s": update["llama s"], "update MB": update["MB"], "update peak GB": update["peak GB"],
+           "load avg": update["load"]}  # fmt: skip
     print("".join(f"{k:>15}" for k in row))
     print("".join(f"{v:>15.2f}" for v in row.values()))
     return 0

@@ -86,7 +86,7 @@ def index_paths(
     config = index_config(settings)
     with write_lock(settings.index_dir):  # what is known of the files stays true until the update is written
         found = _find(paths, live_files([], []) if rebuild else indexed_files(settings.index_dir, config))
-        if not found.documents and not found.unchanged:
+        if not found.documents and not len(found.unchanged):
             shown = ", ".join(str(p) for p in paths)
             raise NoDocuments(f"No readable .txt, .md, .pdf, .html or .docx files under {shown}")
         return _index(found, paths, settings, config, progress=progress, rebuild=rebuild, embedder=embedder)
@@ -97,7 +97,7 @@ class _Found:
     """What a scan found: the files read (new or changed size or mtime), those left unread, and what was skipped."""
 
     documents: list[Document]
-    unchanged: list[str]
+    unchanged: np.ndarray  # rows of `live`
     live: LiveFiles
     skipped: list[Skipped]
 
@@ -106,10 +106,10 @@ def _find(paths: Sequence[Path], live: LiveFiles) -> _Found:
     """Scan `paths` and read only the files whose size or mtime differ from what `live` recorded (or are not in it)."""
     scan = scan_files(paths)
     sizes, mtimes = np.asarray(scan.sizes, dtype=np.int64), np.asarray(scan.mtimes, dtype=np.int64)
-    same = live.same_stat(live.rows_of(scan.sources), sizes, mtimes)
+    rows = live.rows_of(scan.sources)
+    same = live.same_stat(rows, sizes, mtimes)
     documents, skipped = load_scanned(scan, np.flatnonzero(~same).tolist())
-    unchanged = [scan.sources[i] for i in np.flatnonzero(same).tolist()]
-    return _Found(documents, unchanged, live, skipped)
+    return _Found(documents, rows[same], live, skipped)
 
 
 def _index(

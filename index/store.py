@@ -23,6 +23,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from index.chunking import Span, sentences_of_chunks, split_sentences, split_text
 from index.errors import IndexMismatch, IndexNotFound
 from index.filetable import LiveFiles, live_files
@@ -86,19 +88,20 @@ def build_index(
     embed_tokens: TokenEmbed | None = None,
     rebuild: bool = False,
     roots: Sequence[str] = (),
-    unchanged: Sequence[str] = (),
     live: LiveFiles | None = None,
+    unchanged: np.ndarray | None = None,
 ) -> BuildReport:
     """Index `documents` into `index_dir`, embedding only files that are new or changed (see index/vectors.py).
 
-    `unchanged` names indexed files found unchanged without being read (by comparing with `indexed_files`, whose
-    table may be passed on as `live`): they are kept as they are; every other indexed file not among `documents` is
-    removed. An unchanged folder writes nothing and never calls `embed`, so the model need not even be loaded. The
-    whole update holds the index's write lock (index/locking.py): a second writer gets IndexBusy at once.
+    `unchanged` are the rows of `live` (the index's files, from `indexed_files`) whose files were found unchanged
+    without being read: they are kept as they are; every other indexed file not among `documents` is removed. An
+    unchanged folder writes nothing and never calls `embed`, so the model need not even be loaded. The whole update
+    holds the index's write lock (index/locking.py): a second writer gets IndexBusy at once.
     """
     with write_lock(index_dir):
         writer = _Writer(index_dir, config, embed=embed, embed_tokens=embed_tokens, rebuild=rebuild, live=live)
-        return writer.run(documents, unchanged, list(roots))
+        rows = np.zeros(0, dtype=np.int64) if unchanged is None else unchanged
+        return writer.run(documents, rows, list(roots))
 
 
 class _Writer:
@@ -113,25 +116,25 @@ class _Writer:
         self.segments = {e.name: open_segment(index_dir / SEGMENTS / e.name) for e in self.entries}
         self.embedded = 0
         version = self.previous["_version"] if self.previous else None
-        if live is None or live.version != version:  # not read from this version: read again
+        if live is None or live.version != version:  # not read from this version (no row given can be of it)
             live = indexed_files(index_dir, config) if version else live_files([], [])
         self.live = live
 
-    def run(self, documents: Sequence[Document], unchanged: Sequence[str], roots: list[str]) -> BuildReport:
+    def run(self, documents: Sequence[Document], unchanged: np.ndarray, roots: list[str]) -> BuildReport:
         old = self.live
-        kept = set(unchanged)
-        if len(kept) != len(unchanged) or not kept <= old.row.keys():
-            raise IndexMismatch(f"The index at {self.index_dir} changed while indexing: run `citebot index` again")
+        keep = np.zeros(len(old.sources), dtype=bool)
+        keep[unchanged] = True
         same = [d.source for d in documents if d.source in old.row and old.sha256(old.row[d.source]) == d.sha256]
-        reuse = kept.union(same)  # unchanged, or touched but the same bytes
-        fresh = [d for d in documents if d.source not in reuse]
-        new = {d.source for d in fresh}
-        gone = [] if len(reuse) == len(old.sources) else [r for r, s in enumerate(old.sources) if s not in reuse]
+        keep[[old.row[s] for s in same]] = True  # touched, but the same bytes
+        if int(keep.sum()) != len(unchanged) + len(same):
+            raise IndexMismatch(f"The index at {self.index_dir} changed while indexing: run `citebot index` again")
+        fresh = [d for d in documents if d.source not in old.row or not keep[old.row[d.source]]]
+        gone, new = np.flatnonzero(~keep).tolist(), {d.source for d in fresh}
         report = BuildReport(
             added=sorted(d.source for d in fresh if d.source not in old.row),
             changed=sorted(d.source for d in fresh if d.source in old.row),
             removed=sorted(old.sources[r] for r in gone if old.sources[r] not in new),
-            unchanged=sorted([*unchanged, *same]),
+            unchanged=sorted([old.sources[r] for r in np.flatnonzero(keep).tolist()]),  # nearly sorted already
             embedded=0,
             chunks=0,
         )
