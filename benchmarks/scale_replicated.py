@@ -20,6 +20,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from scale_system import NEW_FILE, run  # noqa: I001
 
@@ -32,6 +33,11 @@ from index.vectorstores import ivf_spec
 
 def _link_tree(source: Path, target: Path) -> None:
     shutil.copytree(source, target, copy_function=os.link)
+
+
+def _live_chunks(index_dir: Path, entry: dict[str, Any]) -> int:
+    segment = Segment(index_dir / SEGMENTS / entry["name"])
+    return segment.chunk_count - len(segment.rows_of(segment.chunk_spans, entry["dead"]))
 
 
 def replicate(work: Path, copies: int) -> tuple[Path, Path]:
@@ -56,20 +62,22 @@ def replicate(work: Path, copies: int) -> tuple[Path, Path]:
             for table in (SOURCES_FILE, FILES_FILE):  # the segment's file table names the copy's documents too
                 (index_dir / SEGMENTS / name / table).unlink(missing_ok=True)
             write_table(index_dir / SEGMENTS / name, meta["sources"], meta["stat"], meta["sha256"])
-            entries.append({"name": name, "dead": [], "dead_idf": {}})
+            entries.append({"name": name, "dead": e["dead"], "dead_idf": e["dead_idf"]})  # as the 100k index has them
     merged = []
     groups = min(len(entries) // FACTOR, FACTOR - 1)  # as a 1M build leaves it: 7 merged segments, then the rest
     for at in range(0, groups * FACTOR, FACTOR):
-        group = [Segment(index_dir / SEGMENTS / e["name"]) for e in entries[at : at + FACTOR]]
+        picked = entries[at : at + FACTOR]
+        group = [Segment(index_dir / SEGMENTS / e["name"]) for e in picked]
         name = f"m{time.time_ns()}-{os.getpid()}"
-        chunks = sum(s.chunk_count for s in group)
-        merge(group, [[]] * len(group), [{}] * len(group), index_dir / SEGMENTS / name, spec=ivf_spec(chunks))
+        chunks = sum(_live_chunks(index_dir, e) for e in picked)
+        dead, dead_idf = [e["dead"] for e in picked], [e["dead_idf"] for e in picked]
+        merge(group, dead, dead_idf, index_dir / SEGMENTS / name, spec=ivf_spec(chunks))
         merged.append({"name": name, "dead": [], "dead_idf": {}})
         for s in group:
             shutil.rmtree(s.folder)
         print(f"merged {len(merged)} of {groups}", file=sys.stderr, flush=True)
     merged += entries[groups * FACTOR :]
-    chunks = sum(Segment(index_dir / SEGMENTS / e["name"]).chunk_count for e in merged)
+    chunks = sum(_live_chunks(index_dir, e) for e in merged)
     version = f"v{time.time_ns()}-{os.getpid()}"
     (index_dir / version).mkdir()
     body = {**manifest, "roots": [str(docs.resolve())], "chunks": chunks, "segments": merged}
