@@ -26,6 +26,7 @@ DEFERRED = ("llama_index.core", "llama_index.core.node_parser", "llama_index.cor
 GLOBALS = ("global_handler", "global_tokenizer")  # llama_index.core's own globals, which the splitter reads and sets
 _lock = threading.RLock()
 _splitters: dict[tuple[int, int], Any] = {}
+_shared: dict[str, Any] = {}  # every splitter's callback manager and tokenizer
 _stand_ins: dict[str, ModuleType] = {}  # taken out of sys.modules; their submodules go into the real packages
 
 
@@ -34,12 +35,17 @@ def sentence_splitter(chunk_size: int, chunk_overlap: int) -> Any:
     with _lock:
         key = (chunk_size, chunk_overlap)
         if key not in _splitters:
-            splitter = _narrow(chunk_size, chunk_overlap) if DEFERRED[0] not in sys.modules else None
-            if splitter is None:
-                importlib.import_module(DEFERRED[1])  # llama_index.core already imported, or needed whole: as usual
-                splitter = _build(chunk_size, chunk_overlap)
-            _splitters[key] = splitter
+            if DEFERRED[0] in sys.modules or _Complete in sys.meta_path:  # imported before, whole or narrowly
+                _splitters[key] = _build(chunk_size, chunk_overlap)
+            else:
+                _splitters[key] = _narrow(chunk_size, chunk_overlap) or _whole(chunk_size, chunk_overlap)
         return _splitters[key]
+
+
+def _whole(chunk_size: int, chunk_overlap: int) -> Any:
+    """The splitter with llama_index.core imported whole, as usual."""
+    importlib.import_module(DEFERRED[1])
+    return _build(chunk_size, chunk_overlap)
 
 
 def _narrow(chunk_size: int, chunk_overlap: int) -> Any | None:
@@ -61,11 +67,16 @@ def _narrow(chunk_size: int, chunk_overlap: int) -> Any | None:
 
 
 def _build(chunk_size: int, chunk_overlap: int) -> Any:
+    """The splitter. Every one shares the first one's callback manager and tokenizer (the defaults, but getting them
+    again reads llama_index.core, which after a narrow import imports it whole)."""
     from llama_index.core.callbacks.base import CallbackManager
     from llama_index.core.node_parser.text.sentence import SentenceSplitter
+    from llama_index.core.utils import get_tokenizer
 
-    manager = CallbackManager([_quiet_handler()])
-    return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap, callback_manager=manager)
+    if not _shared:
+        _shared.update(manager=CallbackManager([_quiet_handler()]), tokenizer=get_tokenizer())
+    return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap, callback_manager=_shared["manager"],
+                            tokenizer=_shared["tokenizer"])  # fmt: skip
 
 
 def _stand_in(names: Sequence[str]) -> dict[str, ModuleType]:

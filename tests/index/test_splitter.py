@@ -28,13 +28,16 @@ def test_the_narrow_splitter_chunks_as_llama_index_does_and_llama_index_still_im
         from index.splitter import sentence_splitter
         text = open("data/squad2-dev-sample.json", encoding="utf-8").read()[:30000].replace(", ", ",\\n\\n\\n")
         narrow = [(c.start, c.end) for c in split_text("a", text, size=200, overlap=40)]
+        other = [(c.start, c.end) for c in split_text("a", text, size=120, overlap=20)]  # more sizes, same modules
         indices = "llama_index.core.indices" in sys.modules
         from llama_index.core.settings import Settings  # a module the splitter did not need: a cycle, if done wrong
         from llama_index.core import VectorStoreIndex, Settings as Again
         from llama_index.core.node_parser import SentenceSplitter
         import llama_index.core
         whole = SentenceSplitter(chunk_size=200, chunk_overlap=40).split_text(text)
-        print(json.dumps({"indices": indices, "same": [text[a:b] for a, b in narrow] == whole, "n": len(whole),
+        same = [text[a:b] for a, b in narrow] == whole
+        same &= [text[a:b] for a, b in other] == SentenceSplitter(chunk_size=120, chunk_overlap=20).split_text(text)
+        print(json.dumps({"indices": indices, "same": same, "n": len(whole),
                           "settings": Settings is Again, "class": type(sentence_splitter(200, 40)) is SentenceSplitter,
                           "tokenizer": llama_index.core.global_tokenizer is not None}))
         """
