@@ -111,7 +111,7 @@ def main() -> int:
            "load avg": update["load"]}  # fmt: skip
     print("".join(f"{k:>15}" for k in row))
     print("".join(f"{v:>15.2f}" for v in row.values()))
-    print(BEFORE, file=sys.stderr)
+    print(BEFORE)
     return 0
 
 
