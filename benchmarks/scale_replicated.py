@@ -3,15 +3,23 @@
 Usage: python benchmarks/scale_replicated.py --from WORKDIR [--copies 10]   (WORKDIR from scale_system.py --workdir)
 
 The 100k corpus is hard-linked `copies` times into folders c00, c01, ... and the index's segments likewise, each
-copy's documents renamed to match (`meta.json` rewritten); then the copied segments are merged into the layout a
-1M build leaves (`build_layout`: index/merging.py's policy and index/store.py's choice of FAISS index simulated on
-batches of 16k chunks; at 1M, 7 merged segments of about 131k chunks, the first exact (Flat, merged while the index
-was still small) and 6 IVF, then 7 small Flat ones), and the result is measured like scale_system.py measures (load,
-RSS, first and warm answers; one new file indexed). Before 2026-11-26 18:00 this merged every 8 copied segments
+copy's documents renamed to match (`meta.json` and the file table rewritten, the 100k index's deletions kept); then
+the copied segments are merged into the layout a 1M build leaves (`build_layout`: index/merging.py's policy and
+index/store.py's choice of FAISS index simulated on batches of 16k chunks; at 1M, 7 merged segments of about 131k
+chunks, the first exact (Flat, merged while the index was still small) and 6 IVF, then 7 small Flat ones), and the
+result is measured like scale_system.py measures (load, RSS, first and warm answers; one new file indexed, with its
+CPU seconds and the load average). Before 2026-11-26 18:00 this merged every 8 copied segments
 regardless of size and left the copied segments after the 56th as they were (34 small ones in the README's earlier
 run), a layout no build produces. A build of 1M chunks with the hash embedder takes over an hour on the shared
 2-core machine: build time and peak are not measured here (a build holds one batch of 16k chunks, or one merge, at
 a time).
+
+The one-file update, measured 2026-11-26 (BEFORE: commit 113fef3, each segment's meta.json parsed, llama-index
+imported whole; AFTER: segment file tables and a listdir+stat scan, the narrow splitter import; side by side in
+alternation on the same index, one new file each time, a fresh process each):
+    load average 0.3-0.6  BEFORE 7.3-7.9 s (process CPU 7.8-8.6 s), peak 0.61 GB  AFTER 1.9-2.1 s (CPU 1.9-2.0), 0.28 GB
+    load average 3        BEFORE 12.0-12.5 s (process CPU 8.5-9.5 s)               AFTER 3.1-4.0 s (CPU 1.9-2.2)
+    this script, AFTER, load average 1.7: 2.38 s, CPU 2.35 s, 0.02 MB written, peak 0.28 GB
 """
 
 from __future__ import annotations
@@ -24,13 +32,19 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from scale_system import NEW_FILE, run  # noqa: I001
 
+from index.filetable import FILES_FILE, SOURCES_FILE, write_table
 from index.merging import merge, plan
 from index.segments import META, Segment
 from index.store import BATCH_CHUNKS, CURRENT, IVF_MIN, MANIFEST, SEGMENTS, _write_json
 from index.vectorstores import FLAT_MAX_N, ivf_spec
+
+BEFORE = (
+    "for comparison, measured earlier (before the file tables, commit 113fef3, load average 0.3-0.6): update 7.3-7.9 s"
+)
 
 
 def _link_tree(source: Path, target: Path) -> None:
@@ -69,6 +83,11 @@ def build_layout(sizes: list[int]) -> list[tuple[list[int], str]]:
     return layout
 
 
+def _live_chunks(index_dir: Path, entry: dict[str, Any]) -> int:
+    segment = Segment(index_dir / SEGMENTS / entry["name"])
+    return segment.chunk_count - len(segment.rows_of(segment.chunk_spans, entry["dead"]))
+
+
 def replicate(work: Path, copies: int) -> tuple[Path, Path]:
     """Hard-linked copies of the 100k corpus and index as one corpus and index; returns (docs, index_dir)."""
     docs, index_dir = work / "docs-replicated", work / "ix-replicated"
@@ -88,21 +107,26 @@ def replicate(work: Path, copies: int) -> tuple[Path, Path]:
             meta["sources"] = [f"c{i:02d}/{s}" for s in meta["sources"]]
             meta["locations"] = {f"c{i:02d}/{s}": v for s, v in meta["locations"].items()}
             meta_path.write_text(json.dumps(meta))
-            entries.append({"name": name, "dead": [], "dead_idf": {}})
+            for table in (SOURCES_FILE, FILES_FILE):  # the segment's file table names the copy's documents too
+                (index_dir / SEGMENTS / name / table).unlink(missing_ok=True)
+            write_table(index_dir / SEGMENTS / name, meta["sources"], meta["stat"], meta["sha256"])
+            entries.append({"name": name, "dead": e["dead"], "dead_idf": e["dead_idf"]})  # as the 100k index has them
     merged = []
     sizes = [Segment(index_dir / SEGMENTS / e["name"]).chunk_count for e in entries]
     for n, (group, spec) in enumerate(build_layout(sizes)):
         if len(group) == 1:
             merged.append(entries[group[0]])
             continue
-        segments = [Segment(index_dir / SEGMENTS / entries[i]["name"]) for i in group]
+        picked = [entries[i] for i in group]
+        segments = [Segment(index_dir / SEGMENTS / e["name"]) for e in picked]
         name = f"m{time.time_ns()}-{os.getpid()}"
-        merge(segments, [[]] * len(segments), [{}] * len(segments), index_dir / SEGMENTS / name, spec=spec)
+        dead, dead_idf = [e["dead"] for e in picked], [e["dead_idf"] for e in picked]
+        merge(segments, dead, dead_idf, index_dir / SEGMENTS / name, spec=spec)
         merged.append({"name": name, "dead": [], "dead_idf": {}})
         for s in segments:
             shutil.rmtree(s.folder)
         print(f"segment {n + 1}: {len(group)} merged ({spec})", file=sys.stderr, flush=True)
-    chunks = sum(Segment(index_dir / SEGMENTS / e["name"]).chunk_count for e in merged)
+    chunks = sum(_live_chunks(index_dir, e) for e in merged)
     version = f"v{time.time_ns()}-{os.getpid()}"
     (index_dir / version).mkdir()
     body = {**manifest, "roots": [str(docs.resolve())], "chunks": chunks, "segments": merged}
@@ -120,10 +144,12 @@ def main() -> int:
     answer = run("answer", docs, index_dir)
     (docs / "zz-new.txt").write_text(NEW_FILE, encoding="utf-8")
     update = run("update", docs, index_dir)
-    row = {"chunks": update["chunks"], **answer, "update s": update["s"], "update MB": update["MB"],
-           "update peak GB": update["peak GB"]}  # fmt: skip
+    row = {"chunks": update["chunks"], **answer, "update s": update["s"], "update cpu s": update["cpu s"],
+           "update llama s": update["llama s"], "update MB": update["MB"], "update peak GB": update["peak GB"],
+           "load avg": update["load"]}  # fmt: skip
     print("".join(f"{k:>15}" for k in row))
     print("".join(f"{v:>15.2f}" for v in row.values()))
+    print(BEFORE)
     return 0
 
 

@@ -4,15 +4,17 @@ Usage: python benchmarks/scale_system.py [--sizes 10000,100000]   (1M: --sizes 1
 
 The corpus is benchmarks/first_answer.py's (SQuAD sentences shuffled into 2,000-character files), indexed with
 CITEBOT_EMBED_MODEL=hash so the model is left out. Each step runs in its own process, so peak RSS is that step's
-(`resource.getrusage`): the build; the load, first answer and warm p50 with the RSS after loading; then one new file
-added and the folder indexed again, with the megabytes of the files it wrote into the index folder and the seconds
-of it spent importing llama-index (whose SentenceSplitter chunks the new file).
+(VmHWM): the build; the load, first answer and warm p50 with the RSS after loading; then one new file
+added and the folder indexed again, with the megabytes of the files it wrote into the index folder, its CPU seconds
+(user and system: what it costs whatever else the shared machine runs), the seconds of it spent importing
+llama-index's SentenceSplitter (index/splitter.py: it chunks the new file) and the load average when it ended.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -36,7 +38,18 @@ def _settings(index_dir: Path) -> Settings:
 
 
 def _peak_gb() -> float:
+    """This process's peak RSS: VmHWM, not ru_maxrss, which after fork and exec keeps the parent's peak (a step run
+    from scale_replicated.py, grown to 1.9 GB by its merges, reported 1.9 GB whatever the step used)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux reports KiB
+
+
+def _cpu() -> float:
+    """CPU seconds of this process so far (user and system): what a step costs whatever else the machine runs."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _rss_gb() -> float:
@@ -59,25 +72,27 @@ def _written_mb(before: dict[str, int], index_dir: Path) -> float:
     return sum(size for path, size in after.items() if before.get(path) != size or path.endswith(CURRENT)) / 1e6
 
 
-def _llama_import() -> float:
-    """Seconds to import llama-index and make its SentenceSplitter (which any new file needs): part of the step."""
+def _llama_import(settings: Settings) -> float:
+    """Seconds to import llama-index's SentenceSplitter as citebot does (index/splitter.py: which any new file needs,
+    with its tokenizer loaded): part of the step."""
     started = time.perf_counter()
-    from llama_index.core.node_parser import SentenceSplitter
+    from index.splitter import sentence_splitter
 
-    SentenceSplitter(chunk_size=200, chunk_overlap=40).split_text("Warm the tokenizer up.")
+    sentence_splitter(settings.chunk_size, settings.chunk_overlap)
     return time.perf_counter() - started
 
 
 def child(step: str, docs: Path, index_dir: Path) -> dict[str, float]:
     """One step, in this (fresh) process."""
     before = _files(index_dir)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     if step in ("build", "update"):
-        llama = _llama_import()
+        llama = _llama_import(_settings(index_dir))
         report, _ = index_paths([docs], _settings(index_dir))
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, _cpu() - cpu
         written = _written_mb(before, index_dir)
-        return {"s": seconds, "llama s": llama, "chunks": report.chunks, "peak GB": _peak_gb(), "MB": written}
+        return {"s": seconds, "cpu s": cpu, "llama s": llama, "chunks": report.chunks, "peak GB": _peak_gb(),
+                "MB": written, "load": os.getloadavg()[0]}  # fmt: skip
     bot = Bot.load(settings=_settings(index_dir))
     load, rss = time.perf_counter() - started, _rss_gb()
     first, warm = time_answers(bot, rounds=7)
@@ -106,9 +121,11 @@ def measure(tmp: Path, size: int) -> dict[str, float]:
         "build peak GB": build["peak GB"],
         **answer,
         "update s": update["s"],
-        "update llama s": update["llama s"],  # of "update s": importing llama-index for the new file
+        "update cpu s": update["cpu s"],
+        "update llama s": update["llama s"],  # of "update s": importing llama-index's splitter for the new file
         "update MB": update["MB"],
         "update peak GB": update["peak GB"],
+        "load avg": update["load"],  # the 1-minute load average when the update ended (2 cores, shared)
     }
 
 

@@ -106,9 +106,9 @@ def split_text(source: str, text: str, *, size: int, overlap: int) -> list[Span]
 
     Each chunk is re-cut from the source at the located offsets, so `text == source_text[start:end]` always holds.
     """
-    from llama_index.core.node_parser import SentenceSplitter
+    from index.splitter import sentence_splitter  # llama-index, imported narrowly, only when a file is split
 
-    pieces = SentenceSplitter(chunk_size=size, chunk_overlap=overlap).split_text(text)
+    pieces = sentence_splitter(size, overlap).split_text(text)
     chunks: list[Span] = []
     cursor = 0
     for piece in pieces:

@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from llama_index.core.base.embeddings.base import BaseEmbedding
-
-    HashEmbedder: type[BaseEmbedding]  # made by __getattr__ below
 
 NAME = "hash"
 DIM = 384
@@ -46,30 +40,17 @@ class HashQuery:
         return hash_vector(query)
 
 
-def __getattr__(name: str) -> Any:
-    if name == "HashEmbedder":
-        return _embedder_class()
-    raise AttributeError(name)
+class HashEmbedder:
+    """hash_vector for documents, as `embeddings.batch_embed` calls an embedding model: without llama-index, whose
+    import (1.7 s) would otherwise be most of a one-file update measured with this stand-in."""
 
+    model_name = NAME
 
-@cache
-def _embedder_class() -> Any:
-    """HashEmbedder: hash_vector as a llama-index embedding (defined on first use: llama-index imports slowly)."""
-    from llama_index.core.base.embeddings.base import BaseEmbedding
+    def get_text_embedding_batch(self, texts: list[str], **kwargs: Any) -> list[list[float]]:
+        return [hash_vector(t) for t in texts]
 
-    class HashEmbedder(BaseEmbedding):
-        """hash_vector as a llama-index embedding."""
+    def get_text_embedding(self, text: str) -> list[float]:
+        return hash_vector(text)
 
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(model_name=NAME, embed_batch_size=256, **kwargs)
-
-        def _get_text_embedding(self, text: str) -> list[float]:
-            return hash_vector(text)
-
-        def _get_query_embedding(self, query: str) -> list[float]:
-            return hash_vector(query)
-
-        async def _aget_query_embedding(self, query: str) -> list[float]:
-            return hash_vector(query)
-
-    return HashEmbedder
+    def get_query_embedding(self, query: str) -> list[float]:
+        return hash_vector(query)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from index.filetable import write_table
 from index.merge_postings import write_postings, write_sentence_keys
 from index.npyfiles import NpyWriter, release, slices
 from index.segments import FAISS_FILE, META, Segment, _write_json, finish, write_faiss
@@ -94,6 +95,7 @@ def merge(segments: Sequence[Segment], dead: Sequence[Sequence[int]], dead_idf: 
     kept = set(meta["sources"])
     meta["locations"] = {src: loc for s in segments for src, loc in s.meta["locations"].items() if src in kept}
     _write_json(tmp / META, meta)
+    write_table(tmp, meta["sources"], meta["stat"], meta["sha256"])
     finish(tmp, folder)
 
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from index.errors import NoDocuments
-from index.loader import Document, Skipped, load_documents
+from index.filetable import LiveFiles, live_files
+from index.loader import Document, Skipped, load_scanned, scan_files
 from index.locking import write_lock
 from index.models import dimension, local_model
-from index.store import BuildReport, IndexConfig, build_index, known_files
+from index.store import BuildReport, IndexConfig, build_index, indexed_files
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -83,19 +85,35 @@ def index_paths(
         raise NoDocuments(f"No such file or folder: {', '.join(missing)} (give a folder of documents)")
     config = index_config(settings)
     with write_lock(settings.index_dir):  # what is known of the files stays true until the update is written
-        known = {} if rebuild else known_files(settings.index_dir, config)
-        documents, skipped = load_documents(paths, known=known)
-        if not documents:
+        found = _find(paths, live_files([], []) if rebuild else indexed_files(settings.index_dir, config))
+        if not found.documents and not len(found.unchanged):
             shown = ", ".join(str(p) for p in paths)
             raise NoDocuments(f"No readable .txt, .md, .pdf, .html or .docx files under {shown}")
-        return _index(
-            documents, skipped, paths, settings, config, progress=progress, rebuild=rebuild, embedder=embedder
-        )
+        return _index(found, paths, settings, config, progress=progress, rebuild=rebuild, embedder=embedder)
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What a scan found: the files read (new or changed size or mtime), those left unread, and what was skipped."""
+
+    documents: list[Document]
+    unchanged: np.ndarray  # rows of `live`
+    live: LiveFiles
+    skipped: list[Skipped]
+
+
+def _find(paths: Sequence[Path], live: LiveFiles) -> _Found:
+    """Scan `paths` and read only the files whose size or mtime differ from what `live` recorded (or are not in it)."""
+    scan = scan_files(paths)
+    sizes, mtimes = np.asarray(scan.sizes, dtype=np.int64), np.asarray(scan.mtimes, dtype=np.int64)
+    rows = live.rows_of(scan.sources)
+    same = live.same_stat(rows, sizes, mtimes)
+    documents, skipped = load_scanned(scan, np.flatnonzero(~same).tolist())
+    return _Found(documents, rows[same], live, skipped)
 
 
 def _index(
-    documents: list[Document],
-    skipped: list[Skipped],
+    found: _Found,
     paths: Sequence[Path],
     settings: Settings,
     config: IndexConfig,
@@ -125,16 +143,18 @@ def _index(
 
     roots = [str(p.resolve()) for p in paths]
     report = build_index(
-        documents,
+        found.documents,
         settings.index_dir,
         config,
         embed=embed,
         embed_tokens=embed_tokens,
         rebuild=rebuild,
         roots=roots,
+        unchanged=found.unchanged,
+        live=found.live,
     )
     if models:  # torch was loaded anyway: export the ONNX query model now if it is missing
         problem = ensure_onnx(models[0], settings.embed_model, cache_dir=settings.cache_dir)
         if problem:
             logging.getLogger(__name__).warning("citebot: warning: %s", problem)
-    return report, skipped
+    return report, found.skipped

@@ -163,8 +163,8 @@ def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
     entries = manifest["segments"]
     segments = [open_segment(path.parent / SEGMENTS / e["name"]) for e in entries]
     layout = Layout(segments, [e["dead"] for e in entries])
-    for s in segments:  # open the FAISS indexes now, while the version's files are certainly there
-        _ = s.dense, s.postings
+    for s in segments:  # open the FAISS indexes and read the JSON now, while the version's files are certainly there
+        _ = s.dense, s.postings, s.meta, s.sources
     docs = _Documents(layout)
     manifest = {**manifest, "files": docs.files}
     stored = StoredIndex(

@@ -2,11 +2,13 @@
 
 A segment folder is written once (to a `.tmp-` name, flushed, then renamed) and never changed; an index version lists
 its live segments and the sources deleted from them (index/versions.py). Files of a segment:
-`meta.json` (counts, and per document its source, sha256, when indexed, locations), `text.bin` (the documents' UTF-8
-text, one after another) with `docs.npy` (each document's byte range), `chunk-spans.npy`/`sentence-spans.npy` (per
-span: document, char start, char end, byte start, byte end), `chunk-vectors.npy`/`sentence-vectors.npy` (float32),
-`chunk-sentences-*.npy` (the sentences mostly inside each chunk), `chunks.faiss` (written by llama-index's
-FaissVectorStore), the BM25 postings `bm25-*` (index/lexical.py) and `idf.json` (sentence counts per term).
+`meta.json` (counts, and per document its source, sha256, when indexed, locations; read only when asked for),
+`doc-sources.bin`/`doc-files.npy` (per document its source, size, mtime and sha256: index/filetable.py), `text.bin`
+(the documents' UTF-8 text, one after another) with `docs.npy` (each document's byte range),
+`chunk-spans.npy`/`sentence-spans.npy` (per span: document, char start, char end, byte start, byte end),
+`chunk-vectors.npy`/`sentence-vectors.npy` (float32), `chunk-sentences-*.npy` (the sentences mostly inside each
+chunk), `chunks.faiss` (as llama-index's FaissVectorStore writes it), the BM25 postings `bm25-*` (index/lexical.py) and
+`idf.json` (sentence counts per term).
 Everything but the JSON is memory-mapped when read: opening a segment reads no text and no vector.
 """
 
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from index.chunking import Span
+from index.filetable import read_sources, write_table
 from index.lexical import Postings, terms
 from index.npyfiles import release, slices
 from index.vectorstores import write_codes
@@ -86,6 +89,7 @@ def write_segment(folder: Path, batch: Batch, *, dim: int, faiss_spec: str) -> N
     _write_json(tmp / "idf.json", {"size": len(batch.sentences), "counts": counts})
     write_faiss(tmp / FAISS_FILE, np.load(tmp / "chunk-vectors.npy", mmap_mode="r"), spec=faiss_spec)
     _write_json(tmp / META, _meta(batch.docs, len(batch.chunks), len(batch.sentences), faiss_spec))
+    write_table(tmp, [d.source for d in batch.docs], [d.stat for d in batch.docs], [d.sha256 for d in batch.docs])
     finish(tmp, folder)
 
 
@@ -145,12 +149,12 @@ def save_sentence_keys(folder: Path, keys: np.ndarray) -> None:
 
 
 def write_faiss(path: Path, vectors: np.ndarray, *, spec: str) -> None:
-    """A FAISS index of `vectors` (inner product; IVF lists trained on a sample), persisted by FaissVectorStore.
+    """A FAISS index of `vectors` (inner product; IVF lists trained on a sample), written as llama-index's
+    FaissVectorStore persists one (`faiss.write_index`), without importing llama-index for it.
 
     `vectors` may be memory-mapped: they are read a slice at a time and their pages handed back (index/npyfiles.py).
     """
     import faiss
-    from llama_index.vector_stores.faiss import FaissVectorStore
 
     dim = vectors.shape[1]
     index = faiss.index_factory(dim, spec, faiss.METRIC_INNER_PRODUCT)
@@ -160,7 +164,7 @@ def write_faiss(path: Path, vectors: np.ndarray, *, spec: str) -> None:
     for a, b in slices(len(vectors)):
         index.add(np.ascontiguousarray(vectors[a:b], dtype=np.float32))
         release(vectors)
-    FaissVectorStore(faiss_index=index).persist(persist_path=str(path))
+    faiss.write_index(index, str(path))
     if spec == "Flat" and len(vectors):
         write_codes(path.with_name(CODES_FILE), vectors)
 
@@ -214,8 +218,6 @@ class Segment:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.name = folder.name
-        self.meta: dict[str, Any] = json.loads((folder / META).read_text(encoding="utf-8"))
-        self.sources: list[str] = self.meta["sources"]
         self.doc_bytes = np.load(
             folder / "docs.npy", mmap_mode="r"
         )  # where each document starts in text.bin, and the end
@@ -232,13 +234,25 @@ class Segment:
         self.sentence_keys = _mapped(folder / "sentence-keys.npy")
         self.sentence_key_rows = _mapped(folder / "sentence-key-rows.npy")
 
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        """Per document: sha256, when indexed, stat, locations (read when first asked for: it can be large)."""
+        value: dict[str, Any] = json.loads((self.folder / META).read_text(encoding="utf-8"))
+        return value
+
+    @cached_property
+    def sources(self) -> list[str]:
+        """Each document's source, from the segment's file table (index/filetable.py) or, if it has none, meta.json."""
+        found = read_sources(self.folder, count=len(self.doc_bytes) - 1)
+        return self.meta["sources"] if found is None else found
+
     @property
     def chunk_count(self) -> int:
-        return int(self.meta["chunks"])
+        return len(self.chunk_spans)
 
     @property
     def sentence_count(self) -> int:
-        return int(self.meta["sentences"])
+        return len(self.sentence_spans)
 
     def span(self, table: np.ndarray, row: int) -> Span:
         """The chunk or sentence at local `row` of `table` (chunk_spans or sentence_spans)."""

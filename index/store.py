@@ -19,12 +19,15 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from index.chunking import Span, sentences_of_chunks, split_sentences, split_text
 from index.errors import IndexMismatch, IndexNotFound
+from index.filetable import LiveFiles, live_files
 from index.lexical import terms
 from index.loader import Document
 from index.locking import write_lock
@@ -48,7 +51,7 @@ from index.vectorstores import FLAT_MAX_N, ivf_spec
 from index.views import Layout
 
 __all__ = ["CURRENT", "FORMAT", "BuildReport", "IndexConfig", "StoredIndex", "build_index", "check_index",
-           "known_files", "live_version", "load_index", "read_manifest"]  # fmt: skip
+           "indexed_files", "live_version", "load_index", "read_manifest"]  # fmt: skip
 BATCH_CHUNKS = 16_384  # a new segment per this many chunks: indexing memory stays flat in the corpus size
 IVF_MIN = 65_536  # a merged segment this large gets an IVF index once the whole index passes FLAT_MAX_N
 
@@ -86,61 +89,63 @@ def build_index(
     embed_tokens: TokenEmbed | None = None,
     rebuild: bool = False,
     roots: Sequence[str] = (),
+    live: LiveFiles | None = None,
+    unchanged: np.ndarray | None = None,
 ) -> BuildReport:
     """Index `documents` into `index_dir`, embedding only files that are new or changed (see index/vectors.py).
 
-    An unchanged folder writes nothing and never calls `embed`, so the model need not even be loaded. The whole update
+    `unchanged` are the rows of `live` (the index's files, from `indexed_files`) whose files were found unchanged
+    without being read: they are kept as they are; every other indexed file not among `documents` is removed. An
+    unchanged folder writes nothing and never calls `embed`, so the model need not even be loaded. The whole update
     holds the index's write lock (index/locking.py): a second writer gets IndexBusy at once.
     """
     with write_lock(index_dir):
-        writer = _Writer(index_dir, config, embed=embed, embed_tokens=embed_tokens, rebuild=rebuild)
-        return writer.run(documents, list(roots))
+        writer = _Writer(index_dir, config, embed=embed, embed_tokens=embed_tokens, rebuild=rebuild, live=live)
+        rows = np.zeros(0, dtype=np.int64) if unchanged is None else unchanged
+        return writer.run(documents, rows, list(roots))
 
 
 class _Writer:
     """One update: diff the documents against the live version, write new segments, merge, swap."""
 
-    def __init__(
-        self, index_dir: Path, config: IndexConfig, *, embed: Embed, embed_tokens: TokenEmbed | None, rebuild: bool
-    ) -> None:
+    def __init__(self, index_dir: Path, config: IndexConfig, *, embed: Embed, embed_tokens: TokenEmbed | None,
+                 rebuild: bool, live: LiveFiles | None) -> None:  # fmt: skip
         self.index_dir, self.config, self.embed, self.embed_tokens = index_dir, config, embed, embed_tokens
         self.previous = None if rebuild else _previous(index_dir, config)
         self.rebuild = rebuild
         self.entries = [Entry(**e) for e in self.previous["segments"]] if self.previous else []
         self.segments = {e.name: open_segment(index_dir / SEGMENTS / e.name) for e in self.entries}
         self.embedded = 0
+        version = self.previous["_version"] if self.previous else None
+        if live is None or live.version != version:  # not read from this version (no row given can be of it)
+            live = indexed_files(index_dir, config) if version else live_files([], [])
+        self.live = live
 
-    def run(self, documents: Sequence[Document], roots: list[str]) -> BuildReport:
-        old = self._live_files()
-        files = {d.source: d.sha256 for d in documents}
-        if self.previous and {s: v[2] for s, v in old.items()} == files and self.previous.get("roots") == roots:
-            return BuildReport([], [], [], sorted(files), 0, int(self.previous["chunks"]))
-        reuse = {s for s, (_, _, sha) in old.items() if files.get(s) == sha}
-        self._delete([old[s][:2] for s in old if s not in reuse])
-        fresh = [d for d in documents if d.source not in reuse]
-        if any(not d.read for d in fresh):  # only possible if the index changed after known_files was read
+    def run(self, documents: Sequence[Document], unchanged: np.ndarray, roots: list[str]) -> BuildReport:
+        old = self.live
+        keep = np.zeros(len(old.sources), dtype=bool)
+        keep[unchanged] = True
+        same = [d.source for d in documents if d.source in old.row and old.sha256(old.row[d.source]) == d.sha256]
+        keep[[old.row[s] for s in same]] = True  # touched, but the same bytes
+        if int(keep.sum()) != len(unchanged) + len(same):
             raise IndexMismatch(f"The index at {self.index_dir} changed while indexing: run `citebot index` again")
+        fresh = [d for d in documents if d.source not in old.row or not keep[old.row[d.source]]]
+        gone, new = np.flatnonzero(~keep).tolist(), {d.source for d in fresh}
+        report = BuildReport(
+            added=sorted(d.source for d in fresh if d.source not in old.row),
+            changed=sorted(d.source for d in fresh if d.source in old.row),
+            removed=sorted(old.sources[r] for r in gone if old.sources[r] not in new),
+            unchanged=sorted([old.sources[r] for r in np.flatnonzero(keep).tolist()]),  # nearly sorted already
+            embedded=0,
+            chunks=0,
+        )
+        if self.previous and not fresh and not gone and self.previous.get("roots") == roots:
+            return replace(report, chunks=int(self.previous["chunks"]))
+        self._delete([old.where(r) for r in gone])
         self._write_new(fresh)
         self._merge()
         chunks = _write_version(self, roots)
-        return BuildReport(
-            added=sorted(s for s in files if s not in old),
-            changed=sorted(s for s in files if s in old and s not in reuse),
-            removed=sorted(s for s in old if s not in files),
-            unchanged=sorted(reuse),
-            embedded=self.embedded,
-            chunks=chunks,
-        )
-
-    def _live_files(self) -> dict[str, tuple[str, int, str]]:
-        """Every live source: (segment, document number in it, sha256)."""
-        out = {}
-        for e in self.entries:
-            meta, dead = self.segments[e.name].meta, set(e.dead)
-            for d, (source, sha) in enumerate(zip(meta["sources"], meta["sha256"], strict=True)):
-                if d not in dead:
-                    out[source] = (e.name, d, sha)
-        return out
+        return replace(report, embedded=self.embedded, chunks=chunks)
 
     def _delete(self, docs: Sequence[tuple[str, int]]) -> None:
         """Mark documents (segment, number) deleted, subtracting their sentences from the segment's IDF counts."""
@@ -243,20 +248,15 @@ class _Writer:
         return Layout([self.segments[e["name"]] for e in entries], [e["dead"] for e in entries])
 
 
-def known_files(index_dir: Path, config: IndexConfig) -> dict[str, tuple[int, int, str]]:
-    """The live index's files as (size, mtime_ns, sha256) when last read, if it was built with `config` ({} if not)."""
+def indexed_files(index_dir: Path, config: IndexConfig) -> LiveFiles:
+    """The live index's files and their (size, mtime_ns, sha256) when last read, if it was built with `config` (none
+    if not), from its segments' file tables (index/filetable.py): no document is read."""
     manifest = _previous(index_dir, config)
     if manifest is None:
-        return {}
-    out = {}
-    for e in manifest["segments"]:
-        meta, dead = open_segment(index_dir / SEGMENTS / e["name"]).meta, set(e["dead"])
-        for d, (source, (size, mtime), sha) in enumerate(
-            zip(meta["sources"], meta["stat"], meta["sha256"], strict=True)
-        ):
-            if d not in dead:
-                out[source] = (size, mtime, sha)
-    return out
+        return live_files([], [])
+    entries = manifest["segments"]
+    found = live_files([index_dir / SEGMENTS / e["name"] for e in entries], [e["dead"] for e in entries])
+    return replace(found, version=manifest["_version"])
 
 
 def _write_version(writer: _Writer, roots: list[str]) -> int:
