@@ -28,6 +28,25 @@ class Document:
     locations: Locations = Locations()  # PDF page starts or heading paths, as offsets into `text`
     stat: tuple[int, int] = (0, 0)  # size and mtime_ns when read
 
+    def load(self) -> Document:
+        """Itself: a Document is already loaded (as a Pending one is when its batch is written)."""
+        return self
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A file to index, hashed but not parsed yet: its text is read when its batch is written (index/store.py), so
+    an update holds one batch of text at a time, not every new file's."""
+
+    source: str
+    path: str
+    sha256: str  # of its bytes when hashed
+    stat: tuple[int, int]
+
+    def load(self) -> Document:
+        """Read and parse the file now (raises UnreadableDocument or OSError)."""
+        return load_file(Path(self.path), self.source)
+
 
 @dataclass(frozen=True)
 class Skipped:
@@ -50,6 +69,27 @@ class Scan:
     sizes: list[int] = field(default_factory=list)
     mtimes: list[int] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)  # files that could not be stat-ed
+
+
+def hash_scanned(scan: Scan, which: Iterable[int]) -> tuple[list[Pending], list[Skipped]]:
+    """Hash the files `which` (positions in `scan`) without parsing them; the scan's skipped files come first."""
+    pending: list[Pending] = []
+    skipped = list(scan.skipped)
+    for i in which:
+        try:
+            if scan.sizes[i] > MAX_BYTES:
+                raise UnreadableDocument(f"larger than {MAX_BYTES // 2**20} MB (split it, or convert it to text)")
+            digest = file_sha256(scan.paths[i])
+            pending.append(Pending(scan.sources[i], scan.paths[i], digest, (scan.sizes[i], scan.mtimes[i])))
+        except (UnreadableDocument, OSError) as exc:
+            skipped.append(Skipped(scan.sources[i], str(exc) or type(exc).__name__))
+    return pending, skipped
+
+
+def file_sha256(path: str) -> str:
+    """The sha256 of a file's bytes, read in blocks."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[Skipped]]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from index.errors import NoDocuments
 from index.filetable import LiveFiles, live_files
-from index.loader import Document, Skipped, load_scanned, scan_files
+from index.loader import Pending, Skipped, hash_scanned, scan_files
 from index.locking import write_lock
 from index.models import dimension, local_model
 from index.store import BuildReport, IndexConfig, build_index, indexed_files
@@ -86,29 +86,33 @@ def index_paths(
     config = index_config(settings)
     with write_lock(settings.index_dir):  # what is known of the files stays true until the update is written
         found = _find(paths, live_files([], []) if rebuild else indexed_files(settings.index_dir, config))
+        shown = ", ".join(str(p) for p in paths)
         if not found.documents and not len(found.unchanged):
-            shown = ", ".join(str(p) for p in paths)
             raise NoDocuments(f"No readable .txt, .md, .pdf, .html or .docx files under {shown}")
-        return _index(found, paths, settings, config, progress=progress, rebuild=rebuild, embedder=embedder)
+        try:
+            return _index(found, paths, settings, config, progress=progress, rebuild=rebuild, embedder=embedder)
+        except NoDocuments:  # every file found was unreadable
+            raise NoDocuments(f"No readable .txt, .md, .pdf, .html or .docx files under {shown}") from None
 
 
 @dataclass(frozen=True)
 class _Found:
-    """What a scan found: the files read (new or changed size or mtime), those left unread, and what was skipped."""
+    """What a scan found: the files to read (new or changed size or mtime, hashed, parsed when indexed), those left
+    unread, and what was skipped."""
 
-    documents: list[Document]
+    documents: list[Pending]
     unchanged: np.ndarray  # rows of `live`
     live: LiveFiles
     skipped: list[Skipped]
 
 
 def _find(paths: Sequence[Path], live: LiveFiles) -> _Found:
-    """Scan `paths` and read only the files whose size or mtime differ from what `live` recorded (or are not in it)."""
+    """Scan `paths` and hash only the files whose size or mtime differ from what `live` recorded (or are not in it)."""
     scan = scan_files(paths)
     sizes, mtimes = np.asarray(scan.sizes, dtype=np.int64), np.asarray(scan.mtimes, dtype=np.int64)
     rows = live.rows_of(scan.sources)
     same = live.same_stat(rows, sizes, mtimes)
-    documents, skipped = load_scanned(scan, np.flatnonzero(~same).tolist())
+    documents, skipped = hash_scanned(scan, np.flatnonzero(~same).tolist())
     return _Found(documents, rows[same], live, skipped)
 
 
@@ -157,4 +161,4 @@ def _index(
         problem = ensure_onnx(models[0], settings.embed_model, cache_dir=settings.cache_dir)
         if problem:
             logging.getLogger(__name__).warning("citebot: warning: %s", problem)
-    return report, found.skipped
+    return report, [*found.skipped, *report.unreadable]

@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 
 from index.chunking import Span, sentences_of_chunks, split_sentences, split_text
-from index.errors import IndexMismatch, IndexNotFound
+from index.errors import IndexMismatch, IndexNotFound, NoDocuments
 from index.filetable import LiveFiles, live_files
 from index.lexical import terms
-from index.loader import Document
+from index.loader import Document, Pending, Skipped, UnreadableDocument
 from index.locking import write_lock
 from index.merging import merge, plan
 from index.reading import (  # the index API: store writes, reading reads; both from here
@@ -66,6 +66,7 @@ class BuildReport:
     unchanged: list[str]
     embedded: int
     chunks: int
+    unreadable: list[Skipped] = field(default_factory=list)  # new or changed files that could not be parsed
 
 
 @dataclass
@@ -81,7 +82,7 @@ class Entry:
 
 
 def build_index(
-    documents: Sequence[Document],
+    documents: Sequence[Document | Pending],
     index_dir: Path,
     config: IndexConfig,
     *,
@@ -93,6 +94,9 @@ def build_index(
     unchanged: np.ndarray | None = None,
 ) -> BuildReport:
     """Index `documents` into `index_dir`, embedding only files that are new or changed (see index/vectors.py).
+
+    Pending documents are parsed when their batch is written, so only one batch's text is held at a time; a file that
+    cannot be parsed is reported in `BuildReport.unreadable` and indexed as absent; NoDocuments if none would be left.
 
     `unchanged` are the rows of `live` (the index's files, from `indexed_files`) whose files were found unchanged
     without being read: they are kept as they are; every other indexed file not among `documents` is removed. An
@@ -121,7 +125,7 @@ class _Writer:
             live = indexed_files(index_dir, config) if version else live_files([], [])
         self.live = live
 
-    def run(self, documents: Sequence[Document], unchanged: np.ndarray, roots: list[str]) -> BuildReport:
+    def run(self, documents: Sequence[Document | Pending], unchanged: np.ndarray, roots: list[str]) -> BuildReport:
         old = self.live
         keep = np.zeros(len(old.sources), dtype=bool)
         keep[unchanged] = True
@@ -130,22 +134,37 @@ class _Writer:
         if int(keep.sum()) != len(unchanged) + len(same):
             raise IndexMismatch(f"The index at {self.index_dir} changed while indexing: run `citebot index` again")
         fresh = [d for d in documents if d.source not in old.row or not keep[old.row[d.source]]]
-        gone, new = np.flatnonzero(~keep).tolist(), {d.source for d in fresh}
-        report = BuildReport(
-            added=sorted(d.source for d in fresh if d.source not in old.row),
-            changed=sorted(d.source for d in fresh if d.source in old.row),
-            removed=sorted(old.sources[r] for r in gone if old.sources[r] not in new),
-            unchanged=sorted([old.sources[r] for r in np.flatnonzero(keep).tolist()]),  # nearly sorted already
-            embedded=0,
-            chunks=0,
-        )
-        if self.previous and not fresh and not gone and self.previous.get("roots") == roots:
-            return replace(report, chunks=int(self.previous["chunks"]))
+        gone = np.flatnonzero(~keep).tolist()
+        unchanged_roots = self.previous is not None and self.previous.get("roots") == roots
+        before = int(self.previous["chunks"]) if self.previous else 0
+        if unchanged_roots and not fresh and not gone:
+            return self._report(old, keep, [], [], chunks=before)
         self._delete([old.where(r) for r in gone])
-        self._write_new(fresh)
+        unreadable = self._write_new(fresh)
+        failed = {s.source for s in unreadable}
+        written = [d.source for d in fresh if d.source not in failed]
+        if not written and not gone and (unchanged_roots or not self.previous):
+            if not self.previous:
+                raise NoDocuments("No readable files to index")
+            return self._report(old, keep, [], unreadable, chunks=before)
+        if not written and not keep.any():
+            raise NoDocuments("No readable files to index")  # every indexed file gone: keep the index as it is
         self._merge()
         chunks = _write_version(self, roots)
-        return replace(report, embedded=self.embedded, chunks=chunks)
+        return replace(self._report(old, keep, written, unreadable, chunks=chunks), embedded=self.embedded)
+
+    def _report(self, old: LiveFiles, keep: np.ndarray, written: list[str], unreadable: list[Skipped], *,
+                chunks: int) -> BuildReport:  # fmt: skip
+        new = set(written)
+        return BuildReport(
+            added=sorted(s for s in written if s not in old.row),
+            changed=sorted(s for s in written if s in old.row),
+            removed=sorted(old.sources[r] for r in np.flatnonzero(~keep).tolist() if old.sources[r] not in new),
+            unchanged=sorted([old.sources[r] for r in np.flatnonzero(keep).tolist()]),  # nearly sorted already
+            embedded=0,
+            chunks=chunks,
+            unreadable=unreadable,
+        )
 
     def _delete(self, docs: Sequence[tuple[str, int]]) -> None:
         """Mark documents (segment, number) deleted, subtracting their sentences from the segment's IDF counts."""
@@ -161,13 +180,20 @@ class _Writer:
             e.dead = sorted({*e.dead, *gone})
             e.dead_idf = {"size": int(e.dead_idf.get("size", 0)) + len(rows), "counts": dict(counts)}
 
-    def _write_new(self, fresh: Sequence[Document]) -> None:
-        """Split and embed the new documents a batch at a time, each batch a new segment (merging as they pile up)."""
+    def _write_new(self, fresh: Sequence[Document | Pending]) -> list[Skipped]:
+        """Parse, split and embed the new documents a batch at a time, each batch a new segment (merging as they pile
+        up); only the batch's text is held. Returns the files that could not be parsed."""
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         docs: list[NewDoc] = []
         chunks: list[Span] = []
         sentences: list[Span] = []
-        for d in fresh:
+        unreadable: list[Skipped] = []
+        for pending in fresh:
+            try:
+                d = pending.load()
+            except (UnreadableDocument, OSError) as exc:
+                unreadable.append(Skipped(pending.source, str(exc) or type(exc).__name__))
+                continue
             docs.append(NewDoc(d.source, d.text, d.sha256, now, d.locations.to_json() if d.locations else None, d.stat))
             size, overlap = self.config.chunk_size, self.config.chunk_overlap
             chunks += split_text(d.source, d.text, size=size, overlap=overlap)
@@ -178,6 +204,7 @@ class _Writer:
                 self._merge()
         if docs:
             self._segment(docs, chunks, sentences)
+        return unreadable
 
     def _segment(self, docs: list[NewDoc], chunks: list[Span], sentences: list[Span]) -> None:
         inside = sentences_of_chunks(chunks, sentences)

@@ -66,6 +66,14 @@ def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return read
 
 
+def _hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the files whose bytes are hashed (new or changed size or mtime), in order."""
+    hashed: list[str] = []
+    real = index.loader.file_sha256
+    monkeypatch.setattr(index.loader, "file_sha256", lambda path: hashed.append(Path(path).name) or real(path))
+    return hashed
+
+
 @pytest.mark.parametrize("tables", [True, False], ids=["tables", "older index without tables"])
 def test_an_update_finds_changed_added_and_deleted_files_and_reads_only_those(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tables: bool
@@ -96,14 +104,16 @@ def test_an_update_finds_changed_added_and_deleted_files_and_reads_only_those(
     assert read == [] and again.unchanged == ["cooking.txt", "owls/barn.txt", "space/planets.md"]
 
 
-def test_a_touched_file_with_the_same_bytes_is_read_but_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_touched_file_with_the_same_bytes_is_hashed_but_not_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     docs = write_docs(tmp_path / "docs", DOCS)
     settings = hashing_settings(tmp_path / "ix")
     index_paths([docs], settings, embedder=HashingEmbedder())
     version = (tmp_path / "ix" / "CURRENT").read_text()
     st = (docs / "animals.txt").stat()
     os.utime(docs / "animals.txt", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-    read = _reads(monkeypatch)
+    read, hashed = _reads(monkeypatch), _hashed(monkeypatch)
     report, _ = index_paths([docs], settings, embedder=HashingEmbedder())
-    assert read == ["animals.txt"] and report.unchanged == sorted(DOCS) and report.embedded == 0
+    assert hashed == ["animals.txt"] and read == [] and report.unchanged == sorted(DOCS) and report.embedded == 0
     assert (tmp_path / "ix" / "CURRENT").read_text() == version, "nothing changed, so nothing was written"
