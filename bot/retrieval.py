@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from index.store import StoredIndex
 
 RRF_K = 60
-EMBEDDED_KEPT = 64  # query vectors remembered
 # The question's nearest chunk by cosine stays in the top k whatever BM25 says. Measured with benchmarks/quality.py
 # (hit@5 of the gold paragraph, SQuAD / TyDi / NQ; plain llama-index 0.951 / 0.995 / 0.981): without the guard
 # 0.990 / 0.991 / 0.977, keeping 1 chunk 0.985 / 1.000 / 0.977, keeping 2 0.975 / 1.000 / 0.977.
@@ -50,17 +49,10 @@ class Retriever:
         self.stored = stored
         self.embedder = embedder
         self.pool = min(pool, len(stored.chunks))
-        self._embed = functools.lru_cache(maxsize=EMBEDDED_KEPT)(self._encode)
 
     def embed(self, text: str) -> np.ndarray:
-        """The normalised query vector (the last EMBEDDED_KEPT remembered: a turn embeds its question, and its
-        follow-up check the previous question and answer, again)."""
-        return self._embed(text)
-
-    def _encode(self, text: str) -> np.ndarray:
-        vector = np.asarray(self.embedder.get_query_embedding(text), dtype=np.float32)
-        vector.flags.writeable = False  # shared by everyone who asks for the same text
-        return vector
+        """The normalised query vector."""
+        return np.asarray(self.embedder.get_query_embedding(text), dtype=np.float32)
 
     def search(self, queries: Sequence[Query], vectors: Sequence[np.ndarray], *, k: int) -> list[Hit]:
         """Fuse the dense and BM25 rankings of every query; return the top `k` chunks."""
