@@ -131,11 +131,12 @@ def quality(bot: Bot, ways: dict[str, Way], questions: list[str]) -> None:
         answers[way] = [(a.text, [(c.source, c.start, c.end) for c in a.citations]) for a in map(bot.answer, questions)]
     chunks = bot.stored.chunks
     for way in ("before", "after"):
+        print(f"{way}: recall@20", end="")
         for what, key in (("rows", lambda r: r), ("content", lambda r: (_uncopied(chunks[r].source), chunks[r].start))):
-            print(f"{way}, by {what}: recall@20 {_recall(ranked[way], ranked['exact'], key):.3f}, ", end="")
+            print(f" {_recall(ranked[way], ranked['exact'], key):.3f} by {what},", end="")
         strict = sum(a != e for a, e in zip(answers[way], answers["exact"], strict=True))
         content = sum(_content(a) != _content(e) for a, e in zip(answers[way], answers["exact"], strict=True))
-        print(f"answers differing from exact search: {strict} of {len(questions)} ({content} by content)")
+        print(f" answers differing from exact search: {strict} of {len(questions)} ({content} by content)")
     moved = sum(a != b for a, b in zip(answers["after"], answers["before"], strict=True))
     print(f"after against before: {moved} of {len(questions)} answers differ")
 
