@@ -260,6 +260,40 @@ def test_segments_follow_the_index_size_across_flat_max_n(
     assert {k for _, k in kinds()} == {"ExactSearch"}
 
 
+def test_a_rewrite_that_fails_leaves_the_previous_index_and_the_next_run_completes(
+    docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure while a segment's FAISS index is rewritten (index/respec.py) leaves the live version as it was."""
+    import index.merging
+    import index.respec
+    import index.store as store
+    from bot import Bot
+
+    for name, value in (("BATCH_CHUNKS", 1), ("IVF_MIN", 2), ("FLAT_MAX_N", 1000), ("ivf_spec", lambda n: "IVF1,SQ8")):
+        monkeypatch.setattr(store, name, value)
+    monkeypatch.setattr(index.merging, "FACTOR", 2)
+    _build(docs_dir, tmp_path / "ix", embedder)
+    live = (tmp_path / "ix" / CURRENT).read_text()
+    monkeypatch.setattr(store, "FLAT_MAX_N", 0)
+    monkeypatch.setattr(index.merging, "FACTOR", 100)
+    (docs_dir / "new.txt").write_text("Saturn has rings of ice.", encoding="utf-8")
+
+    def fail(*_: object, **__: object) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr(index.respec, "write_faiss", fail)
+        with pytest.raises(OSError):
+            _build(docs_dir, tmp_path / "ix", embedder)
+    assert (tmp_path / "ix" / CURRENT).read_text() == live
+    question = "Which planet is the largest in the solar system?"
+    assert "Jupiter" in Bot.load(tmp_path / "ix", embedder=HashingEmbedder()).answer(question).text
+    assert _build(docs_dir, tmp_path / "ix", embedder).added == ["new.txt"]
+    assert not [p for p in (tmp_path / "ix" / "segments").iterdir() if p.name.startswith(".tmp-")]
+    kinds = [type(s.dense).__name__ for s in load_index(tmp_path / "ix").dense.layout.segments]  # type: ignore[attr-defined]
+    assert kinds == ["FaissSearch", "ExactSearch"]
+
+
 def test_hash_embedder_works_from_the_cli_and_a_minilm_load_refuses_its_index(
     docs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
