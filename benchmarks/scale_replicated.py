@@ -6,13 +6,13 @@ The 100k corpus is hard-linked `copies` times into folders c00, c01, ... and the
 copy's documents renamed to match (`meta.json` and the file table rewritten, the 100k index's deletions kept); then
 the copied segments are merged into the layout a 1M build leaves (`build_layout`: index/merging.py's policy and
 index/store.py's choice of FAISS index simulated on batches of 16k chunks; at 1M, 7 merged segments of about 131k
-chunks, the first exact (Flat, merged while the index was still small) and 6 IVF, then 7 small Flat ones), and the
-result is measured like scale_system.py measures (load, RSS, first and warm answers; one new file indexed, with its
-CPU seconds and the load average). Before 2026-11-26 18:00 this merged every 8 copied segments
-regardless of size and left the copied segments after the 56th as they were (34 small ones in the README's earlier
-run), a layout no build produces. A build of 1M chunks with the hash embedder takes over an hour on the shared
-2-core machine: build time and peak are not measured here (a build holds one batch of 16k chunks, or one merge, at
-a time).
+chunks, all IVF (the first, merged while the index was still small, gets IVF when the build writes its version:
+index/store.py `segment_spec`), then 7 small Flat ones), and the result is measured like scale_system.py measures
+(load, RSS, first and warm answers; one new file indexed, with its CPU seconds and the load average). Before
+2026-11-26 18:00 this merged every 8 copied segments regardless of size and left the copied segments after the 56th
+as they were (34 small ones in the README's earlier run), a layout no build produces. A build of 1M chunks with the
+hash embedder takes about 40 minutes on the shared 2-core machine: build time and peak are measured by
+scale_system.py --sizes 1000000, not here.
 
 The one-file update, measured 2026-11-26 (BEFORE: commit 113fef3, each segment's meta.json parsed, llama-index
 imported whole; AFTER: segment file tables and a listdir+stat scan, the narrow splitter import; side by side in
@@ -39,8 +39,7 @@ from scale_system import NEW_FILE, run  # noqa: I001
 from index.filetable import FILES_FILE, SOURCES_FILE, write_table
 from index.merging import merge, plan
 from index.segments import META, Segment
-from index.store import BATCH_CHUNKS, CURRENT, IVF_MIN, MANIFEST, SEGMENTS, _write_json
-from index.vectorstores import FLAT_MAX_N, ivf_spec
+from index.store import BATCH_CHUNKS, CURRENT, MANIFEST, SEGMENTS, _write_json, segment_spec
 
 BEFORE = (
     "for comparison, measured earlier (before the file tables, commit 113fef3, load average 0.3-0.6): update 7.3-7.9 s"
@@ -56,9 +55,10 @@ def build_layout(sizes: list[int]) -> list[tuple[list[int], str]]:
 
     A build of the same chunks in one go writes a Flat segment per batch of BATCH_CHUNKS chunks (its last smaller)
     and merges after each batch as index/merging.py's policy asks, a merged segment getting IVF as index/store.py
-    chooses it (at least IVF_MIN chunks and the index past FLAT_MAX_N at the time). That is simulated on the chunk
-    counts; each of its segments' ends is moved to the nearest end of a copied segment, and the copied segments
-    between two ends are merged into one (with the build's spec), or kept as they are when alone.
+    chooses it (`segment_spec`: at least IVF_MIN chunks in an index past FLAT_MAX_N; the version written at the end
+    gives every segment the spec the rule asks for the final size). That is simulated on the chunk counts; each of
+    its segments' ends is moved to the nearest end of a copied segment, and the copied segments between two ends
+    are merged into one (with the build's spec), or kept as they are when alone.
     Example: sizes [16_400] * 8 + [900] -> [([0, ..., 7], "Flat"), ([8], "Flat")]
     """
     total, batch = sum(sizes), BATCH_CHUNKS
@@ -68,9 +68,8 @@ def build_layout(sizes: list[int]) -> list[tuple[list[int], str]]:
         built.append((n, "Flat"))
         while (run := plan([c for c, _ in built], [0] * len(built))) is not None:
             merged = sum(built[i][0] for i in run)
-            index_total = sum(c for c, _ in built)
-            spec = "Flat" if merged < IVF_MIN or index_total <= FLAT_MAX_N else ivf_spec(merged)
-            built[run[0] : run[-1] + 1] = [(merged, spec)]
+            built[run[0] : run[-1] + 1] = [(merged, segment_spec(merged, sum(c for c, _ in built)))]
+    built = [(n, segment_spec(n, total)) for n, _ in built]  # the build's last version respecs every segment
     edges = list(itertools.accumulate(sizes))
     layout: list[tuple[list[int], str]] = []
     first, end = 0, 0

@@ -45,6 +45,7 @@ from index.reading import (  # the index API: store writes, reading reads; both 
     load_index,
     read_manifest,
 )
+from index.respec import kind, rewrite_faiss
 from index.segments import Batch, NewDoc, open_segment, write_segment
 from index.vectors import Embed, TokenEmbed, vectorize
 from index.vectorstores import FLAT_MAX_N, ivf_spec
@@ -53,7 +54,18 @@ from index.views import Layout
 __all__ = ["CURRENT", "FORMAT", "BuildReport", "IndexConfig", "StoredIndex", "build_index", "check_index",
            "indexed_files", "live_version", "load_index", "read_manifest"]  # fmt: skip
 BATCH_CHUNKS = 16_384  # a new segment per this many chunks: indexing memory stays flat in the corpus size
-IVF_MIN = 65_536  # a merged segment this large gets an IVF index once the whole index passes FLAT_MAX_N
+IVF_MIN = 65_536  # a merged segment this large gets an IVF index while the whole index is past FLAT_MAX_N
+
+
+def segment_spec(chunks: int, index_chunks: int) -> str:
+    """A segment's FAISS index: IVF if it holds at least IVF_MIN of an index's more than FLAT_MAX_N chunks, else exact.
+
+    Applied when a segment is merged and again to every segment when a version is written, so an index of at most
+    FLAT_MAX_N chunks is searched exactly and a larger one's merged segments all by IVF, whatever the index's size
+    when they were merged (a 1M build's first 131k merge happens at 131k). Example: segment_spec(131_076, 200_000)
+    -> 'Flat'; segment_spec(131_076, 1_000_000) -> 'IVF1448,SQ8'; segment_spec(16_384, 1_000_000) -> 'Flat'
+    """
+    return "Flat" if chunks < IVF_MIN or index_chunks <= FLAT_MAX_N else ivf_spec(chunks)
 
 
 @dataclass(frozen=True)
@@ -150,6 +162,7 @@ class _Writer:
         if not written and not keep.any():
             raise NoDocuments("No readable files to index")  # every indexed file gone: keep the index as it is
         self._merge()
+        self._respec()
         chunks = _write_version(self, roots)
         return replace(self._report(old, keep, written, unreadable, chunks=chunks), embedded=self.embedded)
 
@@ -245,9 +258,20 @@ class _Writer:
             self.segments[name] = open_segment(self.index_dir / SEGMENTS / name)
 
     def _spec(self, chunks: int) -> str:
-        """A merged segment's FAISS index: exact, unless both it and the index are large (then IVF, as faiss_spec)."""
+        """A merged segment's FAISS index, for the index's size now (segment_spec)."""
+        return segment_spec(chunks, sum(self._live_chunks(e) for e in self.entries))
+
+    def _respec(self) -> None:
+        """Give every segment the kind of FAISS index segment_spec asks for the new version's size (index/respec.py)."""
         total = sum(self._live_chunks(e) for e in self.entries)
-        return "Flat" if chunks < IVF_MIN or total <= FLAT_MAX_N else ivf_spec(chunks)
+        for e in self.entries:
+            segment = self.segments[e.name]
+            spec = segment_spec(segment.chunk_count, total)
+            if kind(segment.meta.get("faiss", "Flat")) != kind(spec):
+                name = _new_name("m")
+                rewrite_faiss(segment, self.index_dir / SEGMENTS / name, spec=spec)
+                del self.segments[e.name]
+                e.name, self.segments[name] = name, open_segment(self.index_dir / SEGMENTS / name)
 
     def swap(self, roots: list[str]) -> int:
         """Write the new version's manifest, swap CURRENT to it, then delete what no recent version uses."""

@@ -220,9 +220,78 @@ def test_large_corpora_get_an_ivf_index_searched_with_nprobe(
     segments = stored.dense.layout.segments  # type: ignore[attr-defined]
     assert [s.meta["faiss"] for s in segments] == ["IVF1,SQ8"]  # 2 merged, then with the third
     index = segments[0].dense.index
-    assert isinstance(index, faiss.IndexIVFScalarQuantizer) and index.nprobe == 256
+    assert isinstance(index, faiss.IndexIVFScalarQuantizer) and index.nprobe == 128
     bot = Bot.load(tmp_path / "ix", embedder=HashingEmbedder())
     assert "Jupiter" in bot.answer("Which planet is the largest in the solar system?").text
+
+
+def test_segments_follow_the_index_size_across_flat_max_n(
+    docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A segment merged while the index was small gets IVF once an update takes the index past FLAT_MAX_N, and exact
+    search again when one takes it back (index/respec.py): the kind depends on the index's size now, not then."""
+    import index.merging
+    import index.store as store
+    from bot import Bot
+
+    assert store.segment_spec(131_076, 250_000) == "Flat" and store.segment_spec(131_076, 250_001) == "IVF1448,SQ8"
+    assert store.segment_spec(16_384, 1_000_000) == "Flat"
+    for name, value in (("BATCH_CHUNKS", 1), ("IVF_MIN", 2), ("FLAT_MAX_N", 1000), ("ivf_spec", lambda n: "IVF1,SQ8")):
+        monkeypatch.setattr(store, name, value)
+    monkeypatch.setattr(index.merging, "FACTOR", 2)
+    question = "Which planet is the largest in the solar system?"
+
+    def kinds() -> list[tuple[int, str]]:
+        segments = load_index(tmp_path / "ix").dense.layout.segments  # type: ignore[attr-defined]
+        assert Bot.load(tmp_path / "ix", embedder=HashingEmbedder()).answer(question).text.count("Jupiter")
+        return [(s.chunk_count, type(s.dense).__name__) for s in segments]
+
+    _build(docs_dir, tmp_path / "ix", embedder)
+    assert [k for _, k in kinds()] == ["ExactSearch"]  # merged, Flat: the index is small
+    monkeypatch.setattr(store, "FLAT_MAX_N", 0)
+    monkeypatch.setattr(index.merging, "FACTOR", 100)  # no merge: the merged segment is rewritten for the new size
+    (docs_dir / "new.txt").write_text("Saturn has rings of ice.", encoding="utf-8")
+    _build(docs_dir, tmp_path / "ix", embedder)
+    now = kinds()
+    assert now == [(3, "FaissSearch"), (1, "ExactSearch")]
+    monkeypatch.setattr(store, "FLAT_MAX_N", 1000)
+    (docs_dir / "new.txt").unlink()
+    _build(docs_dir, tmp_path / "ix", embedder)
+    assert {k for _, k in kinds()} == {"ExactSearch"}
+
+
+def test_a_rewrite_that_fails_leaves_the_previous_index_and_the_next_run_completes(
+    docs_dir: Path, tmp_path: Path, embedder: HashingEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure while a segment's FAISS index is rewritten (index/respec.py) leaves the live version as it was."""
+    import index.merging
+    import index.respec
+    import index.store as store
+    from bot import Bot
+
+    for name, value in (("BATCH_CHUNKS", 1), ("IVF_MIN", 2), ("FLAT_MAX_N", 1000), ("ivf_spec", lambda n: "IVF1,SQ8")):
+        monkeypatch.setattr(store, name, value)
+    monkeypatch.setattr(index.merging, "FACTOR", 2)
+    _build(docs_dir, tmp_path / "ix", embedder)
+    live = (tmp_path / "ix" / CURRENT).read_text()
+    monkeypatch.setattr(store, "FLAT_MAX_N", 0)
+    monkeypatch.setattr(index.merging, "FACTOR", 100)
+    (docs_dir / "new.txt").write_text("Saturn has rings of ice.", encoding="utf-8")
+
+    def fail(*_: object, **__: object) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr(index.respec, "write_faiss", fail)
+        with pytest.raises(OSError):
+            _build(docs_dir, tmp_path / "ix", embedder)
+    assert (tmp_path / "ix" / CURRENT).read_text() == live
+    question = "Which planet is the largest in the solar system?"
+    assert "Jupiter" in Bot.load(tmp_path / "ix", embedder=HashingEmbedder()).answer(question).text
+    assert _build(docs_dir, tmp_path / "ix", embedder).added == ["new.txt"]
+    assert not [p for p in (tmp_path / "ix" / "segments").iterdir() if p.name.startswith(".tmp-")]
+    kinds = [type(s.dense).__name__ for s in load_index(tmp_path / "ix").dense.layout.segments]  # type: ignore[attr-defined]
+    assert kinds == ["FaissSearch", "ExactSearch"]
 
 
 def test_hash_embedder_works_from_the_cli_and_a_minilm_load_refuses_its_index(
