@@ -21,6 +21,13 @@ def kind(spec: str) -> str:
     return "IVF" if spec.startswith("IVF") else "Flat"
 
 
+def current_kind(segment: Segment) -> str:
+    """'IVF' or 'Flat': what `segment` searches with now, without reading its meta.json (large at 1M: an update would
+    parse every segment's). A flat segment has 8-bit codes beside its index (index/segments.py write_faiss); one
+    written before the codes existed reads as IVF, so it is rewritten once if the rule wants it exact."""
+    return "Flat" if segment.chunk_count == 0 or (segment.folder / CODES_FILE).exists() else "IVF"
+
+
 def rewrite_faiss(segment: Segment, folder: Path, *, spec: str) -> None:
     """Write `segment` at `folder` with a FAISS index of `spec`; every other file is linked (copied if it can't be)."""
     tmp = folder.parent / f".tmp-{folder.name}"

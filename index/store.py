@@ -45,7 +45,7 @@ from index.reading import (  # the index API: store writes, reading reads; both 
     load_index,
     read_manifest,
 )
-from index.respec import kind, rewrite_faiss
+from index.respec import current_kind, kind, rewrite_faiss
 from index.segments import Batch, NewDoc, open_segment, write_segment
 from index.vectors import Embed, TokenEmbed, vectorize
 from index.vectorstores import FLAT_MAX_N, ivf_spec
@@ -267,7 +267,7 @@ class _Writer:
         for e in self.entries:
             segment = self.segments[e.name]
             spec = segment_spec(segment.chunk_count, total)
-            if kind(segment.meta.get("faiss", "Flat")) != kind(spec):
+            if current_kind(segment) != kind(spec):
                 name = _new_name("m")
                 rewrite_faiss(segment, self.index_dir / SEGMENTS / name, spec=spec)
                 del self.segments[e.name]

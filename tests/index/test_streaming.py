@@ -63,3 +63,19 @@ def test_a_folder_of_unreadable_files_says_so(tmp_path: Path) -> None:
     with pytest.raises(NoDocuments, match=r"No readable .* under .*docs"):
         index_paths([docs], hashing_settings(tmp_path / "ix"), embedder=HashingEmbedder())
     assert not (tmp_path / "ix" / "CURRENT").exists()
+
+
+def test_an_update_parses_no_unchanged_segments_meta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """meta.json holds per-document lists (large at 1M): a one-file update reads none of the existing segments'."""
+    import index.segments
+
+    docs = write_docs(tmp_path / "docs", DOCS)
+    settings = hashing_settings(tmp_path / "ix")
+    monkeypatch.setattr(index.store, "BATCH_CHUNKS", 4)
+    index_paths([docs], settings, embedder=HashingEmbedder())
+    read: list[str] = []
+    real = index.segments.Segment.meta.func  # type: ignore[attr-defined]
+    monkeypatch.setattr(index.segments.Segment, "meta", property(lambda s: read.append(s.name) or real(s)))
+    (docs / "new.txt").write_text("A new document about owls at night.", encoding="utf-8")
+    report, _ = index_paths([docs], settings, embedder=HashingEmbedder())
+    assert report.added == ["new.txt"] and read == []
