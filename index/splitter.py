@@ -49,13 +49,14 @@ def _whole(chunk_size: int, chunk_overlap: int) -> Any:
 
 
 def _narrow(chunk_size: int, chunk_overlap: int) -> Any | None:
-    """The splitter imported under stand-in packages (None if this llama-index's splitter needs more of it)."""
+    """The splitter imported under stand-in packages (None if that fails in any way: this llama-index's splitter needs
+    more of it)."""
     stand_ins = _stand_in(DEFERRED)
     try:
         splitter = _build(chunk_size, chunk_overlap)
         splitter.split_text("Load the tokenizers now.\n\n\nWhile the imports are narrow.")
         return splitter
-    except ImportError:
+    except Exception:  # a llama-index whose splitter needs more of it: import it whole instead
         return None
     finally:
         for name, module in stand_ins.items():
