@@ -3,10 +3,11 @@
 A follow-up ("When?", "What did he do next?") leans on the conversation: its words alone find little. The state kept
 is the earlier question and where the previous answer was quoted from (source and offsets: from an `Answer`, or
 found again from the quoted text when the history holds plain strings, as the page and the HTTP API send it).
-Retrieval adds a query made of the previous question, its answer and this one; for a question that leans on the
-conversation, sentence scoring also prefers the previous answer's document, its quotes and the sentence after each,
-and counts the previous question's words in a passage's and a title's coverage (bot/engine.py), with weights fitted
-on conversations (bot/extractive.py).
+For a question that continues the conversation (it `refers_back`, or is `elliptical` and Engine.follows finds it
+on the thread), retrieval adds a query made of the previous question, its answer and this one; sentence scoring also
+prefers the previous answer's document, its quotes and the sentence after each, and counts the previous question's
+words in a passage's and a title's coverage (bot/engine.py), with weights fitted on conversations
+(bot/extractive.py). Any other question is answered, or refused, on its own words.
 """
 
 from __future__ import annotations
@@ -84,15 +85,6 @@ def history_from_pairs(pairs: Any) -> list[Exchange]:
     if not ok:
         raise BadHistory("The history must be a list of [question, answer] pairs of strings, oldest first")
     return [(q, a) for q, a in pairs]
-
-
-def leans_on_context(question: str) -> bool:
-    """True when a question may need the conversation to be understood: it refers back or is elliptical.
-
-    Example: leans_on_context("What did he say?") -> True; leans_on_context("What is the boiling point of water?")
-        -> False
-    """
-    return refers_back(question) or elliptical(question)
 
 
 def refers_back(question: str) -> bool:
