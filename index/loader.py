@@ -77,8 +77,7 @@ def hash_scanned(scan: Scan, which: Iterable[int]) -> tuple[list[Pending], list[
     skipped = list(scan.skipped)
     for i in which:
         try:
-            if scan.sizes[i] > MAX_BYTES:
-                raise UnreadableDocument(f"larger than {MAX_BYTES // 2**20} MB (split it, or convert it to text)")
+            _check_size(scan.sizes[i])
             digest = file_sha256(scan.paths[i])
             pending.append(Pending(scan.sources[i], scan.paths[i], digest, (scan.sizes[i], scan.mtimes[i])))
         except (UnreadableDocument, OSError) as exc:
@@ -188,10 +187,14 @@ def _stat_into(scan: Scan, source: str, path: str) -> None:
 def load_file(path: Path, source: str) -> Document:
     """Read one file with the reader for its suffix."""
     st = path.stat()
-    if st.st_size > MAX_BYTES:
-        raise UnreadableDocument(f"larger than {MAX_BYTES // 2**20} MB (split it, or convert it to text)")
+    _check_size(st.st_size)
     document = parse_document(path.read_bytes(), path.suffix, source)
     return replace(document, stat=(st.st_size, st.st_mtime_ns))
+
+
+def _check_size(size: int) -> None:
+    if size > MAX_BYTES:
+        raise UnreadableDocument(f"larger than {MAX_BYTES // 2**20} MB (split it, or convert it to text)")
 
 
 def parse_document(data: bytes, suffix: str, source: str) -> Document:
