@@ -139,7 +139,7 @@ class Engine:
         wanted = terms(question)
         topic = wanted | (terms(context.question) if context else set())  # a follow-up's passage: its thread's words
         quoted = {source for source, _, _ in context.quotes} if context else set()
-        said = context.quotes if context and asks_for_more(question) else ()  # "What else?": not these again
+        said = context.quotes if context and asks_for_more(question) else ()  # "Tell me more": not these again
         out = []
         for hit in hits:
             name = title(self.stored.chunks[hit.chunk].source)
@@ -147,7 +147,7 @@ class Engine:
             passage_lexical = self.vocabulary.coverage(topic, self.stored.chunks[hit.chunk].text)
             for i in self.stored.chunk_sentences[hit.chunk]:
                 sentence = sentences[i]
-                if any(_overlaps(sentence, q) for q in said):
+                if any(_near(sentence, q, gap=0) for q in said):
                     continue
                 lexical = self.vocabulary.coverage(wanted, sentence.text)
                 before = sentences[i - 1] if i > 0 and sentences[i - 1].source == sentence.source else None
@@ -196,19 +196,13 @@ class Engine:
         return [by_chunk.get(h.chunk, []) for h in evidence.hits]
 
 
-def _overlaps(sentence: Span, quote: Quote) -> bool:
-    """The sentence is (part of) a quote."""
-    source, start, end = quote
-    return sentence.source == source and sentence.start < end and sentence.end > start
+def _near(sentence: Span, quote: Quote, *, gap: int = NEAR_CHARS) -> bool:
+    """The sentence is (part of) a quote, or starts within `gap` characters after it (gap 0: overlaps it).
 
-
-def _near(sentence: Span, quote: Quote) -> bool:
-    """The sentence is (part of) a quote, or starts right after it.
-
-    Example: quote ("a.txt", 0, 10); sentence a.txt 11-30 -> True; a.txt 40-60 -> False
+    Example: quote ("a.txt", 0, 10); sentence a.txt 11-30 -> True (gap 0: False); a.txt 40-60 -> False
     """
     source, start, end = quote
-    return sentence.source == source and sentence.start < end + NEAR_CHARS and sentence.end > start
+    return sentence.source == source and sentence.start < end + gap and sentence.end > start
 
 
 def rerank(hits: Sequence[Hit], candidates: Sequence[Candidate]) -> list[Hit]:
