@@ -141,7 +141,7 @@ class Bot:
             context = context if follows else None  # a new question: retrieved, scored and refused on its own words
         queries = self._queries(question, history, context, warnings)
         with self._lock:
-            evidence = engine.gather(queries[0].text, queries, top_k=self.settings.top_k, context=context)
+            queries, evidence = self._search(engine, queries, context)
         result = engine.extractive(question, evidence, self.settings)
         if self.llm is not None and not result.refused:  # weak evidence: refuse without calling the model
             result = yield from self._generate(engine, question, evidence, result, warnings)
@@ -151,6 +151,17 @@ class Bot:
         located = with_locations(result.citations, engine.stored.locations)
         searched = [q.text for q in queries]
         yield replace(result, citations=located, latency_ms=latency, warnings=warnings, searched=searched)
+
+    def _search(self, engine: Engine, queries: list[Query], context: Context | None) -> tuple[list[Query], Evidence]:
+        """Gather evidence; if the question has misspelled words, again with them corrected (bot/spelling.py)."""
+        evidence = engine.gather(queries[0].text, queries, top_k=self.settings.top_k, context=context)
+        if not self.settings.respell:
+            return queries, evidence
+        fixed = engine.respell(queries[0].text, evidence)
+        if fixed == queries[0].text:
+            return queries, evidence
+        queries = [Query(q.text.replace(queries[0].text, fixed), q.weight) for q in queries]
+        return queries, engine.gather(fixed, queries, top_k=self.settings.top_k, context=context)
 
     def _queries(self, question: str, history: History, context: Context | None, warnings: list[str]) -> list[Query]:
         """Retrieval queries; with an LLM, a follow-up is first condensed into a standalone question."""

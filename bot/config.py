@@ -50,6 +50,7 @@ class Settings:
     strict: bool = False
     strict_min_score: float = 0.45
     max_sentences: int = 2
+    respell: bool = True  # misspelled question words searched as the documents spell them (bot/spelling.py)
     query_threads: int = 1
     cache_dir: Path = field(default_factory=default_cache_dir)  # the ONNX query model (index/query_embed.py)
     auth: str = ""

@@ -14,10 +14,11 @@ from bot.config import Settings
 from bot.conversation import Context, History, Quote, asks_for_more, context_of, elliptical, refers_back
 from bot.extractive import Candidate, expected_type, select, terms
 from bot.retrieval import Hit, Query, Retriever
+from bot.spelling import respell
 from bot.titles import Titles, title
 from bot.types import Answer, Passage
 from index.chunking import Span
-from index.lexical import term_set
+from index.lexical import english_stems, stems, term_set
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -65,6 +66,17 @@ class Engine:
             hits += self._context_hits(context, {h.chunk for h in hits}, vectors[0])
         candidates = self._candidates(question, hits, vectors, context)
         return Evidence(rerank(hits, candidates)[:top_k], candidates)
+
+    def respell(self, question: str, evidence: Evidence) -> str:
+        """The question with misspelled words spelled as the retrieved passages spell them (bot/spelling.py)."""
+        counts = self.vocabulary.counts
+        texts = (self.stored.chunks[h.chunk].text for h in evidence.hits)
+        return respell(
+            question,
+            texts,
+            known=lambda word: counts.get(stems([word])[0], 0) > 0,
+            real=lambda word: stems([word])[0] in english_stems(),
+        )
 
     def context(self, history: History) -> Context | None:
         """The conversation state after `history`, its quotes located in this index."""

