@@ -70,3 +70,22 @@ def test_odd_questions_get_an_answer_or_refusal(bot: Bot, question: str) -> None
 
 def test_clean_question() -> None:
     assert clean_question("  Why\x00 NATO?\n") == "Why NATO?"
+
+
+def test_a_who_answer_that_says_she_is_led_by_the_sentence_that_names_her(tmp_path: Path) -> None:
+    from fakes import hashing_settings, write_docs
+
+    from index.pipeline import index_paths
+
+    docs = write_docs(tmp_path / "docs", {"ada.txt": "Ada Lovelace was an English mathematician born in 1815. "
+                                          "In 1843 she translated a paper on the Analytical Engine. "
+                                          "Bread rises because yeast makes gas."})  # fmt: skip
+    settings = hashing_settings(tmp_path / "index")
+    index_paths([docs], settings, embedder=HashingEmbedder())
+    bot = Bot.load(settings.index_dir, embedder=HashingEmbedder(), settings=settings)
+    answer = bot.answer("Who translated a paper on the Analytical Engine?")
+    assert [c.quote for c in answer.citations][:2] == [
+        "Ada Lovelace was an English mathematician born in 1815.",
+        "In 1843 she translated a paper on the Analytical Engine.",
+    ]
+    assert bot.answer("When did she translate a paper on the Analytical Engine?").text.startswith("In 1843")

@@ -1,7 +1,7 @@
 import pytest
 
 from bot.conversation import Context, context_of, queries_for, quoted
-from bot.extractive import WEIGHTS, Candidate, Vocabulary, expected_type, select, terms
+from bot.extractive import WEIGHTS, Candidate, Vocabulary, asks_who, expected_type, select, starts_with_pronoun, terms
 from bot.retrieval import Query
 from bot.types import Answer, Citation
 from index.chunking import Span
@@ -110,3 +110,25 @@ def test_near_is_the_quoted_sentence_or_the_one_right_after_it() -> None:
     assert not _near(Span("a.txt", "x" * 9, 0, 9), quote)  # before it
     assert not _near(Span("a.txt", "x" * 9, 50, 59), quote)  # further on
     assert not _near(Span("b.txt", "x" * 20, 10, 30), quote)  # another file
+
+
+@pytest.mark.parametrize(
+    ("sentence", "pronoun"),
+    [
+        ("He is best known for his voice role.", True),
+        ("In 1843 she translated the paper.", True),
+        ("Since 2009, he has been the head coach.", True),
+        ('"It was late," she said.', True),
+        ("Ada wrote it.", False),  # a name first
+        ("The book won its prize.", False),  # a noun phrase is the subject
+        ("At age 12, Crawford rose to fame.", False),
+        ("In April 1191 Richard left Messina.", False),
+    ],
+)
+def test_a_sentence_whose_subject_is_a_pronoun(sentence: str, pronoun: bool) -> None:
+    assert starts_with_pronoun(sentence) is pronoun
+
+
+def test_who_questions() -> None:
+    assert asks_who("who plays colin on young and the restless") and asks_who("Whose daughter was she?")
+    assert not asks_who("Where is Bonn?")
