@@ -86,6 +86,8 @@ def test_a_history_of_plain_strings_is_located_again_by_its_quotes() -> None:
         ("who talks for belle", "The voice of Belle is Paige O'Hara.", True),
         ("Where is Bonn?", "Bonn lies on the Rhine in North Rhine-Westphalia.", True),
         ("Where is Bonn?", "It is a city in the west of Bonn.", False),
+        ("Where did Operation Anaconda take place?", "Operation Anaconda took place in early March 2002.", False),
+        ("Who won?", "It was won on Sunday.", False),
     ],
 )
 def test_expected_answer_type(question: str, sentence: str, typed: bool) -> None:
