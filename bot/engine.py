@@ -12,7 +12,7 @@ import numpy as np
 from bot.citations import compose
 from bot.config import Settings
 from bot.conversation import Context, History, Quote, asks_for_more, context_of, elliptical, refers_back
-from bot.extractive import Candidate, asks_who, expected_type, select, starts_with_pronoun, terms
+from bot.extractive import Candidate, asks_what, expected_type, select, starts_with_pronoun, terms
 from bot.retrieval import Hit, Query, Retriever
 from bot.spelling import respell
 from bot.titles import Titles, title
@@ -197,7 +197,7 @@ class Engine:
         if not chosen or evidence.strength() < threshold:
             return Answer(question, REFUSAL, True, [], passages)
         quotes = [(c.sentence, c.evidence) for c in chosen]
-        if asks_who(question) and starts_with_pronoun(chosen[0].sentence.text):
+        if asks_what(question) and starts_with_pronoun(chosen[0].sentence.text):
             quotes = self._named_first(chosen[0], quotes)
         text, citations = compose(quotes)
         return Answer(question, text, False, citations, passages)
@@ -207,7 +207,8 @@ class Engine:
 
         That is the nearest sentence before it in its document (ANTECEDENT_LOOK_BACK at most) that does not start
         with a pronoun itself: "John Calipari is an American basketball coach. ... Since 2009, he has been the head
-        coach of the University of Kentucky." Only for "who" questions, whose answer is that name.
+        coach of the University of Kentucky." Only for questions that ask who or what ("What is the largest ship ever
+        built?" - "Overall, she is generally considered the largest ship ever built."), whose answer is that name.
         """
         sentences = self.stored.sentences
         for row in range(best.row - 1, max(best.row - 1 - ANTECEDENT_LOOK_BACK, -1), -1):

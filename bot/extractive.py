@@ -31,13 +31,15 @@ benchmarks/tune_followups.py; benchmarks/quality.py reports the result beside pl
   0.836 @ 39, 0.745 @ 32. Checked again with "who" answers led by the sentence that names their "he" or "she"
   (below): 0.6 gives 0.887 @ 28, 0.841 @ 38, 0.749 @ 30; 0.7 gives 0.887 @ 29, 0.841 @ 39, 0.760 @ 31; 0.75 gives
   0.887 @ 29, 0.850 @ 39, 0.768 @ 32 and stays.
-- A "who" question whose best sentence has a pronoun for its subject ("Since 2009, he has been the head coach of
-  ...", "She is best known for her voice role as Marge Simpson") is answered with the sentence before it that says
-  who that is (the nearest one that does not itself start with a pronoun: bot/engine.py `_named_first`), then the
-  quotes as selected. The answer to "who" is that name: NQ 0.738 -> 0.768 (8 questions: "who is the coach of
-  university of kentucky basketball", "who does marge's voice on the simpsons"), TyDi 0.845 -> 0.850, SQuAD and
-  CoQA unchanged; NQ's median answer 31 -> 32 words. Done for every question type (the naming sentence in place of the
-  runner-up), TyDi gained more (0.864) but SQuAD (0.882) and CoQA (0.636) lost.
+- A question that asks who or what (not when, where, why or how) whose best sentence has a pronoun for its subject
+  ("Since 2009, he has been the head coach of ...", "Overall, she is generally considered the largest ship ever
+  built.") is answered with the sentence before it that says who or what that is (the nearest one that does not
+  itself start with a pronoun: bot/engine.py `_named_first`), then the quotes as selected. The answer is that name:
+  for "who" questions NQ 0.738 -> 0.768 (8 questions: "who is the coach of university of kentucky basketball", "who
+  does marge's voice on the simpsons"), TyDi 0.845 -> 0.850; with "what" and "which" too TyDi 0.855 -> 0.868 ("What
+  is the largest ship ever built?", "Which museum has the largest collection of African art?"); SQuAD and CoQA
+  unchanged, NQ's median answer 31 -> 32 words. For every question: CoQA 0.649 -> 0.636, the rest the same; with the
+  naming sentence in place of the runner-up instead of before both, SQuAD 0.887 -> 0.882.
 - Follow-ups (questions that lean on the conversation: bot/conversation.py): `context` (cosine to the previous turn
   plus the question), `same_doc` (the previous answer's document) and `near` (a sentence the previous answer quoted,
   or the one right after it), chosen on CoQA with its own answers as history (benchmarks/tune_followups.py, grid
@@ -77,7 +79,7 @@ from functools import cached_property
 from index.chunking import Span
 from index.lexical import Vocabulary, terms
 
-__all__ = ["Candidate", "Vocabulary", "asks_who", "expected_type", "select", "starts_with_pronoun", "terms"]
+__all__ = ["Candidate", "Vocabulary", "asks_what", "expected_type", "select", "starts_with_pronoun", "terms"]
 
 SECOND_SENTENCE_MARGIN = 0.75
 
@@ -123,7 +125,8 @@ def expected_type(question: str) -> Callable[[str], bool] | None:
     return None
 
 
-_ASKS_WHO = re.compile(r"\b(who|whom|whose)\b", re.IGNORECASE)
+_ASKS_WHAT = re.compile(r"\b(who|whom|whose|which|what)\b", re.IGNORECASE)
+_ASKS_HOW = re.compile(r"[\W_]*(when|where|why|how)\b", re.IGNORECASE)
 _PRONOUNS = frozenset("he she his her they their it its".split())
 # Words that may open a sentence before its subject pronoun: "In 1843 she ...", "Since 2009, he ..."
 _OPENERS = frozenset("in on at since after before during from by when while later then today now also however and but "
@@ -131,9 +134,12 @@ _OPENERS = frozenset("in on at since after before during from by when while late
 _OPENING_WORDS = 5
 
 
-def asks_who(question: str) -> bool:
-    """Whether the question asks for a person or a group by name. Example: "who plays colin" -> True"""
-    return _ASKS_WHO.search(question) is not None
+def asks_what(question: str) -> bool:
+    """Whether the question asks for someone or something by name, not when, where, why or how.
+
+    Example: "who plays colin" -> True; "What is the largest ship ever built?" -> True; "Where is Bonn?" -> False
+    """
+    return _ASKS_WHAT.search(question) is not None and _ASKS_HOW.match(question) is None
 
 
 def starts_with_pronoun(sentence: str) -> bool:

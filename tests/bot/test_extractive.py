@@ -1,7 +1,7 @@
 import pytest
 
 from bot.conversation import Context, context_of, queries_for, quoted
-from bot.extractive import WEIGHTS, Candidate, Vocabulary, asks_who, expected_type, select, starts_with_pronoun, terms
+from bot.extractive import WEIGHTS, Candidate, Vocabulary, asks_what, expected_type, select, starts_with_pronoun, terms
 from bot.retrieval import Query
 from bot.types import Answer, Citation
 from index.chunking import Span
@@ -131,6 +131,8 @@ def test_a_sentence_whose_subject_is_a_pronoun(sentence: str, pronoun: bool) -> 
     assert starts_with_pronoun(sentence) is pronoun
 
 
-def test_who_questions() -> None:
-    assert asks_who("who plays colin on young and the restless") and asks_who("Whose daughter was she?")
-    assert not asks_who("Where is Bonn?")
+def test_questions_that_ask_who_or_what() -> None:
+    assert asks_what("who plays colin on young and the restless") and asks_what("Whose daughter was she?")
+    assert asks_what("What is the largest ship ever built?") and asks_what("Which museum has the most art?")
+    assert not asks_what("Where is Bonn?") and not asks_what("How big is the brigade?")
+    assert not asks_what("When was what built?")
