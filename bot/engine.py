@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -12,7 +12,7 @@ import numpy as np
 from bot.citations import compose
 from bot.config import Settings
 from bot.conversation import Context, History, Quote, asks_for_more, context_of, elliptical, refers_back
-from bot.extractive import Candidate, asks_what, expected_type, select, starts_with_pronoun, terms
+from bot.extractive import Candidate, asks_what, expected_type, names_someone_new, select, starts_with_pronoun, terms
 from bot.retrieval import Hit, Query, Retriever
 from bot.spelling import respell
 from bot.titles import Titles, title
@@ -198,17 +198,20 @@ class Engine:
             return Answer(question, REFUSAL, True, [], passages)
         quotes = [(c.sentence, c.evidence) for c in chosen]
         if asks_what(question) and starts_with_pronoun(chosen[0].sentence.text):
-            quotes = self._named_first(chosen[0], quotes)
+            quotes = self._named_first(chosen[0], quotes, names_someone_new(question))
         text, citations = compose(quotes)
         return Answer(question, text, False, citations, passages)
 
-    def _named_first(self, best: Candidate, quotes: list[tuple[Span, float]]) -> list[tuple[Span, float]]:
+    def _named_first(
+        self, best: Candidate, quotes: list[tuple[Span, float]], names: Callable[[str], bool]
+    ) -> list[tuple[Span, float]]:
         """The quotes led by the sentence that names who the best one's "he", "she" or "they" is.
 
         That is the nearest sentence before it in its document (ANTECEDENT_LOOK_BACK at most) that does not start
         with a pronoun itself: "John Calipari is an American basketball coach. ... Since 2009, he has been the head
         coach of the University of Kentucky." Only for questions that ask who or what ("What is the largest ship ever
-        built?" - "Overall, she is generally considered the largest ship ever built."), whose answer is that name.
+        built?" - "Overall, she is generally considered the largest ship ever built."), whose answer is that name,
+        and only when that sentence names someone or something the question does not (`names`).
         """
         sentences = self.stored.sentences
         for row in range(best.row - 1, max(best.row - 1 - ANTECEDENT_LOOK_BACK, -1), -1):
@@ -216,7 +219,11 @@ class Engine:
             if sentence.source != best.sentence.source:
                 break
             if not starts_with_pronoun(sentence.text):
-                return [(sentence, best.evidence)] + [q for q in quotes if q[0] != sentence]
+                return (
+                    [(sentence, best.evidence)] + [q for q in quotes if q[0] != sentence]
+                    if names(sentence.text)
+                    else quotes
+                )
         return quotes
 
     def passages(self, evidence: Evidence) -> list[Passage]:

@@ -1,7 +1,17 @@
 import pytest
 
 from bot.conversation import Context, context_of, queries_for, quoted
-from bot.extractive import WEIGHTS, Candidate, Vocabulary, asks_what, expected_type, select, starts_with_pronoun, terms
+from bot.extractive import (
+    WEIGHTS,
+    Candidate,
+    Vocabulary,
+    asks_what,
+    expected_type,
+    names_someone_new,
+    select,
+    starts_with_pronoun,
+    terms,
+)
 from bot.retrieval import Query
 from bot.types import Answer, Citation
 from index.chunking import Span
@@ -136,3 +146,9 @@ def test_questions_that_ask_who_or_what() -> None:
     assert asks_what("What is the largest ship ever built?") and asks_what("Which museum has the most art?")
     assert not asks_what("Where is Bonn?") and not asks_what("How big is the brigade?")
     assert not asks_what("When was what built?")
+
+
+def test_a_sentence_that_names_someone_the_question_does_not() -> None:
+    assert names_someone_new("Who made Ralph earl?")("It shows the attitudes of Edward.")
+    assert not names_someone_new("Who did Edward make earl?")("It shows the attitudes of Edward.")
+    assert not names_someone_new("Who won?")("Norman architecture stands out.")  # a first word is no name
