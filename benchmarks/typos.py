@@ -3,7 +3,7 @@
     python benchmarks/typos.py [--sets squad,tydi,nq] [--seed 0]
 
 Every answerable question of each calibration set is asked twice: as written, and with one of its words misspelled
-(a word of five letters or more that the documents use, chosen at random; one random edit: a letter dropped, doubled,
+(a word of four letters or more that the documents use, chosen at random; one random edit: a letter dropped, doubled,
 replaced by its keyboard neighbour, or swapped with the next one; never the first letter, which people rarely get
 wrong, and never an edit that makes another English word). Reports answer-contains-gold and refusals per set.
 Indexes are shared with benchmarks/quality.py (benchmarks/out/).
@@ -36,7 +36,7 @@ def misspell(question: str, known: set[str], rng: random.Random) -> str | None:
 
     Example: misspell("Who rules Lithuania?", {"lithuania"}, rng) -> "Who rules Lithuaina?"
     """
-    spans = [m for m in re.finditer(r"[A-Za-z]{5,}", question) if m.group().lower() in known]
+    spans = [m for m in re.finditer(r"[A-Za-z]{4,}", question) if m.group().lower() in known]
     if not spans:
         return None
     word = rng.choice(spans)
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, (path, settings, _) in runs.items():
         documents, questions = read_squad(path)
         questions = [q for q in questions if not q.impossible]
-        known = {w.lower() for text in documents.values() for w in re.findall(r"[A-Za-z]{5,}", text)}
+        known = {w.lower() for text in documents.values() for w in re.findall(r"[A-Za-z]{4,}", text)}
         rng = random.Random(args.seed)
         pairs = [(q, misspell(q.text, known, rng)) for q in questions]
         pairs = [(q, typo) for q, typo in pairs if typo is not None]

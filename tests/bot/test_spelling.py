@@ -13,8 +13,23 @@ from bot import Bot
 from bot.spelling import distance, nearest, respell
 from index.lexical import english_stems, stems
 
-PASSAGES = ["Germany sends a brigade to Lithuania. Hervé served as a Byzantine general, ultimately in Anatolia."]
-DOCUMENT_WORDS = {"germany", "brigade", "lithuania", "hervé", "byzantine", "general", "ultimately", "anatolia"}
+PASSAGES = [
+    "Germany sends a brigade, ready when needed, to Lithuania.",
+    "Hervé served as a Byzantine general, ultimately in Anatolia.",
+]
+DOCUMENT_WORDS = {
+    "germany",
+    "brigade",
+    "ready",
+    "when",
+    "needed",
+    "lithuania",
+    "hervé",
+    "byzantine",
+    "general",
+    "ultimately",
+    "anatolia",
+}
 
 
 def _respell(question: str) -> str:
@@ -55,7 +70,9 @@ def test_the_nearest_word_is_the_fewest_edits_away_then_the_most_frequent() -> N
         ("What's the weather in Lithuania?", "What's the weather in Lithuania?"),  # a real word: not another
         ("Is Germeny big?", "Is Germany big?"),
         ("Is Grmny big?", "Is Grmny big?"),  # too far from any word
-        ("Who is Smith?", "Who is Smith?"),  # short, and a dictionary word
+        ("Who is Smith?", "Who is Smith?"),  # a dictionary word
+        ("Is the brigade redy?", "Is the brigade ready?"),
+        ("Why wen?", "Why wen?"),  # three letters: left as typed
     ],
 )
 def test_respelling_only_changes_unknown_words_near_a_passage_word(question: str, respelled: str) -> None:
