@@ -218,12 +218,11 @@ class Engine:
             sentence = sentences[row]
             if sentence.source != best.sentence.source:
                 break
-            if not starts_with_pronoun(sentence.text):
-                return (
-                    [(sentence, best.evidence)] + [q for q in quotes if q[0] != sentence]
-                    if names(sentence.text)
-                    else quotes
-                )
+            if starts_with_pronoun(sentence.text):
+                continue
+            if not names(sentence.text):
+                return quotes
+            return [(sentence, best.evidence)] + [q for q in quotes if q[0] != sentence]
         return quotes
 
     def passages(self, evidence: Evidence) -> list[Passage]:
