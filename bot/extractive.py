@@ -23,6 +23,7 @@ benchmarks/tune_followups.py; benchmarks/quality.py reports the result beside pl
 - Answer type: "when" wants a date ("when will" one ahead: will, expected, due ...), "how many" a number, "who" and
   "where" a capitalised name the question does not already say. Its weight (3.2) is fitted with the rest. A month or
   a weekday is no name (TyDi 0.850 -> 0.855: "Operation Anaconda took place in early March 2002" is not where).
+  "How tall / high / deep / wide / heavy / fast" want a number too (no calibration answer changes).
 - A second sentence is quoted when it scores within SECOND_SENTENCE_MARGIN of the first. Answer contains the gold
   answer, at median words, by benchmarks/quality.py (SQuAD / TyDi / NQ), before the title feature: margin 0.5 gives
   0.868 @ 27, 0.800 @ 38.5, 0.684 @ 29; 0.75 gives 0.877 @ 29, 0.818 @ 40, 0.707 @ 32; 1.0 gives 0.877 @ 30, 0.827 @
@@ -107,7 +108,7 @@ _NUMBER = re.compile(
 )
 _WANTS_DATE = re.compile(r"^(and |so |but )?when\b|\b(what|which) (year|century|decade|date)\b|\bsince when\b")
 _WILL = re.compile(r"\b(will|shall|expected|scheduled|due|going to|set to|plans? to|intends? to)\b", re.IGNORECASE)
-_WANTS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|large|big)\b")
+_WANTS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|large|big|tall|high|deep|wide|heavy|fast)\b")
 _WANTS_NAME = re.compile(
     r"\b(who|whom|whose)\b|^(and |so |but )?where\b|\b(what|which) (country|city|state|team|company)\b"
 )

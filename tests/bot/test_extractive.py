@@ -90,6 +90,8 @@ def test_a_history_of_plain_strings_is_located_again_by_its_quotes() -> None:
         ("What year was it built?", "Built in May.", True),
         ("How many vehicles?", "About 2,000 vehicles.", True),
         ("How many vehicles?", "Many vehicles.", False),
+        ("How tall is the tower?", "It stands 553 metres tall.", True),
+        ("How heavy is it?", "It is very heavy.", False),
         ("Why is it here?", "No numbers at all.", True),
         ("Who drives the number 95 car?", "He drives the No. 95 car.", False),
         ("Who drives the number 95 car?", "Michael McDowell drives it for Leavine Family Racing.", True),
