@@ -20,3 +20,9 @@ def test_ambiguous_forms_are_left_alone() -> None:
 
 def test_tokens_keep_order_and_repeats() -> None:
     assert tokens("Why can't Ukraine join NATO? Ukraine!") == ["ukrain", "join", "nato", "ukrain"]
+
+
+def test_auxiliaries_and_pronouns_carry_no_evidence() -> None:
+    assert terms("Where's she from?") == set()  # "from" would match every sentence that has it
+    assert terms("What were they doing, and what has he had?") == set()
+    assert terms("Who has the most medals?") == {"most", "medal"}
