@@ -26,7 +26,7 @@ from quality_metrics import Reply, contains_gold, rate
 from quality_systems import ask
 
 from bot import Bot
-from index.lexical import english_stems, stems
+from index.lexical import is_english
 
 NEIGHBOURS = dict(zip("qwertyuiopasdfghjklzxcvbnm", "wqrtyuiopoaafghjkklxcvbnmn", strict=True))
 
@@ -42,7 +42,7 @@ def misspell(question: str, known: set[str], rng: random.Random) -> str | None:
     word = rng.choice(spans)
     for _ in range(20):
         typo = _edit(word.group(), rng)
-        if stems([typo.lower()])[0] not in english_stems() and typo.lower() not in known:
+        if not is_english(typo.lower()) and typo.lower() not in known:
             return question[: word.start()] + typo + question[word.end() :]
     return None
 

@@ -18,7 +18,7 @@ from bot.spelling import respell
 from bot.titles import Titles, title
 from bot.types import Answer, Passage
 from index.chunking import Span
-from index.lexical import english_stems, stems, term_set
+from index.lexical import is_english, stems, term_set
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -76,7 +76,7 @@ class Engine:
             question,
             texts,
             known=lambda word: counts.get(stems([word])[0], 0) > 0,
-            real=lambda word: stems([word])[0] in english_stems(),
+            real=is_english,
         )
 
     def context(self, history: History) -> Context | None:

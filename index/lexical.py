@@ -115,6 +115,14 @@ def english_stems() -> frozenset[str]:
     return frozenset(stems([w for w in lines if w.isalpha()]))
 
 
+def is_english(word: str) -> bool:
+    """Whether a lower-case word is English by the dictionary of `english_stems` (by stem: "invents" counts).
+
+    Example: is_english("weather") -> True; is_english("lithuana") -> False
+    """
+    return stems([word])[0] in english_stems()
+
+
 @dataclass(frozen=True)
 class Postings:
     """One segment's BM25 postings: per term (row `i` of `terms`), the chunks holding it and how often; chunk lengths.

@@ -11,7 +11,7 @@ from fakes import HashingEmbedder, hashing_settings
 
 from bot import Bot
 from bot.spelling import distance, nearest, respell
-from index.lexical import english_stems, stems
+from index.lexical import is_english
 
 PASSAGES = [
     "Germany sends a brigade, ready when needed, to Lithuania.",
@@ -37,7 +37,7 @@ def _respell(question: str) -> str:
         question,
         PASSAGES,
         known=lambda word: word in DOCUMENT_WORDS,
-        real=lambda word: stems([word])[0] in english_stems(),
+        real=is_english,
     )
 
 
