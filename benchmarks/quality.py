@@ -3,10 +3,12 @@
     python benchmarks/quality.py [--sets squad,tydi,nq,coqa,seed,library] [--data DIR] [--json FILE]
 
 squad, tydi, nq: each paragraph a document, one index per set, every question asked alone (squad also asks
-data/off_topic.txt, which must all be refused). coqa: every story one file in one index; each dialogue's turns asked
-in order with citebot's own earlier answers as history, and again each turn alone; a turn is right when a citation
-from the story's file overlaps the gold span. seed: tests/questions/*.yaml on seeds/, pass rate; library:
-tests/questions/library/*.yaml on its docs/. off-topic: data/off_topic.txt on the squad index, alone and after a turn.
+data/off_topic.txt and data/off_topic_unseen.txt, which must all be refused). coqa: every story one file in one
+index; each dialogue's turns asked in order with citebot's own earlier answers as history, and again each turn alone;
+a turn is right when a citation from the story's file overlaps the gold span. seed: tests/questions/*.yaml on seeds/,
+pass rate; library: tests/questions/library/*.yaml on its docs/. off-topic: data/off_topic.txt (the refusal
+threshold was set on it) on the squad index, alone and after a turn; off-topic unseen: data/off_topic_unseen.txt the
+same way (written later; nothing is fitted on it, see bot/extractive.py COSINE_FLOOR for the one rule it prompted).
 Indexes are cached under benchmarks/out/ by a hash of the data, the index settings and index/*.py. CITEBOT_*
 variables apply.
 Data: see ../shared/data/README.md and data/README.md for sources and licences (SQuAD 2.0, TyDi QA, NQ, CoQA).
@@ -42,6 +44,7 @@ SETS = ("squad", "tydi", "nq", "coqa", "seed", "library")
 SHORT_WORDS = 3
 QUESTIONS = {"seed": ROOT / "tests" / "questions", "library": ROOT / "tests" / "questions" / "library"}
 CORPORA = {"seed": ROOT / "seeds", "library": QUESTIONS["library"] / "docs"}  # what each question folder asks about
+OFF_TOPIC = [ROOT / "data" / "off_topic.txt", ROOT / "data" / "off_topic_unseen.txt"]  # fitted on / never fitted on
 OPENERS = 8  # off-topic questions are asked again after each of the first 8 answerable squad questions
 
 
@@ -64,7 +67,7 @@ class Runner:
         return replies
 
 
-def qa_set(name: str, path: Path, settings: Settings, run: Runner, off_topic: Path | None) -> list[SetReport]:
+def qa_set(name: str, path: Path, settings: Settings, run: Runner, off_topic: Sequence[Path]) -> list[SetReport]:
     """A SQuAD-format set: every question alone, against each system."""
     _, questions = read_squad(path)
     bot = run.bot(settings)
@@ -83,9 +86,8 @@ def qa_set(name: str, path: Path, settings: Settings, run: Runner, off_topic: Pa
     unanswerable = sum(q.impossible for q in questions)
     line = f"{name}: {path.name}, {len({q.source for q in questions})} paragraphs, {len(questions)} questions"
     reports = [SetReport(name, line + f" ({unanswerable} unanswerable)" * bool(unanswerable), columns, records)]
-    if off_topic is not None:
-        openers = [q.text for q in questions if not q.impossible][:OPENERS]
-        reports.append(off_topic_set(bot, off_topic, openers))
+    openers = [q.text for q in questions if not q.impossible][:OPENERS]
+    reports += [off_topic_set(bot, p, openers) for p in off_topic]
     return reports
 
 
@@ -94,19 +96,22 @@ def _case_record(result: CaseResult) -> dict[str, Any]:
 
 
 def off_topic_set(bot: Bot, path: Path, openers: Sequence[str]) -> SetReport:
-    """Off-topic questions against the squad index, alone and each after every opener's turn: all must be refused."""
+    """Off-topic questions against the squad index, alone and each after every opener's turn: all must be refused.
+
+    The set is named after the file: off_topic.txt is "off-topic", off_topic_unseen.txt "off-topic unseen"."""
+    name = path.stem.replace("_", " ").replace("off topic", "off-topic")
     questions = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     replies = [ask(bot.answer, q)[1] for q in questions]
     after = []
     for opener in openers:
         history = [(opener, bot.answer(opener))]
         after += [ask(bot.answer, q, history)[1] for q in questions]
-    records = [{"set": "off-topic", "id": str(i), "question": q, "systems": {"citebot": r.to_dict()}}
+    records = [{"set": name, "id": str(i), "question": q, "systems": {"citebot": r.to_dict()}}
                for i, (q, r) in enumerate(zip(questions, replies, strict=True))]  # fmt: skip
-    line = (f"off-topic: {path.name}, {len(questions)} questions against the squad index, alone and after each of the "
+    line = (f"{name}: {path.name}, {len(questions)} questions against the squad index, alone and after each of the "
             f"first {len(openers)} answerable questions' turn")  # fmt: skip
     metrics = {"refused": rate(r.refused for r in replies), "refused after a turn": rate(r.refused for r in after)}
-    return SetReport("off-topic", line, {"citebot": metrics}, records)
+    return SetReport(name, line, {"citebot": metrics}, records)
 
 
 @dataclass(frozen=True)
@@ -216,7 +221,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated: {','.join(SETS)}")
     parser.add_argument("--data", type=Path, default=DATA, help=f"folder of the calibration files (default {DATA})")
-    parser.add_argument("--off-topic", type=Path, default=ROOT / "data" / "off_topic.txt")
+    parser.add_argument(
+        "--off-topic",
+        type=Path,
+        nargs="*",
+        default=OFF_TOPIC,
+        help="question files asked on the squad index, all to be refused (default: %(default)s)",
+    )
     parser.add_argument("--fresh-baselines", action="store_true", help="ask the baselines again (not from the cache)")
     parser.add_argument("--json", type=Path, help="write every metric and per-question record as JSON")
     args = parser.parse_args(argv)
@@ -230,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     reports: list[SetReport] = []
     for name, (path, settings, _) in runs.items():
         if name in QA_FILES:
-            reports += qa_set(name, path, settings, run, args.off_topic if name == "squad" else None)
+            reports += qa_set(name, path, settings, run, args.off_topic if name == "squad" else [])
         elif name == "coqa":
             reports += coqa_set(path, settings, run)
         else:

@@ -49,7 +49,7 @@ def summary_rows(reports: Sequence[SetReport]) -> list[list[str]]:
     for r in reports:
         cols, cb = r.columns, r.columns["citebot"]
         refused = cb.get("refused (answerable)", cb.get("refused (span turns)"))
-        answer = _trio(cols, ANSWER_KEY.get(r.name, "answer contains gold"))
+        answer = _trio(cols, ANSWER_KEY.get(r.name.split()[0], "answer contains gold"))
         rows.append([r.name, _trio(cols, "hit@1"), _trio(cols, "hit@5"), answer,
                      _cell("words", cb.get("median words")), percent(refused),
                      _cell("ms", cb.get("latency p50 ms")), _notes(r)])  # fmt: skip
@@ -68,7 +68,7 @@ def _notes(report: SetReport) -> str:
             f"short {percent(cb['short follow-up cite-hit'])} (no history {percent(alone['short follow-up cite-hit'])})"
         )
         return f"follow-ups no history {percent(alone['follow-up cite-hit'])}; {short}"
-    if report.name == "off-topic":
+    if report.name.startswith("off-topic"):
         return f"after a turn {percent(cols['citebot']['refused after a turn'])}"
     if "citebot --strict" in cols:
         cb, strict = cols["citebot"], cols["citebot --strict"]

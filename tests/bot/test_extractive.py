@@ -2,6 +2,7 @@ import pytest
 
 from bot.conversation import Context, context_of, queries_for, quoted
 from bot.extractive import (
+    COSINE_FLOOR,
     WEIGHTS,
     Candidate,
     Vocabulary,
@@ -108,6 +109,15 @@ def test_a_history_of_plain_strings_is_located_again_by_its_quotes() -> None:
 def test_expected_answer_type(question: str, sentence: str, typed: bool) -> None:
     kind = expected_type(question)
     assert (kind is None or kind(sentence)) is typed
+
+
+def test_a_shared_word_is_no_evidence_without_some_meaning_in_common() -> None:
+    unrelated = _cand("This eventually produced closer ties of blood.", 0, 0.04, 1.0, 0.0)  # "How do I tie a tie?"
+    assert unrelated.evidence == pytest.approx(0.04)
+    related = _cand("It ties the knot.", 0, COSINE_FLOOR, 1.0, 0.0)
+    assert related.evidence == pytest.approx((COSINE_FLOOR + 1.0) / 3)
+    follow_up = Candidate(unrelated.sentence, 0.04, 1.0, 0.0, context=0.5)  # the conversation is about it
+    assert follow_up.evidence == pytest.approx(0.5)
 
 
 def test_missing_answer_type_lowers_the_score_not_the_evidence() -> None:

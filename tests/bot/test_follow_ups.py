@@ -20,6 +20,8 @@ from bot.conversation import Context, asks_for_more, elliptical, refers_back
         ("In what land zone?", False, True),
         ("What is photosynthesis?", False, True),
         ("Who commands the German brigade in Lithuania?", False, False),
+        ("Who wrote One Hundred Years of Solitude?", False, False),  # "One" is part of a name
+        ("That one?", True, True),
     ],
 )
 def test_a_question_refers_back_or_is_short(question: str, refers: bool, short: bool) -> None:
