@@ -45,6 +45,7 @@ SHORT_WORDS = 3
 QUESTIONS = {"seed": ROOT / "tests" / "questions", "library": ROOT / "tests" / "questions" / "library"}
 CORPORA = {"seed": ROOT / "seeds", "library": QUESTIONS["library"] / "docs"}  # what each question folder asks about
 OFF_TOPIC = [ROOT / "data" / "off_topic.txt", ROOT / "data" / "off_topic_unseen.txt"]  # fitted on / never fitted on
+IN_TURN = "citebot in turn"  # the set asked as one conversation: each question after the ones before it
 OPENERS = 8  # off-topic questions are asked again after each of the first 8 answerable squad questions
 
 
@@ -75,6 +76,7 @@ def qa_set(name: str, path: Path, settings: Settings, run: Runner, off_topic: Se
     if any(q.impossible for q in questions):
         answer_fns["citebot --strict"] = bot_strict(bot, settings).answer
     replies = {n: [ask(fn, q.text)[1] for q in questions] for n, fn in answer_fns.items()}
+    replies[IN_TURN] = _conversation(bot.answer, [q.text for q in questions])
     replies.update(run.baselines(bot, settings, [q.text for q in questions]))
     golds = [(q.source, q.answers, q.impossible) for q in questions]
     columns = {n: qa_metrics(rs, golds, refuses=n.startswith("citebot")) for n, rs in replies.items()}
@@ -142,7 +144,7 @@ def coqa_set(path: Path, settings: Settings, run: Runner) -> list[SetReport]:
     _, dialogues = coqa_documents(path)
     turns = [t for d in dialogues for t in d]
     bot = run.bot(settings)
-    replies = {"citebot": [r for d in dialogues for r in _conversation(bot.answer, d)]}
+    replies = {"citebot": [r for d in dialogues for r in _conversation(bot.answer, [t.question for t in d])]}
     replies["citebot (no history)"] = [ask(bot.answer, t.question)[1] for t in turns]
     replies.update(run.baselines(bot, settings, [t.question for t in turns]))
     columns = {n: coqa_metrics(rs, turns, refuses=n.startswith("citebot")) for n, rs in replies.items()}
@@ -162,13 +164,13 @@ def coqa_set(path: Path, settings: Settings, run: Runner) -> list[SetReport]:
     return [SetReport("coqa", line, columns, records)]
 
 
-def _conversation(answer_fn: AnswerFn, turns: Sequence[Turn]) -> list[Reply]:
-    """Ask the turns in order, each with the earlier (question, answer) pairs as history."""
+def _conversation(answer_fn: AnswerFn, questions: Sequence[str]) -> list[Reply]:
+    """Ask the questions in order, each with the earlier (question, answer) pairs as history."""
     history: list[tuple[str, Answer]] = []
     out = []
-    for t in turns:
-        answer, reply = ask(answer_fn, t.question, list(history))
-        history.append((t.question, answer))
+    for question in questions:
+        answer, reply = ask(answer_fn, question, list(history))
+        history.append((question, answer))
         out.append(reply)
     return out
 

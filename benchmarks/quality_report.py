@@ -70,13 +70,16 @@ def _notes(report: SetReport) -> str:
         return f"follow-ups no history {percent(alone['follow-up cite-hit'])}; {short}"
     if report.name.startswith("off-topic"):
         return f"after a turn {percent(cols['citebot']['refused after a turn'])}"
+    notes = []
+    if "citebot in turn" in cols:  # the set asked as one conversation
+        notes.append(f"in turn {percent(cols['citebot in turn']['answer contains gold'])}")
     if "citebot --strict" in cols:
         cb, strict = cols["citebot"], cols["citebot --strict"]
-        return (
+        notes.append(
             f"unanswerable refused {percent(cb['refused (unanswerable)'])}; strict "
             f"{percent(strict['refused (unanswerable)'])} at {percent(strict['refused (answerable)'])} answerable"
         )
-    return ""
+    return "; ".join(notes)
 
 
 def print_summary(reports: Sequence[SetReport]) -> None:

@@ -138,6 +138,7 @@ class Bot:
         if context is not None:
             with self._lock:  # the embedding model is called by one question at a time
                 follows = engine.follows(question, context)
+                follows = follows and not engine.moves_on(question, context, top_k=self.settings.top_k)
             context = context if follows else None  # a new question: retrieved, scored and refused on its own words
         queries = self._queries(question, history, context, warnings)
         with self._lock:

@@ -83,3 +83,11 @@ def test_a_new_question_after_an_answer_is_refused_on_its_own_words(bot: Bot) ->
     assert not first.refused
     assert bot.answer("Who discovered penicillin?").refused
     assert bot.answer("Who discovered penicillin?", [(first.question, first)]).refused
+
+
+def test_a_question_that_looks_back_but_answers_itself_elsewhere_moves_on(bot: Bot) -> None:
+    context = _after_jupiter(bot)  # quoted planets.md
+    top_k = bot.settings.top_k
+    assert bot.engine.moves_on("Why do those dogs bark at strangers?", context, top_k=top_k)  # animals.txt
+    assert not bot.engine.moves_on("Why is that planet the largest?", context, top_k=top_k)  # the quoted document
+    assert not bot.engine.moves_on("Do dogs bark?", context, top_k=top_k)  # short: too few words to tell
