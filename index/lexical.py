@@ -51,7 +51,18 @@ swim swam swum|swing swung|take took taken|teach taught|tear tore torn|tell told
 understand understood|undertake undertook undertaken|uphold upheld|wake woke woken|wear wore worn|weave wove woven
 weep wept|win won|withdraw withdrew withdrawn|withstand withstood|write wrote written|man men|woman women
 child children|foot feet|tooth teeth|mouse mice|goose geese"""
-LEMMAS = {form: forms.split()[0] for forms in _IRREGULAR.replace("\n", "|").split("|") for form in forms.split()[1:]}
+# A people or its language meets its country where their stems differ beyond a suffix ("Why did the French stop?" -
+# "France began work ..."; "Irish culture" - "Ireland"): squad 0.897 -> 0.907, the other sets' answers unchanged,
+# --strict refuses one unanswerable fewer (16.8% -> 16.4%). With the regular ones too (German/Germany, Mexican/
+# Mexico, ...), tydi 0.868 -> 0.864 ("When did the meteor hit Mexico?" found Mexican Americans) and the seed's "Who
+# runs Germany's defence ministry?" was refused ("German" everywhere lowers the IDF of Germany's stem). English,
+# Polish, Roman, Norman and Indian mean more than their country and are left alone.
+_DEMONYMS = """france french frenchman frenchmen|britain british briton britons|netherlands dutch|switzerland swiss
+wales welsh|ireland irish|scotland scottish scots|denmark danish dane danes|spain spanish spaniard spaniards
+sweden swedish swede swedes|finland finnish finn finns|greece greek greeks|china chinese|japan japanese
+vietnam vietnamese|portugal portuguese"""
+_FORMS = f"{_IRREGULAR}|{_DEMONYMS}".replace("\n", "|").split("|")
+LEMMAS = {form: forms.split()[0] for forms in _FORMS for form in forms.split()[1:]}
 
 
 @lru_cache(maxsize=1)

@@ -12,8 +12,14 @@ def test_irregular_forms_meet_their_base_form() -> None:
     assert terms("women") == terms("a woman")
 
 
+def test_a_people_meets_its_country() -> None:
+    assert terms("Why did the French stop?") & terms("France began work on the canal.") == {"franc"}
+    assert terms("Irish culture") & terms("the east of Ireland") == terms("Ireland")
+    assert terms("the Germans") != terms("Germany")  # regular forms are left to the stemmer
+
+
 def test_ambiguous_forms_are_left_alone() -> None:
-    for word in ("left", "saw", "felt", "rose", "born", "founded"):
+    for word in ("left", "saw", "felt", "rose", "born", "founded", "english", "polish", "roman"):
         assert word not in LEMMAS
     assert terms("The city was founded in 1793.") == {"citi", "found", "1793"}  # founding, not finding
 
