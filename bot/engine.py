@@ -181,9 +181,10 @@ class Engine:
         said = context.quotes if context and asks_for_more(question) else ()  # "Tell me more": not these again
         out = []
         for hit in hits:
-            name = title(self.stored.chunks[hit.chunk].source)
+            chunk = self.stored.chunks[hit.chunk]
+            name = title(chunk.source)
             named = self.vocabulary.coverage(topic, name)
-            passage_lexical = self.vocabulary.coverage(topic, self.stored.chunks[hit.chunk].text)
+            passage_lexical = self.vocabulary.coverage(topic, chunk.text)
             for i in self.stored.chunk_sentences[hit.chunk]:
                 sentence = sentences[i]
                 if any(_near(sentence, q, gap=0) for q in said):
@@ -200,7 +201,9 @@ class Engine:
                         dense=1 / (1 + hit.dense_rank),
                         chunk=hit.chunk,
                         typed=kind is None or kind(sentence.text),
-                        window=self.vocabulary.coverage(wanted, before.text, sentence.text) if before else lexical,
+                        window=self.vocabulary.coverage(wanted, before.text, sentence.text)
+                        if before and not _new_paragraph(chunk, before, sentence)
+                        else lexical,
                         lead=before is None,
                         title=named,
                         titled=self.vocabulary.coverage(wanted, name, sentence.text) if named else lexical,
@@ -260,6 +263,14 @@ class Engine:
         for c in evidence.candidates:
             by_chunk.setdefault(c.chunk, []).append(c)
         return [by_chunk.get(h.chunk, []) for h in evidence.hits]
+
+
+def _new_paragraph(chunk: Span, before: Span, sentence: Span) -> bool:
+    """Whether a blank line parts `sentence` from the one `before` it (as far as `chunk` shows the gap)."""
+    if not chunk.start <= before.end <= sentence.start <= chunk.end:
+        return False
+    gap = chunk.text[before.end - chunk.start : sentence.start - chunk.start]
+    return gap.count("\n") >= 2
 
 
 def _near(sentence: Span, quote: Quote, *, gap: int = NEAR_CHARS) -> bool:

@@ -7,9 +7,11 @@ benchmarks/tune_followups.py; benchmarks/quality.py reports the result beside pl
 
 - Ranking: `Candidate.score` is a weighted sum of evidence features (sentence cosine, lexical coverage of the
   question's words, passage cosine, passage coverage, passage's dense rank, coverage over the sentence and the one
-  before it, first sentence of its document, answer type present, coverage of the question by the document's title:
-  bot/titles.py). The weights are a conditional logit (softmax over one question's sentences, weights kept >= 0: no
-  evidence counts against a sentence; passage cosine then gets 0, as the title and dense rank carry it) fitted on the
+  before it in its paragraph (a blank line ends the window: tests/questions/library "how long to cross the panama
+  canal"; no calibration answer changed, their documents being one paragraph each), first sentence of its
+  document, answer type present, coverage of the question by the document's title: bot/titles.py). The weights are
+  a conditional logit (softmax over one question's sentences, weights kept >= 0: no evidence counts against a
+  sentence; passage cosine then gets 0, as the title and dense rank carry it) fitted on the
   answerable questions of SQuAD, TyDi and NQ, SQuAD counted 3 times: with equal counts the fit gives up SQuAD answers
   for TyDi ones, because SQuAD's questions reuse the paragraph's words (overlap 0.74) and the others' don't (0.67,
   0.54). Cross-validated in 5 folds by paragraph, the top sentence holds the answer for SQuAD 0.868 / TyDi 0.768 / NQ
@@ -226,7 +228,7 @@ class Candidate:
     dense: float = 0.0  # 1 / (1 + the passage's rank by cosine to the question)
     chunk: int = -1
     typed: bool = True  # the sentence has the kind of answer the question asks for (or it asks for none)
-    window: float = 0.0  # lexical, over the sentence and the one before it (a name said once, then "he")
+    window: float = 0.0  # lexical, over the sentence and the one before it in its paragraph (a name, then "he")
     lead: bool = False  # the first sentence of its document
     title: float = 0.0  # lexical, over its document's title (bot/titles.py)
     titled: float = 0.0  # lexical, over the sentence and its document's title: the refusal's word evidence

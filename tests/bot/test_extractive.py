@@ -167,3 +167,14 @@ def test_a_sentence_that_names_someone_the_question_does_not() -> None:
     assert names_someone_new("Who made Ralph earl?")("It shows the attitudes of Edward.")
     assert not names_someone_new("Who did Edward make earl?")("It shows the attitudes of Edward.")
     assert not names_someone_new("Who won?")("Norman architecture stands out.")  # a first word is no name
+
+
+def test_a_blank_line_starts_a_new_paragraph() -> None:
+    from bot.engine import _new_paragraph
+
+    text = "It crosses Panama.\n\nFrance began work. It stopped."
+    chunk = Span("a.txt", text, 100, 100 + len(text))
+    first, second, third = (Span("a.txt", s, 100 + text.index(s), 100 + text.index(s) + len(s))
+                            for s in ("It crosses Panama.", "France began work.", "It stopped."))  # fmt: skip
+    assert _new_paragraph(chunk, first, second)
+    assert not _new_paragraph(chunk, second, third)
