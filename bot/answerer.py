@@ -135,6 +135,14 @@ class Bot:
         self.follow_current()
         engine, warnings = self.engine, list(self.warnings)
         context = engine.context(history)
+        with self._lock:
+            overview = engine.overview(question, context, self.settings)
+        if overview is not None:  # "What is this article about?": the document's opening
+            yield from (f"{c.quote} [{c.n}] " for c in overview.citations)
+            latency = round((time.perf_counter() - started) * 1000, 2)
+            located = with_locations(overview.citations, engine.stored.locations)
+            yield replace(overview, citations=located, latency_ms=latency, warnings=warnings, searched=[question])
+            return
         if context is not None:
             with self._lock:  # the embedding model is called by one question at a time
                 follows = engine.follows(question, context)

@@ -13,6 +13,7 @@ from bot.citations import compose
 from bot.config import Settings
 from bot.conversation import Context, History, Quote, asks_for_more, context_of, elliptical, refers_back
 from bot.extractive import Candidate, asks_what, expected_type, names_someone_new, select, starts_with_pronoun, terms
+from bot.overview import asks_for_overview
 from bot.retrieval import Hit, Query, Retriever
 from bot.spelling import respell
 from bot.titles import Titles, title
@@ -119,6 +120,31 @@ class Engine:
         vector = self.retriever.embed(question)
         earlier = [self.retriever.embed(text) for text in (context.question, context.answer) if text]
         return max((float(vector @ v) for v in earlier), default=0.0) >= THREAD_COSINE
+
+    def overview(self, question: str, context: Context | None, settings: Settings) -> Answer | None:
+        """The opening sentences of the document a question asks about as a whole (bot/overview.py), or None when it
+        asks about none: it names no document by title, the conversation quotes none and the index holds several."""
+        named = self._titles.named(terms(question), limit=1)
+        if not asks_for_overview(question, names_a_document=bool(named)):
+            return None
+        quoted = [source for source, _, _ in context.quotes] if context else []
+        sources = named or quoted[:1] or (self._titles.sources if len(self._titles.sources) == 1 else [])
+        if not sources:
+            return None
+        chunks = self.stored.chunks_of(sources[0])
+        if not chunks:
+            return None
+        first = chunks[0]
+        vector = self.retriever.embed(question)
+        rows = self.stored.chunk_sentences[first][: settings.max_sentences]
+        sentences = self.stored.sentences
+        quotes = [(sentences[i], float(self.stored.sentence_vectors[i] @ vector)) for i in rows]
+        text, citations = compose(quotes)
+        chunk = self.stored.chunks[first]
+        passage = Passage(
+            chunk.source, chunk.text, chunk.start, chunk.end, round(float(self.stored.chunk_vectors[first] @ vector), 4)
+        )
+        return Answer(question, text, False, citations, [passage])
 
     def moves_on(self, question: str, context: Context, *, top_k: int) -> bool:
         """Whether a question that `follows` the conversation is really a new one: it says enough of its own (more
