@@ -94,6 +94,10 @@ def test_a_history_of_plain_strings_is_located_again_by_its_quotes() -> None:
         ("how many episodes of touching evil are there", "Touching Evil began airing in 1997.", False),
         ("how many episodes of touching evil are there", "It ran for 16 episodes from 1997.", True),
         ("How much did it cost in 1990?", "In the 1990s it cost three million.", True),
+        ("How many ships use it each year?", "It lifts ships 26 metres above sea level.", False),  # a measure
+        ("How many ships use it each year?", "A ship takes about eight to ten hours.", False),
+        ("How many ships use it each year?", "About 14,000 vessels pass through.", True),
+        ("how many kilometers of great wall of china", "The Ming walls measure 8,850 km.", True),  # the unit asked
         ("How tall is the tower?", "It stands 553 metres tall.", True),
         ("How heavy is it?", "It is very heavy.", False),
         ("Why is it here?", "No numbers at all.", True),
