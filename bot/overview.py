@@ -11,7 +11,8 @@ import re
 
 __all__ = ["asks_for_overview"]
 
-_ABOUT = re.compile(r"\b(what|who)\b.*\babout\b|\bsubject of\b", re.IGNORECASE)
+_ABOUT = re.compile(r"\b(what|who)\b.*\babout\W*$|\bsubject of\b", re.IGNORECASE)
+_ABOUT_SOMETHING = re.compile(r"\babout\s+\w", re.IGNORECASE)  # "What does the article say about Belarus?"
 _SUMMARY = re.compile(r"\bsummar(y|ise|ize)\b|\bsum (it |this |that )?up\b|\btl;?dr\b|\bmain (point|idea|topic)s?\b|"
                       r"\bgist\b", re.IGNORECASE)  # fmt: skip
 _DOCUMENT = re.compile(
@@ -22,10 +23,12 @@ _DOCUMENT = re.compile(
 def asks_for_overview(question: str, *, names_a_document: bool = False) -> bool:
     """Whether the question asks what a document is about, as a whole.
 
-    "About" questions count when they say "article", "story", "document" ... or name a document by its title
-    (`names_a_document`); a request for a summary or the main point always does.
+    "About" questions count when they end there and say "article", "story", "document" ... or name a document by its
+    title (`names_a_document`); a request for a summary or the main point does unless it is about something in it.
     Example: "What is this article about?" -> True; "Summarize it" -> True; "What is the treaty about?" -> False
     """
+    if _ABOUT_SOMETHING.search(question):
+        return False
     if _SUMMARY.search(question):
         return True
     return _ABOUT.search(question) is not None and (names_a_document or _DOCUMENT.search(question) is not None)

@@ -20,6 +20,8 @@ from bot.overview import asks_for_overview
         ("What is the treaty about?", False, False),  # a treaty is no document of the index
         ("What did the minister say about the brigade?", False, False),
         ("Who wrote the article?", False, False),
+        ("What does the article say about Belarus?", False, False),  # about something in it
+        ("Summarize what the story says about his trial", False, False),
     ],
 )
 def test_asks_for_overview(question: str, named: bool, overview: bool) -> None:
