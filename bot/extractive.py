@@ -83,7 +83,8 @@ benchmarks/tune_followups.py; benchmarks/quality.py reports the result beside pl
   `refers_back` no longer reading "One" of "One Hundred Years of Solitude" as a reference: bot/conversation.py); the
   two still answered share a rare name with the documents ("Who founded Microsoft?", "How does Wi-Fi work?").
 - SQuAD 2.0's unanswerable questions (same topic, a plausible distractor) overlap answerable ones almost fully.
-  `strict_min_score = 0.45` refuses 16.8% of them at 8.3% of answerable ones (16.4% at 7.8% before auxiliaries
+  `strict_min_score = 0.45` refuses 16.4% of them at 8.3% of answerable ones (16.8% before the demonyms of
+  index/lexical.py; 16.4% at 7.8% before auxiliaries
   became stop words, 18.7% at 8.3% before misspelled words were respelled, some of them refused for their typo;
   19.6% at 8.8% before the irregular forms). No cheap
   feature separates them better; that needs a reader model (cross-encoder or QA head), which no package installable
