@@ -139,9 +139,7 @@ class Bot:
             overview = engine.overview(question, context, self.settings)
         if overview is not None:  # "What is this article about?": the document's opening
             yield from (f"{c.quote} [{c.n}] " for c in overview.citations)
-            latency = round((time.perf_counter() - started) * 1000, 2)
-            located = with_locations(overview.citations, engine.stored.locations)
-            yield replace(overview, citations=located, latency_ms=latency, warnings=warnings, searched=[question])
+            yield _finished(overview, engine, started, warnings, [question])
             return
         if context is not None:
             with self._lock:  # the embedding model is called by one question at a time
@@ -156,10 +154,7 @@ class Bot:
             result = yield from self._generate(engine, question, evidence, result, warnings)
         else:
             yield from (f"{c.quote} [{c.n}] " for c in result.citations)
-        latency = round((time.perf_counter() - started) * 1000, 2)
-        located = with_locations(result.citations, engine.stored.locations)
-        searched = [q.text for q in queries]
-        yield replace(result, citations=located, latency_ms=latency, warnings=warnings, searched=searched)
+        yield _finished(result, engine, started, warnings, [q.text for q in queries])
 
     def _search(self, engine: Engine, queries: list[Query], context: Context | None) -> tuple[list[Query], Evidence]:
         """Gather evidence; if the question has misspelled words, again with them corrected (bot/spelling.py)."""
@@ -246,3 +241,10 @@ def answer(question: str, history: History = (), *, index_dir: Path | str | None
         if key not in _default:
             _default[key] = Bot.load(key)
     return _default[key].answer(question, history)
+
+
+def _finished(result: Answer, engine: Engine, started: float, warnings: list[str], searched: list[str]) -> Answer:
+    """The answer as returned: citations with their page or section, latency since `started`, what was searched."""
+    latency = round((time.perf_counter() - started) * 1000, 2)
+    located = with_locations(result.citations, engine.stored.locations)
+    return replace(result, citations=located, latency_ms=latency, warnings=warnings, searched=searched)
