@@ -115,8 +115,9 @@ __all__ = [
 SECOND_SENTENCE_MARGIN = 0.75
 COSINE_FLOOR = 0.15
 
+_YEAR = re.compile(r"\b(1\d{3}|20\d{2})s?\b")
 _DATE = re.compile(
-    r"\b(1\d{3}|20\d{2})s?\b|\b(January|February|March|April|May|June|July|August|September|October|November|"
+    rf"{_YEAR.pattern}|\b(January|February|March|April|May|June|July|August|September|October|November|"
     r"December)\b|\b(centur(y|ies)|decades?|ago)\b",
     re.IGNORECASE,
 )
@@ -128,7 +129,6 @@ _NUMBER = re.compile(
 _WANTS_DATE = re.compile(r"^(and |so |but )?when\b|\b(what|which) (year|century|decade|date)\b|\bsince when\b")
 _WILL = re.compile(r"\b(will|shall|expected|scheduled|due|going to|set to|plans? to|intends? to)\b", re.IGNORECASE)
 _WANTS_COUNT = re.compile(r"\bhow (many|much)\b")
-_YEAR = re.compile(r"\b(1\d{3}|20\d{2})s?\b")
 _UNITS = {u: forms.split()[0] for forms in (  # each unit's spellings, the first one standing for all
     "metres meters metre meter m", "kilometres kilometers kilometre kilometer km", "miles mile mi", "feet foot ft",
     "inches inch", "centimetres centimeters cm", "millimetres millimeters mm", "kilograms kilogram kg",
