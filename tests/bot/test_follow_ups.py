@@ -91,3 +91,11 @@ def test_a_question_that_looks_back_but_answers_itself_elsewhere_moves_on(bot: B
     assert bot.engine.moves_on("Why do those dogs bark at strangers?", context, top_k=top_k)  # animals.txt
     assert not bot.engine.moves_on("Why is that planet the largest?", context, top_k=top_k)  # the quoted document
     assert not bot.engine.moves_on("Do dogs bark?", context, top_k=top_k)  # short: too few words to tell
+
+
+def test_a_short_question_naming_what_the_conversation_never_said_may_move_on(bot: Bot) -> None:
+    context = _after_jupiter(bot)  # quoted planets.md
+    assert bot.engine._names_elsewhere("And Sourdough?", context)  # a name planets.md never says
+    assert not bot.engine._names_elsewhere("And Mars?", context)  # planets.md says it
+    assert not bot.engine._names_elsewhere("And the storm?", context)  # no name
+    assert bot.engine.moves_on("And Sourdough starter?", context, top_k=bot.settings.top_k)  # short, yet it moves on
