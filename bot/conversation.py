@@ -88,17 +88,21 @@ def history_from_pairs(pairs: Any) -> list[Exchange]:
 
 
 def refers_back(question: str) -> bool:
-    """True when a question refers back ("he", "that", "else") or continues ("And ...").
+    """True when a question refers back ("he", "that", "else") or continues ("And ...", "What about ...").
 
     A capitalised word past the first is part of a name, not a reference: "Who wrote One Hundred Years of Solitude?"
 
-    Example: refers_back("And her sister?") -> True; refers_back("In what land zone?") -> False
+    Example: refers_back("And her sister?") -> True; refers_back("What about Mars?") -> True;
+    refers_back("In what land zone?") -> False
     """
     typed = question.split()
     words = [w.lower() for w in typed]
     own = [w for i, w in enumerate(words) if i == 0 or not typed[i][:1].isupper()]  # not part of a name
     referring = any(w.strip("?.,!'\"") in REFERRING for w in own)
-    return referring or asks_for_more(question) or (bool(words) and words[0] in {"and", "but", "so", "also"})
+    continues = bool(words) and (
+        words[0] in {"and", "but", "so", "also"} or words[:2] in (["what", "about"], ["how", "about"])
+    )
+    return referring or asks_for_more(question) or continues
 
 
 def asks_for_more(question: str) -> bool:

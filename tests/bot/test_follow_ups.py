@@ -76,6 +76,8 @@ def test_a_short_question_about_something_else_starts_a_new_conversation(bot: Bo
     assert not bot.engine.follows("Who discovered penicillin?", context)
     assert not bot.engine.follows("Who commands the German brigade in Lithuania?", context)  # long: stands alone
     assert bot.engine.follows("Who discovered it?", context)  # refers back
+    assert not bot.engine.follows("When was Mars named?", context)  # says its own subject: stands on its own
+    assert bot.engine.follows("What about Mars?", context)  # the question before, about Mars
 
 
 def test_a_new_question_after_an_answer_is_refused_on_its_own_words(bot: Bot) -> None:
