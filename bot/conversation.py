@@ -95,14 +95,25 @@ def refers_back(question: str) -> bool:
     Example: refers_back("And her sister?") -> True; refers_back("What about Mars?") -> True;
     refers_back("In what land zone?") -> False
     """
-    typed = question.split()
-    words = [w.lower() for w in typed]
-    own = [w for i, w in enumerate(words) if i == 0 or not typed[i][:1].isupper()]  # not part of a name
+    words = question.lower().split()
+    own = [w.lower() for i, w in enumerate(question.split()) if not _is_name(i, w)]
     referring = any(w.strip("?.,!'\"") in REFERRING for w in own)
     continues = bool(words) and (
         words[0] in {"and", "but", "so", "also"} or words[:2] in (["what", "about"], ["how", "about"])
     )
     return referring or asks_for_more(question) or continues
+
+
+def names(question: str) -> list[str]:
+    """The names a question says: its capitalised words past the first.
+
+    Example: names("Where does Dubai lie?") -> ["Dubai"]; names("When?") -> []
+    """
+    return [w for i, w in enumerate(question.split()) if _is_name(i, w)]
+
+
+def _is_name(position: int, word: str) -> bool:
+    return position > 0 and word[:1].isupper()
 
 
 def asks_for_more(question: str) -> bool:

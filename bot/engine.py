@@ -12,7 +12,7 @@ import numpy as np
 
 from bot.citations import compose
 from bot.config import Settings
-from bot.conversation import Context, History, Quote, asks_for_more, context_of, elliptical, refers_back
+from bot.conversation import Context, History, Quote, asks_for_more, context_of, elliptical, names, refers_back
 from bot.extractive import Candidate, asks_what, expected_type, names_someone_new, select, starts_with_pronoun, terms
 from bot.overview import asks_for_overview
 from bot.retrieval import Hit, Query, Retriever
@@ -114,7 +114,7 @@ class Engine:
         """
         if refers_back(question):
             return True
-        if not elliptical(question) or _names(question):
+        if not elliptical(question) or names(question):
             return False
         own = terms(question)
         if all(self.vocabulary.counts.get(t, 0) for t in own):
@@ -177,7 +177,7 @@ class Engine:
     def _names_elsewhere(self, question: str, context: Context) -> bool:
         """Whether the question names something (a capitalised word past its first, or a word with a digit) that the
         documents the previous answer quoted never say: "When were the 76ers formed?" after a turn on baseball."""
-        named = terms(" ".join(_names(question) + [w for w in question.split() if _DIGIT.search(w)]))
+        named = terms(" ".join(names(question) + [w for w in question.split() if _DIGIT.search(w)]))
         return bool(named) and not named <= self._quoted_terms(context)
 
     def _quoted_terms(self, context: Context) -> frozenset[str]:
@@ -307,11 +307,6 @@ class Engine:
         for c in evidence.candidates:
             by_chunk.setdefault(c.chunk, []).append(c)
         return [by_chunk.get(h.chunk, []) for h in evidence.hits]
-
-
-def _names(question: str) -> list[str]:
-    """The question's capitalised words past its first: the names it says ("When was Dubai founded?" -> ["Dubai"])."""
-    return [w for i, w in enumerate(question.split()) if i and w[:1].isupper()]
 
 
 def _new_paragraph(chunk: Span, before: Span, sentence: Span) -> bool:
