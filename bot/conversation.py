@@ -45,6 +45,11 @@ class Context:
     answer: str
     quotes: tuple[Quote, ...]
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The documents the answer quoted, in the order of its quotes."""
+        return tuple(dict.fromkeys(source for source, _, _ in self.quotes))
+
 
 def context_of(history: History, locate: Callable[[str], list[Quote]]) -> Context | None:
     """The state of the conversation after its last turn (None when there is no history).

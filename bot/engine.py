@@ -131,8 +131,8 @@ class Engine:
         named = self._titles.named(terms(question), limit=1)
         if not asks_for_overview(question, names_a_document=bool(named)):
             return None
-        quoted = [source for source, _, _ in context.quotes] if context else []
-        sources = named or quoted[:1] or (self._titles.sources if len(self._titles.sources) == 1 else [])
+        quoted = context.sources if context else ()
+        sources = named or list(quoted[:1]) or (self._titles.sources if len(self._titles.sources) == 1 else [])
         if not sources:
             return None
         chunks = self.stored.chunks_of(sources[0])
@@ -171,8 +171,7 @@ class Engine:
             return False
         alone = self.gather(question, [Query(question)], top_k=top_k)
         best = max(alone.candidates, key=lambda c: c.score, default=None)
-        quoted = {source for source, _, _ in context.quotes}
-        return best is not None and alone.strength() >= MOVE_ON and best.sentence.source not in quoted
+        return best is not None and alone.strength() >= MOVE_ON and best.sentence.source not in context.sources
 
     def _names_elsewhere(self, question: str, context: Context) -> bool:
         """Whether the question names something (a capitalised word past its first, or a word with a digit) that the
@@ -182,8 +181,7 @@ class Engine:
 
     def _quoted_terms(self, context: Context) -> frozenset[str]:
         """The words (terms) of the documents the previous answer quoted."""
-        quoted = {source for source, _, _ in context.quotes}
-        chunks = [self.stored.chunks[r].text for source in quoted for r in self.stored.chunks_of(source)]
+        chunks = [self.stored.chunks[r].text for source in context.sources for r in self.stored.chunks_of(source)]
         return frozenset().union(*(term_set(text) for text in chunks))
 
     @cached_property
@@ -221,7 +219,7 @@ class Engine:
         sentences, sentence_vectors = self.stored.sentences, self.stored.sentence_vectors
         wanted = terms(question)
         topic = wanted | (terms(context.question) if context else set())  # a follow-up's passage: its thread's words
-        quoted = {source for source, _, _ in context.quotes} if context else set()
+        quoted = set(context.sources) if context else set()
         said = context.quotes if context and asks_for_more(question) else ()  # "Tell me more": not these again
         out = []
         for hit in hits:
