@@ -1,14 +1,16 @@
 """Answer quality on every calibration set: citebot, plain llama-index and BM25 side by side, in one run.
 
-    python benchmarks/quality.py [--sets squad,tydi,nq,coqa,seed,library] [--data DIR] [--json FILE]
+    python benchmarks/quality.py [--sets squad,tydi,nq,coqa,dialogues,dialogues-unseen,seed,library] [--json FILE]
 
 squad, tydi, nq: each paragraph a document, one index per set, every question asked alone (squad also asks
 data/off_topic.txt and data/off_topic_unseen.txt, which must all be refused). coqa: every story one file in one
 index; each dialogue's turns asked in order with citebot's own earlier answers as history, and again each turn alone;
-a turn is right when a citation from the story's file overlaps the gold span. seed: tests/questions/*.yaml on seeds/,
-pass rate; library: tests/questions/library/*.yaml on its docs/. off-topic: data/off_topic.txt (the refusal
-threshold was set on it) on the squad index, alone and after a turn; off-topic unseen: data/off_topic_unseen.txt the
-same way (written later; nothing is fitted on it, see bot/extractive.py COSINE_FLOOR for the one rule it prompted).
+a turn is right when a citation from the story's file overlaps the gold span. dialogues, dialogues-unseen: the same
+for data/dialogues.json and data/dialogues_unseen.json, conversations written for the project (data/README.md).
+seed: tests/questions/*.yaml on seeds/, pass rate; library: tests/questions/library/*.yaml on its docs/. off-topic:
+data/off_topic.txt (the refusal threshold was set on it) on the squad index, alone and after a turn; off-topic
+unseen: data/off_topic_unseen.txt the same way (written later; nothing is fitted on it, see bot/extractive.py
+COSINE_FLOOR for the one rule it prompted).
 Indexes are cached under benchmarks/out/ by a hash of the data, the index settings and index/*.py. CITEBOT_*
 variables apply.
 Data: see ../shared/data/README.md and data/README.md for sources and licences (SQuAD 2.0, TyDi QA, NQ, CoQA).
@@ -40,7 +42,10 @@ DATA = next((d for d in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "
             ROOT.parent / "shared" / "data")  # fmt: skip
 QA_FILES = {"squad": "squad2-dev-sample.json", "tydi": "tydiqa-en-calibration.json", "nq": "nq-calibration.json"}
 COQA_FILE = "coqa-calibration.json"
-SETS = ("squad", "tydi", "nq", "coqa", "seed", "library")
+# CoQA-style conversations written for the project (data/README.md): dialogues.json was read while developing,
+# dialogues_unseen.json is only reported
+DIALOGUES = {"coqa": COQA_FILE, "dialogues": "dialogues.json", "dialogues-unseen": "dialogues_unseen.json"}
+SETS = ("squad", "tydi", "nq", "coqa", "dialogues", "dialogues-unseen", "seed", "library")
 SHORT_WORDS = 3
 QUESTIONS = {"seed": ROOT / "tests" / "questions", "library": ROOT / "tests" / "questions" / "library"}
 CORPORA = {"seed": ROOT / "seeds", "library": QUESTIONS["library"] / "docs"}  # what each question folder asks about
@@ -110,6 +115,9 @@ def off_topic_set(bot: Bot, path: Path, openers: Sequence[str]) -> SetReport:
         after += [ask(bot.answer, q, history)[1] for q in questions]
     records = [{"set": name, "id": str(i), "question": q, "systems": {"citebot": r.to_dict()}}
                for i, (q, r) in enumerate(zip(questions, replies, strict=True))]  # fmt: skip
+    records += [{"set": name, "id": f"{i % len(questions)} after {openers[i // len(questions)]!r}",
+                 "question": questions[i % len(questions)], "systems": {"citebot": r.to_dict()}}
+                for i, r in enumerate(after)]  # fmt: skip
     line = (f"{name}: {path.name}, {len(questions)} questions against the squad index, alone and after each of the "
             f"first {len(openers)} answerable questions' turn")  # fmt: skip
     metrics = {"refused": rate(r.refused for r in replies), "refused after a turn": rate(r.refused for r in after)}
@@ -139,7 +147,7 @@ def coqa_documents(path: Path) -> tuple[dict[str, str], list[list[Turn]]]:
     return documents, dialogues
 
 
-def coqa_set(path: Path, settings: Settings, run: Runner) -> list[SetReport]:
+def coqa_set(name: str, path: Path, settings: Settings, run: Runner) -> list[SetReport]:
     """Each dialogue asked in order with citebot's own answers as history; and every turn alone, for every system."""
     _, dialogues = coqa_documents(path)
     turns = [t for d in dialogues for t in d]
@@ -153,15 +161,15 @@ def coqa_set(path: Path, settings: Settings, run: Runner) -> list[SetReport]:
     for n, column in columns.items():
         column["follow-ups answered as without history"] = same if n == "citebot" else None
     records = [
-        {"set": "coqa", "id": f"{t.dialogue}#{t.index}", "question": t.question, "gold_sources": [t.source],
+        {"set": name, "id": f"{t.dialogue}#{t.index}", "question": t.question, "gold_sources": [t.source],
          "gold_answers": [t.answer], "gold_span": [t.start, t.end] if t.kind == "span" else None, "kind": t.kind,
          "turn": t.index,
          "systems": {n: rs[i].to_dict() for n, rs in replies.items()}}
         for i, t in enumerate(turns)
     ]  # fmt: skip
     spans = sum(t.kind == "span" for t in turns)
-    line = f"coqa: {path.name}, {len(dialogues)} stories in one index, {len(turns)} turns ({spans} with a gold span)"
-    return [SetReport("coqa", line, columns, records)]
+    line = f"{name}: {path.name}, {len(dialogues)} stories in one index, {len(turns)} turns ({spans} with a gold span)"
+    return [SetReport(name, line, columns, records)]
 
 
 def _conversation(answer_fn: AnswerFn, questions: Sequence[str]) -> list[Reply]:
@@ -244,8 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, (path, settings, _) in runs.items():
         if name in QA_FILES:
             reports += qa_set(name, path, settings, run, args.off_topic if name == "squad" else [])
-        elif name == "coqa":
-            reports += coqa_set(path, settings, run)
+        elif name in DIALOGUES:
+            reports += coqa_set(name, path, settings, run)
         else:
             reports += seed_set(name, settings, run, sorted(QUESTIONS[name].glob("*.yaml")))
     print_procedure(args.data, runs, run)
@@ -276,8 +284,8 @@ def prepare(chosen: Sequence[str], data: Path) -> dict[str, tuple[Path, Settings
         if name in QA_FILES:
             path = _data_file(data, QA_FILES[name])
             documents = read_squad(path)[0]
-        elif name == "coqa":
-            path = _data_file(data, COQA_FILE)
+        elif name in DIALOGUES:
+            path = _data_file(data, DIALOGUES[name])
             documents = coqa_documents(path)[0]
         else:
             path = CORPORA[name]

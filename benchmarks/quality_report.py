@@ -22,7 +22,9 @@ class SetReport:
 
 
 SYSTEMS = ("citebot", "llama-index", "BM25")
-ANSWER_KEY = {"coqa": "follow-up cite-hit", "seed": "pass rate", "library": "pass rate", "off-topic": "refused"}
+CONVERSATIONS = ("coqa", "dialogues", "dialogues-unseen")  # sets of dialogues, scored by follow-up cite-hit
+ANSWER_KEY = {n: "follow-up cite-hit" for n in CONVERSATIONS}
+ANSWER_KEY.update({"seed": "pass rate", "library": "pass rate", "off-topic": "refused"})
 
 
 def print_table(report: SetReport) -> None:
@@ -62,7 +64,7 @@ def _trio(columns: dict[str, Metrics], key: str) -> str:
 
 def _notes(report: SetReport) -> str:
     cols = report.columns
-    if report.name == "coqa":
+    if report.name in CONVERSATIONS:
         alone, cb = cols["citebot (no history)"], cols["citebot"]
         short = (
             f"short {percent(cb['short follow-up cite-hit'])} (no history {percent(alone['short follow-up cite-hit'])})"
@@ -86,8 +88,8 @@ def print_summary(reports: Sequence[SetReport]) -> None:
     rows = summary_rows(reports)
     widths = [max(len(row[i]) for row in rows) + 2 for i in range(len(rows[0]) - 1)]
     print(
-        "\nsummary (cb = citebot, li = plain llama-index; answer = contains gold, coqa follow-up cite-hit, seed and"
-        " library pass rate, off-topic refused)"
+        "\nsummary (cb = citebot, li = plain llama-index; answer = contains gold, dialogues' follow-up cite-hit, seed"
+        " and library pass rate, off-topic refused)"
     )
     for row in rows:
         print("".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False)) + row[-1])
