@@ -13,7 +13,16 @@ import numpy as np
 from bot.citations import compose
 from bot.config import Settings
 from bot.conversation import Context, History, Quote, asks_for_more, context_of, elliptical, names, refers_back
-from bot.extractive import Candidate, asks_what, expected_type, names_someone_new, select, starts_with_pronoun, terms
+from bot.extractive import (
+    Candidate,
+    asks_what,
+    expected_type,
+    names_someone_new,
+    select,
+    starts_with_pronoun,
+    terms,
+    topic_terms,
+)
 from bot.overview import asks_for_overview
 from bot.retrieval import Hit, Query, Retriever
 from bot.spelling import respell
@@ -217,7 +226,7 @@ class Engine:
         """Every sentence of the retrieved passages, scored against the question (and the conversation)."""
         kind = expected_type(question)
         sentences, sentence_vectors = self.stored.sentences, self.stored.sentence_vectors
-        wanted = terms(question)
+        wanted = topic_terms(question)
         topic = wanted | (terms(context.question) if context else set())  # a follow-up's passage: its thread's words
         quoted = set(context.sources) if context else set()
         said = context.quotes if context and asks_for_more(question) else ()  # "Tell me more": not these again
@@ -253,6 +262,7 @@ class Engine:
                         same_doc=sentence.source in quoted,
                         near=any(_near(sentence, q) for q in context.quotes) if context else False,
                         row=i,
+                        wordless=not wanted,
                     )
                 )
         return out

@@ -12,6 +12,7 @@ from bot.extractive import (
     select,
     starts_with_pronoun,
     terms,
+    topic_terms,
 )
 from bot.retrieval import Query
 from bot.types import Answer, Citation
@@ -108,6 +109,16 @@ def test_a_history_of_plain_strings_is_located_again_by_its_quotes() -> None:
         ("Where is Bonn?", "It is a city in the west of Bonn.", False),
         ("Where did Operation Anaconda take place?", "Operation Anaconda took place in early March 2002.", False),
         ("Who won?", "It was won on Sunday.", False),
+        ("When?", "Trondheim was founded in 997 by the Viking king Olav Tryggvason.", True),  # an early year
+        ("When?", "Pompeii was buried in AD 79.", True),
+        ("When?", "The crossing takes place in 120 days.", False),  # a count, not a year
+        ("What's her name?", "The couple registered the name in 2010.", False),  # "name" is no name
+        ("What are their names?", '"We cried," said Dana Okafor, 47.', True),
+        ("How old is she?", "The couple registered the name in 2010.", False),  # a year is no age
+        ("How old is she?", "Dana Okafor, 47, opened the cafe.", True),
+        ("how long to cross the panama canal", "The United States controlled the canal until 1999.", False),
+        ("how long to cross the panama canal", "A ship takes about eight to ten hours to pass through.", True),
+        ("How long does it take diamond to form?", "Most have ages between 1billion and 3.5billion years.", True),
     ],
 )
 def test_expected_answer_type(question: str, sentence: str, typed: bool) -> None:
@@ -122,6 +133,32 @@ def test_a_shared_word_is_no_evidence_without_some_meaning_in_common() -> None:
     assert related.evidence == pytest.approx((COSINE_FLOOR + 1.0) / 3)
     follow_up = Candidate(unrelated.sentence, 0.04, 1.0, 0.0, context=0.5)  # the conversation is about it
     assert follow_up.evidence == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    "question,topic",
+    [
+        ("How old is Bao?", {"bao"}),
+        ("What day was it?", set()),  # "day" says what is wanted: a sentence saying "days" holds no date for it
+        ("How long is the Panama Canal?", {"panama", "canal"}),
+        ("In what year did the Normans reach Italy?", {"norman", "reach", "itali"}),
+        ("What happened on that day?", {"happen", "day"}),  # a day it is about, not one it asks for
+        ("What was his name?", set()),
+        ("Under what name?", {"under", "name"}),  # the name it was given: "who named it Nidaros"
+    ],
+)
+def test_topic_terms_leave_out_the_words_that_ask_for_a_kind_of_answer(question: str, topic: set[str]) -> None:
+    assert topic_terms(question) == topic
+
+
+def test_a_question_without_content_words_is_judged_on_meaning_alone() -> None:
+    # "When?" after a turn: no word of its own to find, so word coverage is no evidence against a sentence
+    worded = Candidate(_cand("Founded in 997.", 0, 0.0, 0.0, 0.6).sentence, 0.02, 0.0, 0.6, context=0.8)
+    wordless = Candidate(worded.sentence, 0.02, 0.0, 0.6, context=0.8, wordless=True)
+    assert worded.evidence == pytest.approx(1.4 / 3)
+    assert wordless.evidence == pytest.approx(0.7)
+    alone = Candidate(worded.sentence, 0.02, 0.0, 0.6, wordless=True)  # "When?" with no conversation
+    assert alone.evidence == pytest.approx(0.02)
 
 
 def test_missing_answer_type_lowers_the_score_not_the_evidence() -> None:
