@@ -141,6 +141,7 @@ class Bot:
             yield from (f"{c.quote} [{c.n}] " for c in overview.citations)
             yield _finished(overview, engine, started, warnings, [question])
             return
+        thread = context
         if context is not None:
             with self._lock:  # the embedding model is called by one question at a time
                 follows = engine.follows(question, context)
@@ -150,6 +151,8 @@ class Bot:
         with self._lock:
             queries, evidence = self._search(engine, queries, context)
         result = engine.extractive(question, evidence, self.settings)
+        if result.refused and thread is not None and context is None:  # a new question, but on the same document?
+            result = engine.on_thread(question, evidence, thread, self.settings) or result
         if self.llm is not None and not result.refused:  # weak evidence: refuse without calling the model
             result = yield from self._generate(engine, question, evidence, result, warnings)
         else:

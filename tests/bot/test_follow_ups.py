@@ -101,3 +101,27 @@ def test_a_short_question_naming_what_the_conversation_never_said_may_move_on(bo
     assert not bot.engine._names_elsewhere("And Mars?", context)  # planets.md says it
     assert not bot.engine._names_elsewhere("And the storm?", context)  # no name
     assert bot.engine.moves_on("And Sourdough starter?", context, top_k=bot.settings.top_k)  # short, yet it moves on
+
+
+def test_a_new_question_whose_best_sentence_is_on_the_thread_needs_less_evidence(bot: Bot) -> None:
+    from dataclasses import replace
+
+    from bot.engine import ON_THREAD, Evidence
+    from bot.extractive import Candidate
+    from index.chunking import Span
+
+    context = _after_jupiter(bot)  # quoted planets.md
+    source = context.sources[0]
+    text = "It has a great red spot, a storm older than 300 years."
+    sentence = Span(source, text, 0, len(text))
+    weak = (ON_THREAD + 0.02,) * 3  # evidence between ON_THREAD and min_score
+    assert ON_THREAD < weak[0] < bot.settings.min_score
+    on_thread = Evidence([], [Candidate(sentence, *weak)])
+    elsewhere = Evidence([], [Candidate(replace(sentence, source="animals.txt"), *weak)])
+    assert bot.engine.extractive("What is the spot?", on_thread, bot.settings).refused  # asked first: refused
+    answer = bot.engine.on_thread("What is the spot?", on_thread, context, bot.settings)
+    assert answer is not None and answer.citations[0].quote == text
+    assert bot.engine.on_thread("What is the spot?", elsewhere, context, bot.settings) is None
+    assert bot.engine.on_thread("What happened in Brazil?", on_thread, context, bot.settings) is None  # not said there
+    strict = replace(bot.settings, strict=True)
+    assert bot.engine.on_thread("What is the spot?", on_thread, context, strict) is None
