@@ -112,6 +112,9 @@ def test_a_history_of_plain_strings_is_located_again_by_its_quotes() -> None:
         ("When?", "Trondheim was founded in 997 by the Viking king Olav Tryggvason.", True),  # an early year
         ("When?", "Pompeii was buried in AD 79.", True),
         ("When?", "The crossing takes place in 120 days.", False),  # a count, not a year
+        ("Who got her interested in math?", "As a girl she was taught mathematics by her uncle.", True),  # a role
+        ("Who was her uncle?", "As a girl she was taught mathematics by her uncle.", False),  # the question's own
+        ("Where did she study?", "She studied with her uncle.", False),  # a relation is no place
         ("What's her name?", "The couple registered the name in 2010.", False),  # "name" is no name
         ("What are their names?", '"We cried," said Dana Okafor, 47.', True),
         ("How old is she?", "The couple registered the name in 2010.", False),  # a year is no age
