@@ -151,6 +151,8 @@ _DATE = re.compile(
     r"December)\b|\b(centur(y|ies)|decades?|ago)\b",
     re.IGNORECASE,
 )
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DAY = re.compile(rf"\b\d{{1,2}}(st|nd|rd|th)? ({_MONTHS})\b|\b({_MONTHS}) \d{{1,2}}(st|nd|rd|th)?\b")  # "14 March"
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|million|"
     r"billion|dozen|several|few)\b",
@@ -209,11 +211,11 @@ def expected_type(question: str) -> Callable[[str], bool] | None:
 
         def counts(text: str) -> bool:
             rest = _MEASURE.sub(lambda m: m.group() if _UNITS.get(m.group(2).lower()) in units else " ", text)
-            return _NUMBER.search(_YEAR.sub(" ", rest)) is not None
+            return _NUMBER.search(_YEAR.sub(" ", _DAY.sub(" ", rest))) is not None
 
         return counts
     if re.search(r"\bhow old\b", q):  # an age: a year alone is none
-        return lambda text: _NUMBER.search(_YEAR.sub(" ", text)) is not None
+        return lambda text: _NUMBER.search(_YEAR.sub(" ", _DAY.sub(" ", text))) is not None
     if re.search(r"\bhow long\b", q):  # a time or a length: an amount with its unit ("eight to ten hours")
         return lambda text: _MEASURE.search(text) is not None or _YEARS.search(text) is not None
     if _WANTS_NUMBER.search(q):

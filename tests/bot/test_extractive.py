@@ -98,6 +98,8 @@ def test_a_history_of_plain_strings_is_located_again_by_its_quotes() -> None:
         ("How many ships use it each year?", "It lifts ships 26 metres above sea level.", False),  # a measure
         ("How many ships use it each year?", "A ship takes about eight to ten hours.", False),
         ("How many ships use it each year?", "About 14,000 vessels pass through.", True),
+        ("How many stars were in her catalogue?", "Orsenigo (14 March 1861 – 2 October 1927) was ...", False),  # dates
+        ("How many stars were in her catalogue?", "It listed 412 stars.", True),
         ("how many kilometers of great wall of china", "The Ming walls measure 8,850 km.", True),  # the unit asked
         ("How tall is the tower?", "It stands 553 metres tall.", True),
         ("How heavy is it?", "It is very heavy.", False),
