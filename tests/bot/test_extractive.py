@@ -103,6 +103,8 @@ def test_a_history_of_plain_strings_is_located_again_by_its_quotes() -> None:
         ("how many kilometers of great wall of china", "The Ming walls measure 8,850 km.", True),  # the unit asked
         ("How tall is the tower?", "It stands 553 metres tall.", True),
         ("How heavy is it?", "It is very heavy.", False),
+        ("How deep?", "At a depth of 28 meters they spotted cannons.", True),
+        ("How deep?", "The ship sank more than 350 years ago.", False),  # a number, but no depth
         ("Why is it here?", "No numbers at all.", True),
         ("Who drives the number 95 car?", "He drives the No. 95 car.", False),
         ("Who drives the number 95 car?", "Michael McDowell drives it for Leavine Family Racing.", True),

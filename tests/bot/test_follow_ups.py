@@ -69,6 +69,7 @@ def test_short_questions_in_the_documents_words_follow(bot: Bot) -> None:
     assert bot.engine.follows("When?", context)  # no words of its own
     assert bot.engine.follows("What about Mars?", context)  # every word is in the documents
     assert bot.engine.follows("How old is the storm?", context)  # "storm" is in the quoted document
+    assert bot.engine.follows("How deep?", context)  # "deep" asks for a kind of answer: no words of its own
 
 
 def test_a_short_question_about_something_else_starts_a_new_conversation(bot: Bot) -> None:
