@@ -1,12 +1,14 @@
 """Choose the follow-up weights (bot/extractive.py WEIGHTS: context, same_doc, near) on conversations.
 
-    python benchmarks/tune_followups.py [--data DIR]
+    python benchmarks/tune_followups.py [--sets coqa,dialogues] [--data DIR]
 
-Every CoQA story of ../shared/data/coqa-calibration.json is one file in one index (cached as in
-benchmarks/quality.py); each dialogue is asked in order with citebot's own answers as history, for every point of a
-small grid. A follow-up turn is right when a citation from the story's file overlaps the gold span. The grid point
-is chosen by leave-one-dialogue-out: for each dialogue, the best point on the other five is scored on it; the
-printed "held-out" number is the mean of those, and the weights to keep are the best point on all six.
+Each set's stories are files in one index (cached as in benchmarks/quality.py): CoQA's
+../shared/data/coqa-calibration.json and data/dialogues.json (conversations written for the project;
+data/dialogues_unseen.json is never tuned on). Each dialogue is asked in order with citebot's own answers as history,
+for every point of a small grid. A follow-up turn is right when a citation from the story's file overlaps the gold
+span. A point's score is the mean over the sets of their follow-up cite-hit (each set counts the same, whatever its
+size). The point is chosen by leave-one-dialogue-out: for each dialogue, the best point on the others is scored on
+it; the printed "held-out" number is the mean of those, and the weights to keep are the best point on all.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from quality_systems import ask
 from bot import Answer, Bot, extractive
 
 GRID = {"context": (3.0, 4.0, 6.0), "same_doc": (1.0, 2.0, 3.0), "near": (0.5, 1.0, 2.0)}
+Row = tuple[bool, bool, bool]  # a follow-up turn with a span: right, refused, short
 
 
-def run(bot: Bot, dialogues: Sequence[Sequence[Turn]]) -> list[list[tuple[bool, bool, bool]]]:
+def run(bot: Bot, dialogues: Sequence[Sequence[Turn]]) -> list[list[Row]]:
     """Per dialogue, per follow-up turn with a span: (right, refused, short)."""
     out = []
     for turns in dialogues:
@@ -42,34 +45,46 @@ def run(bot: Bot, dialogues: Sequence[Sequence[Turn]]) -> list[list[tuple[bool, 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sets", default="coqa,dialogues", help="comma-separated: coqa,dialogues")
     parser.add_argument("--data", default=DATA)
     args = parser.parse_args(argv)
-    path, settings, _ = prepare(["coqa"], args.data)["coqa"]
-    dialogues = coqa_documents(path)[1]
-    bot = Runner().bot(settings)
-    results = {}
+    chosen = [s for s in args.sets.split(",") if s in ("coqa", "dialogues")]
+    runner = Runner()
+    sets = {}  # name -> (bot, dialogues)
+    for name, (path, settings, _) in prepare(chosen, args.data).items():
+        sets[name] = (runner.bot(settings), coqa_documents(path)[1])
+    owner = [name for name, (_, dialogues) in sets.items() for _ in dialogues]  # each dialogue's set, in order
+    results: dict[tuple[float, ...], list[list[Row]]] = {}
     for point in itertools.product(*GRID.values()):
         extractive.WEIGHTS.update(dict(zip(GRID, point, strict=True)))
-        results[point] = run(bot, dialogues)
-        rows = [r for d in results[point] for r in d]
-        short = [r for r in rows if r[2]]
-        print(f"{dict(zip(GRID, point, strict=True))}: cite-hit {sum(r[0] for r in rows) / len(rows):.3f}, "
-              f"short {sum(r[0] for r in short) / max(len(short), 1):.3f}, "
-              f"refused {sum(r[1] for r in rows) / len(rows):.3f}", flush=True)  # fmt: skip
+        results[point] = [rows for bot, dialogues in sets.values() for rows in run(bot, dialogues)]
+        per_set = []
+        for name in sets:
+            rows = [r for d, o in zip(results[point], owner, strict=True) if o == name for r in d]
+            short = [r for r in rows if r[2]]
+            per_set.append(f"{name} {_rate(rows):.3f} (short {_rate(short):.3f}, refused "
+                           f"{sum(r[1] for r in rows) / max(len(rows), 1):.3f})")  # fmt: skip
+        print(f"{dict(zip(GRID, point, strict=True))}: {'; '.join(per_set)}", flush=True)
 
-    def hits(point: tuple[float, ...], keep: Sequence[int]) -> float:
-        rows = [r for i in keep for r in results[point][i]]
-        return sum(r[0] for r in rows) / max(len(rows), 1)
+    def score(point: tuple[float, ...], keep: Sequence[int]) -> float:
+        """Mean over the sets of the cite-hit of the kept dialogues' follow-ups."""
+        rates = []
+        for name in sets:
+            rows = [r for i in keep if owner[i] == name for r in results[point][i]]
+            if rows:
+                rates.append(_rate(rows))
+        return sum(rates) / len(rates)
 
-    n = len(dialogues)
-    held = []
-    for i in range(n):
-        best = max(results, key=lambda p: hits(p, [j for j in range(n) if j != i]))
-        held.append(hits(best, [i]))
-    best = max(results, key=lambda p: hits(p, range(n)))
+    n = len(owner)
+    held = [score(max(results, key=lambda p: score(p, [j for j in range(n) if j != i])), [i]) for i in range(n)]
+    best = max(results, key=lambda p: score(p, range(n)))
     print(f"leave-one-dialogue-out cite-hit: {sum(held) / n:.3f}; best on all: {dict(zip(GRID, best, strict=True))} "
-          f"({hits(best, range(n)):.3f})")  # fmt: skip
+          f"({score(best, range(n)):.3f})")  # fmt: skip
     return 0
+
+
+def _rate(rows: Sequence[Row]) -> float:
+    return sum(r[0] for r in rows) / max(len(rows), 1)
 
 
 if __name__ == "__main__":

@@ -82,7 +82,10 @@ benchmarks/tune_followups.py; benchmarks/quality.py reports the result beside pl
   question's words in the sentence's own coverage too (0.545: it re-quotes the previous answer), the sentences 1-3
   after the quote only, avoiding the quoted sentence. With the windowed vectors and the refit, the grid's best is
   context 4 / same_doc 2 or 3 / near 0.5: cite-hit 0.623, short 0.526 (near 1: 0.610, 0.421), leave-one-dialogue-out
-  0.556; same_doc stays 3. Tried and dropped on data/dialogues.json (2026-11-27): a passage the previous answer
+  0.556; same_doc stays 3. Chosen again on CoQA and data/dialogues.json together (2026-11-27, each set counting the
+  same): the best point is still context 4 / same_doc 3 / near 0.5 (CoQA 0.675, dialogues 0.639, mean 0.657;
+  leave-one-dialogue-out over the 14 dialogues 0.601); near 2 would give dialogues 0.660 and CoQA 0.584-0.597.
+  Tried and dropped on data/dialogues.json (2026-11-27): a passage the previous answer
   quoted scored by its best cosine to either query (the follow-up's or the conversation's) rather than the
   follow-up's alone (one more turn answered, but off-topic questions after a turn 98.5% -> 97.5% refused: "How long
   does it take to boil an egg?" rides on its "it"); a question with two or more words the documents never use
