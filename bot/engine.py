@@ -10,19 +10,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot.answer_types import asks_what, expected_type, names_someone_new, starts_with_pronoun, topic_terms
 from bot.citations import compose
 from bot.config import Settings
 from bot.conversation import Context, History, Quote, asks_for_more, context_of, elliptical, names, refers_back
-from bot.extractive import (
-    Candidate,
-    asks_what,
-    expected_type,
-    names_someone_new,
-    select,
-    starts_with_pronoun,
-    terms,
-    topic_terms,
-)
+from bot.extractive import Candidate, select, terms
 from bot.overview import asks_for_overview
 from bot.retrieval import Hit, Query, Retriever
 from bot.spelling import respell

@@ -22,34 +22,8 @@ benchmarks/tune_followups.py; benchmarks/quality.py reports the result beside pl
   neighbours' cosines, soft word matching through MiniLM's input word vectors. Refitted after late chunking moved to
   non-overlapping windows (index/vectors.py): 5-fold 0.877 / 0.768 / 0.665, passage cosine 0.3, the others within
   0.35 of the weights before.
-- Answer type: "when" wants a date ("when will" one ahead: will, expected, due ...), "how many" a number, "who" and
-  "where" a capitalised name the question does not already say. Its weight (3.2) is fitted with the rest. A month or
-  a weekday is no name (TyDi 0.850 -> 0.855: "Operation Anaconda took place in early March 2002" is not where).
-  "How tall / high / deep / wide / heavy / fast" want a number too (no calibration answer changes; a measure since
-  2026-11-27, below). "How many / much"
-  wants a count or an amount, which a year alone is not (NQ 0.768 -> 0.772: "how many episodes of touching evil are
-  there" was answered "... began airing in 1997"; the other sets unchanged), nor a measure in a unit the question
-  does not say ("26 metres", "eight to ten hours" for "How many ships use it each year?"; "8,850 km" still answers
-  "how many kilometers ..."): no calibration answer changed (NQ lost "how many kilometers of great wall of china"
-  until the units' spellings were matched), tests/questions/library's Panama Canal follow-up now right. Checked on
-  data/dialogues.json (conversations written for the project, read while developing; 2026-11-27): an early year is a
-  date ("in 997", "AD 79"), a question ending in "name(s)" wants a name ("What are their names?" was answered "The
-  couple registered the name ..."), "how old" an age (a number that is not a year alone), "how long" an amount with
-  its unit or a count of years ("eight to ten hours", "3.5billion years"; not "until 1999"): TyDi hit@1 0.973 ->
-  0.977 and asked in turn 0.864 -> 0.868, the other sets' answers unchanged. "Who" may be answered by relation or
-  role ("her uncle", "the teacher": `_PEOPLE`) as well as by name: "Who got her interested in math?" - "As a girl
-  she was taught mathematics by her uncle": data/dialogues.json 0.608 -> 0.619, the other sets unchanged. "How
-  tall / high / deep / wide / far / heavy" want a measure, an amount with its unit ("At a depth of 28 meters"; not
-  "350 years ago"): data/dialogues.json 0.619 -> 0.639, data/dialogues_unseen.json (its first four stories) 0.522 -> 0.543, the other sets
-  unchanged.
-- Coverage counts the words a question is about, not those that say what kind of answer it wants (`topic_terms`:
-  "how old", "how long", "what day", "which year", "his name" ...): "What day was it?" after "Was he dismissed on a
-  Monday?" had been answered from another story's "Some days you run out of ideas", "How old is she?" from "old
-  Martha came in", "What was his name?" (Ada's father) from "... was named Ada in her honour". "Under what name?"
-  keeps its "name" (dropped, it lost "... who named it Nidaros").
-  CoQA follow-up cite-hit 0.662 -> 0.675 (hit@1 0.934 -> 0.953), data/dialogues.json 0.567 -> 0.577 (short ones
-  0.645 -> 0.677), data/dialogues_unseen.json (its first four stories) 0.457 -> 0.522; SQuAD, TyDi and NQ answers unchanged, off-topic
-  questions after a turn refused 98.0% -> 98.5%.
+- Answer type (a date for "when", a count for "how many", a name for "who" ...) and the words a question is about:
+  bot/answer_types.py, with its numbers.
 - A second sentence is quoted when it scores within SECOND_SENTENCE_MARGIN of the first. Answer contains the gold
   answer, at median words, by benchmarks/quality.py (SQuAD / TyDi / NQ), before the title feature: margin 0.5 gives
   0.868 @ 27, 0.800 @ 38.5, 0.684 @ 29; 0.75 gives 0.877 @ 29, 0.818 @ 40, 0.707 @ 32; 1.0 gives 0.877 @ 30, 0.827 @
@@ -124,178 +98,17 @@ benchmarks/tune_followups.py; benchmarks/quality.py reports the result beside pl
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 from index.chunking import Span
 from index.lexical import Vocabulary, terms
 
-__all__ = [
-    "Candidate",
-    "Vocabulary",
-    "asks_what",
-    "expected_type",
-    "names_someone_new",
-    "select",
-    "starts_with_pronoun",
-    "terms",
-    "topic_terms",
-]
+__all__ = ["Candidate", "Vocabulary", "select", "terms"]
 
 SECOND_SENTENCE_MARGIN = 0.75
 COSINE_FLOOR = 0.15
-
-_YEAR = re.compile(r"\b(1\d{3}|20\d{2})s?\b")
-# an early year: "in 997", "since 843", "AD 79", "44 BC" (not "in 120 days": a plural word after it is a count's)
-_EARLY_YEAR = (
-    r"\b(in|since|until|by|from|around) \d{3}\b(?! (?!was\b|has\b|is\b)[a-z]+s\b)"
-    r"|\bAD \d{1,4}\b|\b\d{1,4} (BC|BCE|AD|CE)\b"
-)
-_DATE = re.compile(
-    rf"{_YEAR.pattern}|{_EARLY_YEAR}|\b(January|February|March|April|May|June|July|August|September|October|November|"
-    r"December)\b|\b(centur(y|ies)|decades?|ago)\b",
-    re.IGNORECASE,
-)
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_DAY = re.compile(rf"\b\d{{1,2}}(st|nd|rd|th)? ({_MONTHS})\b|\b({_MONTHS}) \d{{1,2}}(st|nd|rd|th)?\b")  # "14 March"
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|million|"
-    r"billion|dozen|several|few)\b",
-    re.IGNORECASE,
-)
-_WANTS_DATE = re.compile(r"^(and |so |but )?when\b|\b(what|which) (year|century|decade|date)\b|\bsince when\b")
-_WILL = re.compile(r"\b(will|shall|expected|scheduled|due|going to|set to|plans? to|intends? to)\b", re.IGNORECASE)
-_WANTS_COUNT = re.compile(r"\bhow (many|much)\b")
-_UNITS = {u: forms.split()[0] for forms in (  # each unit's spellings, the first one standing for all
-    "metres meters metre meter m", "kilometres kilometers kilometre kilometer km", "miles mile mi", "feet foot ft",
-    "inches inch", "centimetres centimeters cm", "millimetres millimeters mm", "kilograms kilogram kg",
-    "tonnes tons tonne ton", "pounds pound lb", "percent %", "degrees degree °c °f", "hours hour", "minutes minute",
-    "seconds second", "days day", "weeks week", "months month",
-) for u in forms.split()}  # fmt: skip
-_AMOUNT = r"(?:\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|hundred|thousand|million))"
-_UNIT = "|".join(map(re.escape, sorted(_UNITS, key=len, reverse=True)))
-_MEASURE = re.compile(  # "26 metres", "eight to ten hours": an amount of something the question may not ask for
-    rf"({_AMOUNT}(?:\s*(?:to|or|and|-|–)\s*{_AMOUNT})?)\s*({_UNIT})(?!\w)", re.IGNORECASE
-)
-# "30 years", "3.5billion years": a time too long for _UNITS ("how many years" wants it as a count)
-_YEARS = re.compile(
-    rf"{_AMOUNT}\s*(?:(?:million|billion|thousand|hundred)\s*)?(?:years?|decades?|centur(?:y|ies))\b", re.IGNORECASE
-)
-_WANTS_NUMBER = re.compile(r"\bhow (many|much|long|old|far|large|big|tall|high|deep|wide|heavy|fast)\b")
-_WANTS_NAME = re.compile(
-    r"\b(who|whom|whose)\b|^(and |so |but )?where\b|\b(what|which) (country|city|state|team|company)\b"
-    r"|\bnames?\W*$"  # "What's her name?", "What are their names?"
-)
-_WANTS_PERSON = re.compile(r"\b(who|whom)\b")
-# Someone a "who" question may be answered with by relation or role rather than by name ("her uncle", "the teacher")
-_PEOPLE = frozenset(
-    "mother father parents brother sister son daughter uncle aunt cousin grandfather grandmother grandpa grandma wife "
-    "husband friend friends neighbour neighbor teacher boss mom dad nephew niece".split()
-)
-_NOT_NAMES = {"no", "the", "mr", "mrs", "ms", "dr", "st", "he", "she", "it", "they", "his", "her", "its", "i"} | set(
-    "january february march april may june july august september october november december monday tuesday wednesday "
-    "thursday friday saturday sunday".split()
-)  # a month or a day names no one and no place
-_NAME = re.compile(r"(?<=[\s(\"'])[A-Z][\w'’-]+")  # a capitalised word that does not start the sentence
-
-
-def expected_type(question: str) -> Callable[[str], bool] | None:
-    """A check that a sentence holds the kind of answer the question asks for (None: no expectation).
-
-    "When" wants a date, "how many" a count (not a year), "how tall" a number, "who" and "where" a name the question
-    does not already say.
-    Example: expected_type("When will it be ready?")("Ready in 2027.") -> True; expected_type("Why?") -> None
-    """
-    q = question.lower().strip()
-    if _WANTS_DATE.search(q) and _WILL.search(q):  # "when will ...": a date that is still ahead
-        return lambda text: _DATE.search(text) is not None and _WILL.search(text) is not None
-    if _WANTS_DATE.search(q):
-        return lambda text: _DATE.search(text) is not None
-    if _WANTS_COUNT.search(q):  # a count or an amount: a year alone is neither, nor a measure the question lacks
-        units = {_UNITS.get(w, w) for w in re.findall(r"\w+", q)}
-
-        def counts(text: str) -> bool:
-            rest = _MEASURE.sub(lambda m: m.group() if _UNITS.get(m.group(2).lower()) in units else " ", text)
-            return _NUMBER.search(_YEAR.sub(" ", _DAY.sub(" ", rest))) is not None
-
-        return counts
-    if re.search(r"\bhow old\b", q):  # an age: a year alone is none
-        return lambda text: _NUMBER.search(_YEAR.sub(" ", _DAY.sub(" ", text))) is not None
-    if re.search(r"\bhow long\b", q):  # a time or a length: an amount with its unit ("eight to ten hours")
-        return lambda text: _MEASURE.search(text) is not None or _YEARS.search(text) is not None
-    if re.search(r"\bhow (tall|high|deep|wide|far|heavy)\b", q):  # a measure: an amount with its unit
-        return lambda text: _MEASURE.search(text) is not None
-    if _WANTS_NUMBER.search(q):
-        return lambda text: _NUMBER.search(text) is not None
-    if _WANTS_NAME.search(q):
-        named = names_someone_new(question)
-        if not _WANTS_PERSON.search(q):
-            return named
-        said = set(re.findall(r"\w+", q))
-        return lambda text: named(text) or any(w in _PEOPLE and w not in said for w in re.findall(r"\w+", text.lower()))
-    return None
-
-
-# The words that say what kind of answer is wanted ("how old", "what day"), not what it is about: a sentence that
-# says "old" or "days" is no likelier to hold an age or a date
-_ASKED_KIND = re.compile(
-    r"\bhow (old|long|many|much|far|big|large|tall|high|deep|wide|heavy|fast|often|soon)\b"
-    r"|\b(what|which) (day|year|time|date|month|century|decade|kind|type|sort)\b"
-    r"|\b(his|her|their|its|\w+'s) ((first|last|full|real) )?names?(?=\W*$)",
-    re.IGNORECASE,
-)
-
-
-def topic_terms(question: str) -> set[str]:
-    """The question's content words (index/lexical.py terms) without those that ask for a kind of answer.
-
-    Example: topic_terms("How old is Bao?") -> {"bao"}; topic_terms("What day was it?") -> set()
-    """
-    return terms(_ASKED_KIND.sub(" ", question))
-
-
-def names_someone_new(question: str) -> Callable[[str], bool]:
-    """A check that a sentence names someone or something (a capitalised word past its first) the question does not.
-
-    Example: names_someone_new("Who made Ralph earl?")("It shows the attitudes of Edward.") -> True
-    """
-    said = set(re.findall(r"\w+", question.lower())) | _NOT_NAMES
-    return lambda text: any(m.group().lower().strip("'’") not in said for m in _NAME.finditer(text))
-
-
-_ASKS_WHAT = re.compile(r"\b(who|whom|whose|which|what)\b", re.IGNORECASE)
-_ASKS_HOW = re.compile(r"[\W_]*(when|where|why|how)\b", re.IGNORECASE)
-_PRONOUNS = frozenset("he she his her they their it its".split())
-# Words that may open a sentence before its subject pronoun: "In 1843 she ...", "Since 2009, he ..."
-_OPENERS = frozenset("in on at since after before during from by when while later then today now also however and but "
-                     "so until for with as following meanwhile once".split())  # fmt: skip
-_OPENING_WORDS = 5
-
-
-def asks_what(question: str) -> bool:
-    """Whether the question asks for someone or something by name, not when, where, why or how.
-
-    Example: "who plays colin" -> True; "What is the largest ship ever built?" -> True; "Where is Bonn?" -> False
-    """
-    return _ASKS_WHAT.search(question) is not None and _ASKS_HOW.match(question) is None
-
-
-def starts_with_pronoun(sentence: str) -> bool:
-    """Whether a pronoun, not a name, is the sentence's subject: its first word, or after an opening phrase.
-
-    Example: "He is best known for ..." -> True; "In 1843 she translated ..." -> True; "Ada wrote it." -> False;
-    "The book won its prize." -> False
-    """
-    for i, word in enumerate(re.findall(r"\w+", sentence)[:_OPENING_WORDS]):
-        low = word.lower()
-        if low in _PRONOUNS:
-            return True
-        if low in {"the", "a", "an"} or (i == 0 and low not in _OPENERS) or (i > 0 and word[0].isupper()):
-            return False
-    return False
-
 
 # How a sentence is ranked: a weighted sum of Candidate.features(), fitted by benchmarks/train_scorer.py (first eight)
 # and benchmarks/tune_followups.py (the two for follow-ups); numbers in the module docstring.
