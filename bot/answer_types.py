@@ -74,7 +74,10 @@ _MEASURE = re.compile(  # "26 metres", "eight to ten hours": an amount of someth
 _YEARS = re.compile(
     rf"{_AMOUNT}\s*(?:(?:million|billion|thousand|hundred)\s*)?(?:years?|decades?|centur(?:y|ies))\b", re.IGNORECASE
 )
-_WANTS_NUMBER = re.compile(r"\bhow (large|big|fast)\b")  # the other "how" questions are checked before it
+_WANTS_AGE = re.compile(r"\bhow old\b")  # an age: a year alone is none
+_WANTS_DURATION = re.compile(r"\bhow long\b")
+_WANTS_MEASURE = re.compile(r"\bhow (tall|high|deep|wide|far|heavy)\b")
+_WANTS_NUMBER = re.compile(r"\bhow (large|big|fast)\b")
 _WANTS_NAME = re.compile(
     r"\b(who|whom|whose)\b|^(and |so |but )?where\b|\b(what|which) (country|city|state|team|company)\b"
     r"|\bnames?\W*$"  # "What's her name?", "What are their names?"
@@ -95,8 +98,9 @@ _NAME = re.compile(r"(?<=[\s(\"'])[A-Z][\w'’-]+")  # a capitalised word that d
 def expected_type(question: str) -> Callable[[str], bool] | None:
     """A check that a sentence holds the kind of answer the question asks for (None: no expectation).
 
-    "When" wants a date, "how many" a count (not a year), "how tall" a number, "who" and "where" a name the question
-    does not already say.
+    "When" wants a date, "how many" a count (not a year), "how old" an age, "how long" or "how deep" an amount with
+    its unit, "how big" a number, "who" and "where" a name the question does not already say ("who" also a relation:
+    "her uncle").
     Example: expected_type("When will it be ready?")("Ready in 2027.") -> True; expected_type("Why?") -> None
     """
     q = question.lower().strip()
@@ -107,16 +111,15 @@ def expected_type(question: str) -> Callable[[str], bool] | None:
     if _WANTS_COUNT.search(q):  # a count or an amount: a year alone is neither, nor a measure the question lacks
         units = {_UNITS.get(w, w) for w in re.findall(r"\w+", q)}
 
-        def counts(text: str) -> bool:
-            rest = _MEASURE.sub(lambda m: m.group() if _UNITS.get(m.group(2).lower()) in units else " ", text)
-            return _NUMBER.search(_YEAR.sub(" ", _DAY.sub(" ", rest))) is not None
+        def counts(text: str) -> bool:  # measures in a unit the question does not say are dropped first
+            return _counts(_MEASURE.sub(lambda m: m.group() if _UNITS.get(m.group(2).lower()) in units else " ", text))
 
         return counts
-    if re.search(r"\bhow old\b", q):  # an age: a year alone is none
-        return lambda text: _NUMBER.search(_YEAR.sub(" ", _DAY.sub(" ", text))) is not None
-    if re.search(r"\bhow long\b", q):  # a time or a length: an amount with its unit ("eight to ten hours")
+    if _WANTS_AGE.search(q):
+        return _counts
+    if _WANTS_DURATION.search(q):  # a time or a length: "eight to ten hours", "3.5billion years"
         return lambda text: _MEASURE.search(text) is not None or _YEARS.search(text) is not None
-    if re.search(r"\bhow (tall|high|deep|wide|far|heavy)\b", q):  # a measure: an amount with its unit
+    if _WANTS_MEASURE.search(q):  # "At a depth of 28 meters"
         return lambda text: _MEASURE.search(text) is not None
     if _WANTS_NUMBER.search(q):
         return lambda text: _NUMBER.search(text) is not None
@@ -127,6 +130,11 @@ def expected_type(question: str) -> Callable[[str], bool] | None:
         said = set(re.findall(r"\w+", q))
         return lambda text: named(text) or any(w in _PEOPLE and w not in said for w in re.findall(r"\w+", text.lower()))
     return None
+
+
+def _counts(text: str) -> bool:
+    """Whether the text has a number that is no year and no day of a month ("14 March 1861" counts nothing)."""
+    return _NUMBER.search(_YEAR.sub(" ", _DAY.sub(" ", text))) is not None
 
 
 # The words that say what kind of answer is wanted ("how old", "what day"), not what it is about: a sentence that
