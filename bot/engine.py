@@ -113,7 +113,7 @@ class Engine:
         squad 0.907 -> 0.912 and tydi 0.859 -> 0.864 (nq the same), off-topic refused after a turn 97.3% -> 98.0%
         and, unseen, 95.3% -> 97.1% ("Who was Albert Einstein?" after "Who was the Norse leader?"); CoQA's answers
         the same but one ("what is Toronto the center of?"), its cite-hit unchanged. The words checked are those the
-        question is about (bot/extractive.py `topic_terms`): "How deep?" has none ("deep" is a kind of answer, and
+        question is about (bot/answer_types.py `topic_terms`): "How deep?" has none ("deep" is a kind of answer, and
         the story said "depth"), so it continues: data/dialogues.json span turns refused 12.4% -> 11.4%.
         """
         if refers_back(question):
