@@ -1,15 +1,27 @@
 """Domain errors. Raised in the core; only the CLI and UI turn them into messages."""
 
-from index.errors import CitebotError, IndexBusy, IndexMismatch, IndexNotFound, NoDocuments
+from index.errors import (
+    CannotWrite,
+    CitebotError,
+    DiskFull,
+    IndexBusy,
+    IndexMismatch,
+    IndexNotFound,
+    NoDocuments,
+    ReadOnly,
+)
 
 __all__ = [
     "BadHistory",
+    "CannotWrite",
     "CitebotError",
+    "DiskFull",
     "EmptyQuestion",
     "IndexBusy",
     "IndexMismatch",
     "IndexNotFound",
     "NoDocuments",
+    "ReadOnly",
     "UnknownDocument",
 ]
 

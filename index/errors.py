@@ -19,3 +19,15 @@ class NoDocuments(CitebotError):
 
 class IndexBusy(CitebotError):
     """Another process holds the index's write lock."""
+
+
+class CannotWrite(CitebotError):
+    """A folder could not be written: the disk is full or over quota, or it is read-only or not ours to write."""
+
+
+class DiskFull(CannotWrite):
+    """Not enough free space (or quota) for a write; the message gives the folder and the space needed."""
+
+
+class ReadOnly(CannotWrite):
+    """The folder is read-only or may not be written by this user."""

@@ -8,7 +8,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
+from index.diskspace import INDEX_ELSEWHERE, guard_writes
 from index.errors import IndexBusy
 
 LOCK_FILE = ".write.lock"
@@ -22,12 +24,13 @@ def write_lock(index_dir: Path) -> Iterator[None]:
     The kernel releases a flock when its holder dies (even by SIGKILL), so a killed writer never blocks the next.
     Re-entrant within a thread (a removal holds it from deleting the file to writing the index without it).
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
+    with guard_writes(index_dir, what="the index", other=INDEX_ELSEWHERE):
+        index_dir.mkdir(parents=True, exist_ok=True)
     key, held = index_dir.resolve(), _held.__dict__.setdefault("dirs", set())
     if key in held:
         yield
         return
-    with open(index_dir / LOCK_FILE, "a+", encoding="utf-8") as fh:
+    with _open_lock_file(index_dir) as fh:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -37,12 +40,24 @@ def write_lock(index_dir: Path) -> Iterator[None]:
                 f"Another citebot is indexing {index_dir} (pid {pid}); wait for it to finish, then run this again"
             ) from None
         try:
-            fh.seek(0)
-            fh.truncate()
-            fh.write(str(os.getpid()))
-            fh.flush()
+            _write_pid(index_dir, fh)
             held.add(key)
             yield
         finally:
             held.discard(key)
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _open_lock_file(index_dir: Path) -> TextIO:
+    """The lock file, opened for appending; ReadOnly or DiskFull (index/diskspace.py) if it cannot be."""
+    with guard_writes(index_dir, what="the index", other=INDEX_ELSEWHERE):
+        return open(index_dir / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 (closed by the caller's with)
+
+
+def _write_pid(index_dir: Path, fh: TextIO) -> None:
+    """Write this process's pid into the held lock file (named in another writer's IndexBusy)."""
+    with guard_writes(index_dir, what="the index", other=INDEX_ELSEWHERE):
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from index.npyfiles import NpyWriter, release, slices
+from index.npyfiles import NpyWriter, open_reserved, release, slices
 
 if TYPE_CHECKING:
     from index.merging import Part
@@ -75,8 +75,8 @@ def write_postings(parts: Sequence[Part], tmp: Path) -> None:
     indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     (tmp / "bm25-terms.json").write_text(json.dumps(list(vocab), ensure_ascii=False), encoding="utf-8")
     np.save(tmp / "bm25-indptr.npy", indptr)
-    out_rows = np.lib.format.open_memmap(tmp / "bm25-rows.npy", mode="w+", dtype=np.int32, shape=(int(indptr[-1]),))
-    out_tf = np.lib.format.open_memmap(tmp / "bm25-tf.npy", mode="w+", dtype=np.float32, shape=(int(indptr[-1]),))
+    out_rows = open_reserved(tmp / "bm25-rows.npy", np.int32, (int(indptr[-1]),))
+    out_tf = open_reserved(tmp / "bm25-tf.npy", np.float32, (int(indptr[-1]),))
     cursor = indptr[:-1].copy()
     for p, local in zip(parts, ids, strict=True):
         for term, row, tf in _kept(p, local):

