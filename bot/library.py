@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import CitebotError, UnknownDocument
+from bot.errors import CannotWrite, CitebotError, UnknownDocument
 
 if TYPE_CHECKING:
     from bot.answerer import Bot
@@ -115,11 +115,17 @@ class Library:
                     continue
                 (replaced if existing else saved).append(target.relative_to(docs_dir).as_posix())
             if saved or replaced:
-                self._reindex([*self.roots, docs_dir] if docs_dir not in self.roots else self.roots)
+                try:
+                    self._reindex([*self.roots, docs_dir] if docs_dir not in self.roots else self.roots)
+                except CannotWrite:  # the index is full or read-only: a new file not indexed is not kept either
+                    for name in saved:
+                        (docs_dir / name).unlink(missing_ok=True)
+                    raise
         return AddReport(saved, rejected, replaced)
 
     def remove(self, name: str) -> None:
         """Delete a document from its folder and the index: it is never cited again."""
+        from index.diskspace import guard_writes
         from index.locking import write_lock
 
         with self._lock:
@@ -130,7 +136,8 @@ class Library:
             if len(self.stored.manifest["files"]) == 1:
                 raise CitebotError(f"{name} is the only document: add another before removing it")
             with write_lock(self.settings.index_dir):  # not deleted while another citebot indexes the folder
-                path.unlink()
+                with guard_writes(path.parent, what=f"the removal of {name}"):
+                    path.unlink()
                 self._reindex([r for r in self.roots if r.exists()])
 
     def sync(self) -> BuildReport:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from bot.config import Settings
 from bot.errors import CitebotError
 from bot.types import Answer
+from index.diskspace import guard_writes
 
 Verdict = Literal["good", "wrong"]
 HEADER = "# Cases saved from the chat (citebot). Edit freely; run: citebot eval <this file>\n"
@@ -170,7 +171,9 @@ def save_turn(
 ) -> SavedCase:
     """Append the case of `turn` to the saved-questions file of these documents."""
     path = questions_file(roots, settings.docs_dir, settings.saved_questions)
-    case_id, added = append_case(path, case_from_turn(turn, verdict=verdict, essential=essential))
+    other = "set CITEBOT_SAVED_QUESTIONS to a file elsewhere"
+    with guard_writes(path.parent, what=f"a test case into {path.name}", other=other):
+        case_id, added = append_case(path, case_from_turn(turn, verdict=verdict, essential=essential))
     return SavedCase(case_id, path, added)
 
 

@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
-from bot.errors import CitebotError, EmptyQuestion, UnknownDocument
+from bot.errors import CannotWrite, CitebotError, EmptyQuestion, UnknownDocument
 
 Credentials = tuple[str, str] | None
 DOCS_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon.png")
@@ -54,6 +54,8 @@ class JsonErrorRoute(APIRoute):
                 return error_response(exc.status, exc.message, exc.kind)
             except UnknownDocument as exc:
                 return error_response(404, str(exc), "not_found_error")
+            except CannotWrite as exc:  # a full disk or a read-only folder: 507 Insufficient Storage
+                return error_response(507, str(exc), "storage_error")
             except CitebotError as exc:
                 return error_response(400, str(exc))
 

@@ -226,6 +226,8 @@ def _ask(bot: Bot) -> Any:
 
 
 def _upload(library: Library) -> Any:
+    from ui.documents_tab import not_done
+
     def upload(paths: list[str] | None) -> str:
         """Index uploaded files; report what was added, replaced (same name) and rejected."""
         if not paths:
@@ -233,7 +235,7 @@ def _upload(library: Library) -> Any:
         try:
             report = library.add([(Path(p), Path(p).name) for p in paths])
         except CitebotError as exc:  # e.g. another citebot is indexing: the file is kept, indexed by the next run
-            return escape_markdown(f"Not indexed yet: {exc}")
+            return escape_markdown(f"{not_done(exc)}: {exc}")
         lines = [f"Added `{escape_markdown(s)}`: answerable now." for s in report.saved]
         lines += [f"Replaced `{escape_markdown(s)}`: answerable now." for s in report.replaced]
         lines += [f"Rejected: {escape_markdown(r)}" for r in report.rejected]

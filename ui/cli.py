@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import CHOICES, Settings
-from bot.errors import CitebotError
+from bot.errors import CannotWrite, CitebotError
 
 if TYPE_CHECKING:
     from bot.answerer import Bot
@@ -45,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             index_dir=args.index_dir, strict=getattr(args, "strict", None) or None, llm=getattr(args, "llm", None)
         )
         return int(args.run(args, settings))
+    except CannotWrite as exc:  # a full disk or a read-only folder: a failure, not a usage error
+        print(f"citebot: error: {exc}", file=sys.stderr)
+        return 1
     except CitebotError as exc:
         print(f"citebot: error: {exc}", file=sys.stderr)
         return 2

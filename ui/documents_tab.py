@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import CitebotError
+from bot.errors import CannotWrite, CitebotError
 from index.loader import SUFFIXES
 from ui.docs_cli import human_size
 
@@ -75,8 +75,13 @@ def _add(library: Library) -> Any:
         try:
             report = library.add([(Path(p), Path(p).name) for p in paths])
         except CitebotError as exc:  # e.g. another citebot is indexing: the file is kept, indexed by the next run
-            return _refreshed(library, f"Not indexed yet: {exc}")
+            return _refreshed(library, f"{not_done(exc)}: {exc}")
         lines = [f"Added {s}." for s in report.saved] + [f"Replaced {s}." for s in report.replaced]
         return _refreshed(library, "\n\n".join(lines + [f"Rejected: {r}" for r in report.rejected]))
 
     return add
+
+
+def not_done(exc: CitebotError) -> str:
+    """How an upload that failed ended: a full or read-only disk keeps nothing; another writer leaves it for later."""
+    return "Not added" if isinstance(exc, CannotWrite) else "Not indexed yet"
