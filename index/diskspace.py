@@ -50,11 +50,12 @@ def cannot_write(exc: BaseException, folder: Path, *, what: str, needed: int | N
         return None
     if number in FULL:
         return no_space(folder, what=what, needed=needed, other=other, quota=number == errno.EDQUOT)
-    reason, fix = (
-        ("read-only", "remount it read-write")
-        if number == errno.EROFS
-        else ("not writable", "give write permission on it")
-    )
+    return read_only(folder, what=what, other=other, mounted=number == errno.EROFS)
+
+
+def read_only(folder: Path, *, what: str, other: str = "", mounted: bool = True) -> ReadOnly:
+    """ReadOnly naming the folder, and the fix: remount it (`mounted` read-only), or give write permission on it."""
+    reason, fix = ("read-only", "remount it read-write") if mounted else ("not writable", "give write permission on it")
     return ReadOnly(f"{folder} is {reason}, so {what} cannot be written: {fix}{_or(other)}; nothing was changed")
 
 
@@ -83,17 +84,25 @@ def guard_writes(folder: Path, *, what: str, needed: int | None = None, other: s
 
 
 def check_space(folder: Path, needed: int, *, what: str, other: str = "") -> None:
-    """Raise DiskFull before writing `needed` bytes into `folder` if its disk has less free space than that."""
+    """Raise DiskFull before writing `needed` bytes into `folder` if its disk has less free space than that (ReadOnly
+    if it is mounted read-only: its free space means nothing)."""
+    if os.statvfs(_existing(folder)).f_flag & os.ST_RDONLY:
+        raise read_only(folder, what=what, other=other)
     if needed > free_bytes(folder):
         raise no_space(folder, what=what, needed=needed, other=other)
 
 
 def free_bytes(folder: Path) -> int:
     """Free bytes on the disk of `folder` (or of its nearest existing parent)."""
+    return shutil.disk_usage(_existing(folder)).free
+
+
+def _existing(folder: Path) -> Path:
+    """`folder`, or its nearest parent that exists (a folder not made yet is on its parent's disk)."""
     path = folder.absolute()
     while not path.exists() and path != path.parent:
         path = path.parent
-    return shutil.disk_usage(path).free
+    return path
 
 
 def used_bytes(folder: Path) -> int:
