@@ -106,3 +106,12 @@ def seed_bot(seed_index: Path) -> Iterator[object]:
     from bot import Bot
 
     yield Bot.load(seed_index)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MB tmpfs (tests/disks.py), unmounted after the test; skipped where mounting is not permitted."""
+    from disks import tmpfs
+
+    with tmpfs(tmp_path / "disk") as folder:
+        yield folder
