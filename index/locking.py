@@ -55,9 +55,8 @@ def _open_lock_file(index_dir: Path) -> TextIO:
 
 
 def _write_pid(index_dir: Path, fh: TextIO) -> None:
-    """Write this process's pid into the held lock file (named in another writer's IndexBusy)."""
+    """Write this process's pid into the held lock file (named in another writer's IndexBusy), unbuffered: on a full
+    disk nothing is left to flush when the file is closed."""
     with guard_writes(index_dir, what="the index", other=INDEX_ELSEWHERE):
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
+        os.ftruncate(fh.fileno(), 0)
+        os.pwrite(fh.fileno(), str(os.getpid()).encode(), 0)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from disks import disk_bytes, fill, leftovers, remount, write_big_docs
-from fakes import HashingEmbedder, hashing_settings
+from fakes import HashingEmbedder, hashing_settings, write_docs
 
 from bot.config import Settings
 from index.diskspace import segment_bytes
@@ -190,3 +190,45 @@ def test_the_onnx_export_into_a_stuck_cache_warns_once_and_torch_answers(
     words = ["out of space for the ONNX query model", "MB needed"] if fault == "full" else ["is read-only"]
     assert "answering with torch" in record.getMessage() and all(w in record.getMessage() for w in words)
     assert leftovers(small_disk) == []
+
+
+def test_a_respec_that_fills_the_disk_keeps_the_previous_version(
+    small_disk: Path, docs_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update takes the index past FLAT_MAX_N (lowered here): its merged segment is rewritten with an IVF index
+    (index/respec.py) after the new documents' segment, and the disk has room for that segment alone."""
+    import index.merging
+    import index.store as store
+    from bot import Bot
+
+    for name, value in (("BATCH_CHUNKS", 1), ("IVF_MIN", 2), ("FLAT_MAX_N", 1000), ("ivf_spec", lambda n: "IVF1,SQ8")):
+        monkeypatch.setattr(store, name, value)
+    monkeypatch.setattr(index.merging, "FACTOR", 2)
+    settings = hashing_settings(small_disk / "ix")
+    index_paths([docs_dir], settings, embedder=HashingEmbedder())
+    kept = segments(settings.index_dir)
+    before = Bot.load(settings.index_dir, embedder=HashingEmbedder()).answer(QUESTION)
+    monkeypatch.setattr(store, "FLAT_MAX_N", 0)
+    monkeypatch.setattr(index.merging, "FACTOR", 100)
+    saturn = write_docs(tmp_path / "scratch" / "docs", {"new.txt": "Saturn has rings of ice."}) / "new.txt"
+    index_paths([saturn.parent], hashing_settings(tmp_path / "scratch" / "ix"), embedder=HashingEmbedder())
+    shutil.copy(saturn, docs_dir / "new.txt")
+    filler = fill(small_disk, leave=disk_bytes(tmp_path / "scratch" / "ix" / "segments") + 4096)
+    with pytest.raises(DiskFull, match="out of space for the index") as failed:
+        index_paths([docs_dir], settings, embedder=HashingEmbedder())
+    assert isinstance(failed.value.__cause__, OSError | RuntimeError)  # the rewrite failed in its writes
+    assert leftovers(settings.index_dir) == [] and segments(settings.index_dir) == kept
+    after = Bot.load(settings.index_dir, embedder=HashingEmbedder()).answer(QUESTION)
+    assert (after.text, after.citations) == (before.text, before.citations)
+    filler.unlink()
+    assert index_paths([docs_dir], settings, embedder=HashingEmbedder())[0].added == ["new.txt"]
+
+
+def test_a_disk_too_full_for_the_lock_file_says_so(
+    small_disk: Path, docs_dir: Path, hash_model: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fill(small_disk, leave=0)
+    index_dir = small_disk / "ix"
+    code, _, err = cli(capsys, "index", str(docs_dir), "--index-dir", str(index_dir))
+    assert code == 1
+    one_error_line(err, str(index_dir), "out of space for the index", "free some space there")
