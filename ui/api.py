@@ -161,18 +161,24 @@ def add_uploads(library: Any, files: list[UploadFile], length: str | None, max_u
     if length and length.isdigit() and int(length) > limit * len(files) + 2**20:
         raise ApiError(413, f"The upload is over the {max_upload_mb} MB limit per file", "too_large")
     with tempfile.TemporaryDirectory(prefix="citebot-upload-") as tmp:
-        batch = []
-        for i, f in enumerate(files):
-            path = Path(tmp) / f"{i}"
-            data = f.file.read(limit + 1)
-            if len(data) > limit:
-                raise ApiError(413, f"{f.filename}: over the {max_upload_mb} MB limit", "too_large")
-            path.write_bytes(data)
-            batch.append((path, f.filename or "upload"))
+        batch = [_received(f, Path(tmp) / f"{i}", max_upload_mb) for i, f in enumerate(files)]
         report = library.add(batch)
     if report.rejected and not (report.saved or report.replaced):
         raise ApiError(400, "; ".join(report.rejected))
     return {"saved": report.saved, "replaced": report.replaced, "rejected": report.rejected}
+
+
+def _received(f: UploadFile, path: Path, max_upload_mb: int) -> tuple[Path, str]:
+    """An uploaded file written to `path` (a temporary folder) and its name; 413 when it is too large."""
+    from index.diskspace import guard_writes
+
+    limit = max_upload_mb * 2**20
+    data = f.file.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, f"{f.filename}: over the {max_upload_mb} MB limit", "too_large")
+    with guard_writes(path.parent, what=f"the upload {f.filename}", needed=len(data)):
+        path.write_bytes(data)
+    return path, f.filename or "upload"
 
 
 def add_docs_routes(router: APIRouter) -> None:

@@ -95,12 +95,16 @@ def _compare(args: argparse.Namespace, full: dict[str, Any], before: dict[str, A
 
 
 def _write_outputs(args: argparse.Namespace, full: dict[str, Any], before: dict[str, Any] | None) -> None:
+    from index.diskspace import guard_writes
+
     if args.report:
-        args.report.write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
+        with guard_writes(args.report.parent, what=f"the report {args.report.name}"):
+            args.report.write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
     if args.html:
         from bot.eval_html import render_html
 
-        args.html.write_text(render_html(full, before=before), encoding="utf-8")
+        with guard_writes(args.html.parent, what=f"the report {args.html.name}"):
+            args.html.write_text(render_html(full, before=before), encoding="utf-8")
 
 
 def _index_docs(args: argparse.Namespace, settings: Settings, tmp: Path) -> Settings:
