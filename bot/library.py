@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -97,31 +99,45 @@ class Library:
         return None
 
     def add(self, files: Sequence[tuple[Path, str]]) -> AddReport:
-        """Store uploaded files (temporary path, original name) and index them; a known name replaces that file."""
+        """Store uploaded files (temporary path, original name) and index them; a known name replaces that file.
+
+        If the index cannot be written (DiskFull, ReadOnly), the folder is put back as it was: new files deleted,
+        replaced ones restored."""
+        docs_dir = self.docs_dir
+        report = AddReport([], [], [])
+        previous: dict[Path, Path | None] = {}  # a replaced file -> a hard link to its old bytes until indexed
+        with self._lock:
+            try:
+                for path, name in files:
+                    self._store(path, name, docs_dir, report, previous)
+                if report.saved or report.replaced:
+                    self._reindex([*self.roots, docs_dir] if docs_dir not in self.roots else self.roots)
+            except CannotWrite:
+                _put_back([docs_dir / s for s in report.saved], previous)
+                raise
+            finally:
+                for link in previous.values():
+                    if link is not None:
+                        with contextlib.suppress(OSError):
+                            link.unlink(missing_ok=True)
+        return report
+
+    def _store(
+        self, path: Path, name: str, docs_dir: Path, report: AddReport, previous: dict[Path, Path | None]
+    ) -> None:
+        """Save one upload into `report` (saved, replaced or rejected), linking a file it replaces in `previous`."""
         from index.uploads import UploadRejected, safe_name, save_upload
 
-        docs_dir, limit = self.docs_dir, self.settings.max_upload_mb * 2**20
-        saved: list[str] = []
-        rejected: list[str] = []
-        replaced: list[str] = []
-        with self._lock:
-            for path, name in files:
-                existing = self._same_name(safe_name(name), docs_dir)
-                into = existing.parent if existing else None
-                try:
-                    target = save_upload(path, name, docs_dir, max_bytes=limit, into=into, replace=bool(existing))
-                except UploadRejected as exc:
-                    rejected.append(str(exc))
-                    continue
-                (replaced if existing else saved).append(target.relative_to(docs_dir).as_posix())
-            if saved or replaced:
-                try:
-                    self._reindex([*self.roots, docs_dir] if docs_dir not in self.roots else self.roots)
-                except CannotWrite:  # the index is full or read-only: a new file not indexed is not kept either
-                    for name in saved:
-                        (docs_dir / name).unlink(missing_ok=True)
-                    raise
-        return AddReport(saved, rejected, replaced)
+        existing = self._same_name(safe_name(name), docs_dir)
+        if existing is not None and existing not in previous:  # its bytes before this batch
+            previous[existing] = _linked(existing)
+        limit, into = self.settings.max_upload_mb * 2**20, existing.parent if existing else None
+        try:
+            target = save_upload(path, name, docs_dir, max_bytes=limit, into=into, replace=existing is not None)
+        except UploadRejected as exc:
+            report.rejected.append(str(exc))
+            return
+        (report.replaced if existing else report.saved).append(target.relative_to(docs_dir).as_posix())
 
     def remove(self, name: str) -> None:
         """Delete a document from its folder and the index: it is never cited again."""
@@ -186,3 +202,25 @@ def watch(library: Library, stop: threading.Event, *, on_sync: Callable[[BuildRe
             continue
         if on_sync is not None:
             on_sync(report)
+
+
+def _linked(path: Path) -> Path | None:
+    """A hidden hard link to `path`'s bytes (no space taken), to put it back if its replacement cannot be indexed."""
+    link = path.with_name(f".{path.name}.previous")
+    try:
+        link.unlink(missing_ok=True)
+        os.link(path, link)
+    except OSError:  # a read-only folder (the upload fails too) or no hard links here
+        return None
+    return link
+
+
+def _put_back(added: Sequence[Path], previous: dict[Path, Path | None]) -> None:
+    """Undo uploads that could not be indexed: delete the new files, restore the replaced ones."""
+    for path in added:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+    for path, link in previous.items():
+        if link is not None:
+            with contextlib.suppress(OSError):
+                os.replace(link, path)

@@ -65,7 +65,8 @@ def disk_bytes(folder: Path) -> int:
 
 
 def leftovers(index_dir: Path) -> list[str]:
-    """Temporary files and folders under a folder (`.tmp-…`, `.CURRENT.tmp`, an upload's `.part`): none once a write
+    """Temporary files and folders under a folder (`.tmp-…`, `.CURRENT.tmp`, an upload's `.part`, a replaced
+    file's `.previous`): none once a write
     has ended."""
     return sorted(str(p.relative_to(index_dir)) for p in index_dir.rglob("*") if p.name.startswith(".tmp-")
-                  or p.name.endswith((".tmp", ".part")))  # fmt: skip
+                  or p.name.endswith((".tmp", ".part", ".previous")))  # fmt: skip

@@ -68,6 +68,9 @@ def test_an_upload_on_a_full_disk_is_refused_in_the_api_and_the_page(small_disk:
     message = _upload(library)([str(new)])
     assert message.startswith("Not added: ") and "out of space" in message
     assert not (docs / "uploads").exists() or not list((docs / "uploads").iterdir())  # not kept, not indexed
+    replacement = write_docs(tmp_path / "again", {"animals.txt": new.read_text(encoding="utf-8")}) / "animals.txt"
+    storage_error(upload(client, replacement), str(index_dir), "out of space")
+    assert (docs / "animals.txt").read_text(encoding="utf-8") == DOCS["animals.txt"]  # put back as it was
     assert leftovers(small_disk) == [] and ask(client) == before
 
 
