@@ -22,6 +22,7 @@ from index.errors import CannotWrite, DiskFull, ReadOnly
 FULL = (errno.ENOSPC, errno.EDQUOT)
 DENIED = (errno.EROFS, errno.EACCES)
 INDEX_ELSEWHERE = "index into a folder elsewhere with --index-dir"  # the other way out when the index folder is stuck
+TEXT_SHARE = {".txt": 1.0, ".md": 1.0, ".html": 0.3, ".htm": 0.3, ".docx": 0.5, ".pdf": 0.1}  # of a file's size: low
 _SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")  # numpy's tofile on a full disk
 _STRERRORS = {os.strerror(n): n for n in (*FULL, *DENIED)}  # how FAISS's RuntimeError names the cause
 
@@ -125,9 +126,6 @@ def segment_bytes(text: int, chunks: int, sentences: int, *, dim: int) -> int:
     Example: segment_bytes(3000, 4, 17, dim=384) -> 44400 (the seeds/ segment takes 68 kB, in 4 kB blocks)
     """
     return 2 * text + chunks * 8 * dim + sentences * 4 * dim
-
-
-TEXT_SHARE = {".txt": 1.0, ".md": 1.0, ".html": 0.3, ".htm": 0.3, ".docx": 0.5, ".pdf": 0.1}  # low: refuse only if sure
 
 
 def build_bytes(files: list[tuple[str, int]], *, dim: int, chunk_size: int) -> int:

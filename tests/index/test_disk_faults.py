@@ -6,6 +6,7 @@ or leaves it a chosen free space with a filler file so that the pre-write check 
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import shutil
@@ -16,8 +17,8 @@ from disks import disk_bytes, fill, leftovers, remount, write_big_docs
 from fakes import HashingEmbedder, hashing_settings, write_docs
 
 from bot.config import Settings
-from index.diskspace import segment_bytes
-from index.errors import DiskFull
+from index.diskspace import cannot_write, segment_bytes
+from index.errors import DiskFull, ReadOnly
 from index.pipeline import index_paths
 from index.store import CURRENT, read_manifest
 from ui.cli import main
@@ -232,3 +233,26 @@ def test_a_disk_too_full_for_the_lock_file_says_so(
     code, _, err = cli(capsys, "index", str(docs_dir), "--index-dir", str(index_dir))
     assert code == 1
     one_error_line(err, str(index_dir), "out of space for the index", "free some space there")
+
+
+@pytest.mark.parametrize(
+    "exc,kind,words",
+    [
+        (OSError(errno.EACCES, "Permission denied"), ReadOnly, ["is not writable", "give write permission on it"]),
+        (OSError(errno.EROFS, "Read-only file system"), ReadOnly, ["is read-only", "remount it read-write"]),
+        (OSError(errno.EDQUOT, "Disk quota exceeded"), DiskFull, ["is over its disk quota", "about 2.0 MB needed"]),
+        (OSError("276864 requested and 78816 written"), DiskFull, ["is out of space", "about 2.0 MB needed"]),
+        (RuntimeError("write error in x.faiss: 4051 != 153600 (No space left on device)"), DiskFull, ["out of space"]),
+    ],
+)
+def test_each_kind_of_refused_write_gets_its_message(
+    tmp_path: Path, exc: BaseException, kind: type[Exception], words: list[str]
+) -> None:
+    error = cannot_write(exc, tmp_path, what="the index", needed=2 * 2**20, other="index elsewhere")
+    assert isinstance(error, kind) and all(w in str(error) for w in words), error
+    assert str(error).startswith(f"{tmp_path} is ") and str(error).endswith("or index elsewhere; nothing was changed")
+
+
+def test_other_failures_are_left_as_they_are(tmp_path: Path) -> None:
+    for exc in (OSError(errno.ENOENT, "No such file"), ValueError("No space left on device"), OSError("bad")):
+        assert cannot_write(exc, tmp_path, what="the index") is None
