@@ -135,3 +135,27 @@ def test_saving_an_answer_as_a_test_on_a_stuck_disk_says_why(small_disk: Path, f
     assert ("is out of space for" if fault == "full" else "is read\\-only") in status, status
     assert "CITEBOT\\_SAVED\\_QUESTIONS" in status, status
     assert not (docs / "questions" / "saved.yaml").exists() and leftovers(small_disk) == []
+
+
+def test_an_upload_through_the_running_page_on_a_full_disk_shows_a_message_and_the_chat_answers(
+    small_disk: Path, tmp_path: Path
+) -> None:
+    """The real server (tests/served.py) with its documents and index on the full disk, driven by gradio_client."""
+    from gradio_client import Client, handle_file
+    from served import close
+    from served import serve as serve_page
+
+    server = serve_page(small_disk)
+    try:
+        client = Client(server["url"], verbose=False)
+        question = "When was the new lens installed?"
+        before = client.predict(question, [], api_name="/ask")
+        fill(small_disk, leave=48 * 1024)
+        (new,) = write_big_docs(tmp_path / "new", files=1).iterdir()
+        status = client.predict([handle_file(str(new))], api_name="/upload")
+        assert status.startswith("Not added: ") and "out of space" in status and "Traceback" not in status
+        after = client.predict(question, [], api_name="/ask")
+        assert (after["answer"], after["citations"]) == (before["answer"], before["citations"])
+        assert leftovers(small_disk) == [] and not (server["docs"] / "uploads" / new.name).exists()
+    finally:
+        close(server)
