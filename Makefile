@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: setup index run chat test test-fast lint bench clean mpnet
+.PHONY: setup index run chat test test-fast lint bench clean mpnet reader
 
 setup: $(VENV)/.installed
 
@@ -47,6 +47,12 @@ test: lint
 
 test-fast: setup
 	$(BIN)/pytest -m "not slow"
+
+# Train the reader model on ../shared/data/train (about 90 minutes on 2 cores; resumes from its checkpoint), then
+# export it to models/reader/ (ONNX int8, checksums, model card): docs/reader.md.
+reader: setup
+	$(PY) benchmarks/train_reader.py
+	$(PY) benchmarks/train_reader.py --export
 
 bench: setup
 	$(PY) benchmarks/quality.py

@@ -21,6 +21,7 @@ __all__ = [
     "IndexMismatch",
     "IndexNotFound",
     "NoDocuments",
+    "ReaderUnavailable",
     "ReadOnly",
     "UnknownDocument",
 ]
@@ -36,3 +37,7 @@ class BadHistory(CitebotError):
 
 class UnknownDocument(CitebotError):
     """No indexed document has the given name."""
+
+
+class ReaderUnavailable(CitebotError):
+    """The reader model's files are missing or not the ones shipped (bot/reader.py)."""

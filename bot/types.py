@@ -32,6 +32,18 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Short:
+    """The short answer the reader marked inside citation `n`: `source_text[start:end] == text`, within its quote."""
+
+    n: int
+    text: str
+    source: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer with `[n]` markers, its citations and the passages it was drawn from."""
 
@@ -43,6 +55,7 @@ class Answer:
     latency_ms: float = 0.0
     warnings: list[str] = field(default_factory=list)  # e.g. "the LLM timed out"; shown by the CLI and UI
     searched: list[str] = field(default_factory=list)  # the retrieval queries used (a follow-up adds its context)
+    short: Short | None = None  # the answer in a few words, when the reader is confident of it
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape printed by `citebot ask --json` and returned by the HTTP API (warnings go to stderr)."""
@@ -54,4 +67,5 @@ class Answer:
             "passages": [asdict(p) for p in self.passages],
             "latency_ms": self.latency_ms,
             "searched_for": self.searched,
+            "short": asdict(self.short) if self.short else None,
         }

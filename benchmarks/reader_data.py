@@ -1,0 +1,181 @@
+"""Training pairs for the reader, made from ../shared/data/train (never from the calibration sets).
+
+Each question gives one positive pair (the sentence holding its answer, with the answer's character span) and
+negatives: the most word-sharing and a random other sentence of its paragraph, the most word-sharing sentence of
+another paragraph of its article (same topic, no answer: SQuAD 2.0's unanswerables are like that), and a
+word-sharing sentence of another article ("not in the documents"). Some questions become follow-ups: a second
+question on the same paragraph, its subject turned into a pronoun, with the first question and its answer sentence
+as history; some keep an unrelated conversation before them, which they must not lean on.
+
+Articles are split before anything is made: `dev` (choose hyperparameters and the refusal threshold) and `fresh`
+(measured once, never looked at while choosing) are written as SQuAD-format files for benchmarks/quality.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.reader_format import question_text, sentence_text
+from index.chunking import split_sentences
+
+SHA256 = {
+    "squad": ("squad-v1.1-train-rebuilt.json.gz", "2f12ac39645a01fb05db22b8e9df8dda34bc2de315a8a433fe217be092c5b720"),
+    "tydi": (
+        "tydiqa-goldp-v1.1-train-english.json.gz",
+        "df49eb375c9a192505964be44afcfa6d5609b3db4d75ac9b1488e7b1019235ef",
+    ),
+    "nq": ("nq-open-oracle-train.json.gz", "bd58c2c943d7f8e229bdf412fc41b5039ce7ba6108912b3ea283b173acc50238"),
+}
+HELD_OUT = {"squad": 16, "tydi": 250, "nq": 150}  # articles in each of dev and fresh, per set
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(
+    "a an the of in on at to for from by with and or is are was were be been do does did what which who whom whose "
+    "when where why how that this these those it its as into than then there their they he she his her".split()
+)
+PRONOUNS = ("it", "they", "he", "she")
+
+
+class BadTrainingFile(Exception):
+    """A training file is missing or is not the one the README describes."""
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One training example: the two texts, whether the sentence answers, the answer's characters in `second`."""
+
+    first: str
+    second: str
+    label: float
+    start: int = -1
+    end: int = -1
+    kind: str = ""
+
+
+def read(folder: Path, name: str) -> list[dict]:
+    """A training set's articles, after checking its sha256 against the README's."""
+    file, digest = SHA256[name]
+    path = folder / file
+    if not path.is_file():
+        raise BadTrainingFile(f"{path} is missing: the training sets live in ../shared/data/train")
+    raw = gzip.decompress(path.read_bytes())
+    if hashlib.sha256(raw).hexdigest() != digest:
+        raise BadTrainingFile(f"{path}: sha256 differs from ../shared/data/train/README.md")
+    return list(json.loads(raw)["data"])
+
+
+def split_articles(articles: list[dict], held: int, seed: int) -> tuple[list[dict], list[dict], list[dict]]:
+    """train, dev, fresh: `held` articles each for dev and fresh, chosen with `seed`."""
+    order = list(range(len(articles)))
+    random.Random(seed).shuffle(order)
+    dev = [articles[i] for i in order[:held]]
+    fresh = [articles[i] for i in order[held : 2 * held]]
+    return [articles[i] for i in order[2 * held :]], dev, fresh
+
+
+def write_squad_file(path: Path, articles: list[dict]) -> None:
+    """Articles as a SQuAD 2.0-style file (every question answerable) that benchmarks/quality.py reads."""
+    for article in articles:
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                qa["is_impossible"] = False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": "v2.0", "data": articles}), encoding="utf-8")
+
+
+def words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+@dataclass
+class _Sentence:
+    text: str
+    start: int
+    end: int
+    words: set[str]
+
+
+def _sentences(context: str) -> list[_Sentence]:
+    return [_Sentence(s.text, s.start, s.end, words(s.text)) for s in split_sentences("", context)]
+
+
+def _best(sentences: list[_Sentence], q: set[str], exclude: str) -> _Sentence | None:
+    ranked = [s for s in sentences if exclude.lower() not in s.text.lower()]
+    return max(ranked, key=lambda s: len(q & s.words), default=None)
+
+
+def pronoun_version(question: str, title: str, earlier: str, rng: random.Random) -> str | None:
+    """The question with the subject it shares with its title or an earlier question turned into a pronoun.
+
+    Example: ("When was Beyonce born?", "Beyoncé", "Who is Beyonce?") -> "When was she born?" (pronoun at random)
+    """
+    tokens = question.rstrip("?").split()
+    known = words(title) | words(earlier)
+    for n in (4, 3, 2, 1):
+        for i in range(1, len(tokens) - n + 1):
+            span = tokens[i : i + n]
+            if not all(words(t) <= known and words(t) for t in span) or not span[0][:1].isupper():
+                continue
+            start = i - 1 if i > 1 and tokens[i - 1].lower() == "the" else i
+            rest = tokens[:start] + [rng.choice(PRONOUNS)] + tokens[i + n :]
+            return " ".join(rest) + "?"
+    return None
+
+
+def pairs(articles: list[dict], *, rng: random.Random, per_article: int | None, follow_share: float) -> Iterator[Pair]:
+    """Positive and negative pairs for up to `per_article` questions of each article (all when None)."""
+    parsed = [(a["title"], [(p, _sentences(p["context"])) for p in a["paragraphs"]]) for a in articles]
+    pool = [(t, s) for t, ps in parsed for _, ss in ps for s in ss]
+    for title, paragraphs in parsed:
+        questions = [(p, ss, qa) for p, ss in paragraphs for qa in p["qas"]]
+        rng.shuffle(questions)
+        for paragraph, sentences, qa in questions[:per_article]:
+            answer = qa["answers"][0]
+            at, text = answer["answer_start"], answer["text"]
+            gold = next((s for s in sentences if s.start <= at and at + len(text) <= s.end), None)
+            if gold is None or not text.strip():
+                continue
+            history: list[str] = []
+            question = qa["question"]
+            kind = "alone"
+            others = [q for q in paragraph["qas"] if q is not qa]
+            roll = rng.random()
+            if roll < follow_share and others:
+                first = rng.choice(others)
+                first_at = first["answers"][0]["answer_start"]
+                said = next((s.text for s in sentences if s.start <= first_at < s.end), "")
+                turned = pronoun_version(question, title, first["question"], rng)
+                if turned:
+                    question, kind = turned, "follow-up"
+                    history = [first["question"], said]
+            elif roll < follow_share * 1.5:
+                other_title, other = next(ts for ts in iter(lambda: rng.choice(pool), None) if ts[0] != title)
+                history, kind = [f"What about {other_title.replace('_', ' ')}?", other.text], "new topic"
+            first_text = question_text(question, history)
+            q_words = words(question) | (words(" ".join(history)) if kind == "follow-up" else set())
+            second, offset = sentence_text(title, gold.text)
+            start = offset + at - gold.start
+            yield Pair(first_text, second, 1.0, start, start + len(text), kind)
+            same = [s for s in sentences if s is not gold and text.lower() not in s.text.lower()]
+            negatives = []
+            if same:
+                negatives.append(max(same, key=lambda s: len(q_words & s.words)))
+                negatives.append(rng.choice(same))
+            elsewhere = [s for p, ss in paragraphs if p is not paragraph for s in ss]
+            neighbour = _best(elsewhere, q_words, text)
+            if neighbour is not None:
+                negatives.append(neighbour)
+            sample = [pool[rng.randrange(len(pool))] for _ in range(64)]
+            sample = [(t, s) for t, s in sample if t != title]
+            if sample:
+                other_title, far = max(sample, key=lambda ts: len(q_words & ts[1].words))
+                yield Pair(first_text, sentence_text(other_title, far.text)[0], 0.0, kind=kind)
+            for s in dict.fromkeys(id(s) for s in negatives):
+                sentence = next(n for n in negatives if id(n) == s)
+                yield Pair(first_text, sentence_text(title, sentence.text)[0], 0.0, kind=kind)

@@ -1,0 +1,134 @@
+"""The reader: a MiniLM cross-encoder trained in this repo (benchmarks/train_reader.py; models/reader/MODEL_CARD.md)
+that reads a question (and the conversation before it) with a candidate sentence, and says how likely the sentence
+answers it and where in it the short answer is. Run by ONNX Runtime: no torch on the ask path."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.errors import ReaderUnavailable
+from bot.reader_format import MAX_TOKENS, question_text, sentence_text
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "reader"
+FILES = ("model.onnx", "tokenizer.json")
+MAX_SPAN_TOKENS = 24  # the longest short answer, in word pieces
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader made of one sentence: P(it answers), and the short answer's characters in it (if any)."""
+
+    score: float
+    start: int = -1
+    end: int = -1
+    span_score: float = 0.0
+
+
+class Reader:
+    """Scores (question, sentence) pairs in one batch. Thread-safe."""
+
+    def __init__(self, session: Any, tokenizer: Any) -> None:
+        self.session = session
+        self.tokenizer = tokenizer
+        self._lock = threading.Lock()
+
+    def read(self, question: str, history: Sequence[str], sentences: Sequence[tuple[str, str]]) -> list[Reading]:
+        """One Reading per (title, sentence), for `question` asked after `history` (question, answer, ...)."""
+        if not sentences:
+            return []
+        first = question_text(question, history)
+        seconds = [sentence_text(title, text) for title, text in sentences]
+        with self._lock:
+            encodings = self.tokenizer.encode_batch([(first, s) for s, _ in seconds])
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        types, mask = np.zeros_like(ids), np.zeros_like(ids)
+        for row, e in enumerate(encodings):
+            n = len(e.ids)
+            ids[row, :n], types[row, :n], mask[row, :n] = e.ids, e.type_ids, 1
+        score, start, end = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+        probability = 1 / (1 + np.exp(-score))
+        return [
+            _reading(float(p), s, e, enc, offset)
+            for p, s, e, enc, (_, offset) in zip(probability, start, end, encodings, seconds, strict=True)
+        ]
+
+
+def _reading(probability: float, start: np.ndarray, end: np.ndarray, encoding: Any, offset: int) -> Reading:
+    """The best span inside the sentence (not its title), as characters of the sentence."""
+    inside = [
+        i
+        for i, (seq, (a, _)) in enumerate(zip(encoding.sequence_ids, encoding.offsets, strict=True))
+        if seq == 1 and a >= offset
+    ]
+    if not inside:
+        return Reading(probability)
+    lo, hi = inside[0], inside[-1] + 1
+    s = _softmax(start[lo:hi])
+    e = _softmax(end[lo:hi])
+    joint = np.triu(np.outer(s, e)) - np.triu(np.outer(s, e), MAX_SPAN_TOKENS)
+    i, j = np.unravel_index(int(np.argmax(joint)), joint.shape)
+    a, b = encoding.offsets[lo + int(i)][0], encoding.offsets[lo + int(j)][1]
+    return Reading(probability, a - offset, b - offset, float(joint[i, j]))
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    z = np.exp(x - x.max())
+    return np.asarray(z / z.sum())
+
+
+_loaded: dict[Path, Reader] = {}
+_load_lock = threading.Lock()
+
+
+def load_reader(directory: Path = MODEL_DIR, *, threads: int = 1) -> Reader:
+    """The reader in `directory`, its files checked against SHA256SUMS there (loaded once per folder)."""
+    with _load_lock:
+        if directory not in _loaded:
+            _loaded[directory] = _load(directory, threads)
+        return _loaded[directory]
+
+
+def _load(directory: Path, threads: int) -> Reader:
+    _verify(directory)
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"])
+    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
+    tokenizer.no_padding()
+    return Reader(session, tokenizer)
+
+
+def _verify(directory: Path) -> None:
+    """Raise ReaderUnavailable unless every file is there with the sha256 that SHA256SUMS gives."""
+    restore = f"restore it with `git checkout -- {directory}` or retrain it with `make reader`"
+    sums = directory / "SHA256SUMS"
+    try:
+        expected = dict(reversed(line.split()) for line in sums.read_text(encoding="utf-8").splitlines() if line)
+    except (OSError, ValueError) as exc:
+        raise ReaderUnavailable(f"The reader model's checksums ({sums}) cannot be read: {restore}") from exc
+    for name in FILES:
+        try:
+            digest = hashlib.sha256((directory / name).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise ReaderUnavailable(f"The reader model file {directory / name} is missing: {restore}") from exc
+        if digest != expected.get(name):
+            raise ReaderUnavailable(f"The reader model file {directory / name} is damaged (sha256 differs): {restore}")
+
+
+def write_checksums(directory: Path) -> None:
+    """SHA256SUMS for the reader's files (written by the export)."""
+    lines = [f"{hashlib.sha256((directory / n).read_bytes()).hexdigest()}  {n}" for n in FILES]
+    (directory / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,0 +1,78 @@
+"""The reader's training command, end to end on a tiny sample; and the pairs it is trained on."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN = ROOT.parent / "shared" / "data" / "train"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from reader_data import BadTrainingFile, pairs, pronoun_version, read  # noqa: E402
+
+ARTICLE = {
+    "title": "Trondheim",
+    "paragraphs": [
+        {
+            "context": "Trondheim was founded in 997 by Olav Tryggvason. It was the capital of Norway until 1217. "
+            "The city lies on the Trondheimsfjord.",
+            "qas": [
+                {
+                    "id": "1",
+                    "question": "When was Trondheim founded?",
+                    "answers": [{"text": "997", "answer_start": 25}],
+                },
+                {
+                    "id": "2",
+                    "question": "Until when was Trondheim the capital?",
+                    "answers": [{"text": "1217", "answer_start": 84}],
+                },
+            ],
+        },
+        {"context": "The Nidaros Cathedral was built over the burial site of Saint Olav.", "qas": []},
+    ],
+}
+OTHER = {"title": "Oslo", "paragraphs": [{"context": "Oslo is the capital of Norway today.", "qas": []}]}
+
+
+def test_each_question_gives_its_answer_sentence_and_sentences_without_the_answer() -> None:
+    made = list(pairs([ARTICLE, OTHER], rng=random.Random(0), per_article=None, follow_share=0.0))
+    positives = [p for p in made if p.label == 1.0]
+    assert {p.second[p.start : p.end] for p in positives} == {"997", "1217"}
+    negatives = [p for p in made if p.label == 0.0]
+    assert negatives and not any("997" in p.second and "founded" in p.first for p in negatives)
+    assert any(p.second.startswith("Oslo : ") for p in negatives)  # another article: "not in the documents"
+
+
+def test_a_follow_up_names_its_subject_with_a_pronoun() -> None:
+    turned = pronoun_version("Until when was Trondheim the capital?", "Trondheim", "", random.Random(1))
+    assert turned is not None and "Trondheim" not in turned and turned.startswith("Until when was ")
+
+
+def test_a_training_file_that_differs_from_the_readme_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "nq-open-oracle-train.json.gz").write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x03\x00"
+                                                             b"\x00\x00\x00\x00\x00\x00\x00\x00")  # fmt: skip
+    with pytest.raises(BadTrainingFile, match="sha256"):
+        read(tmp_path, "nq")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not TRAIN.is_dir(), reason="../shared/data/train is not beside the repository")
+def test_the_training_command_runs_end_to_end_on_a_tiny_sample(tmp_path: Path) -> None:
+    from bot.reader import load_reader
+
+    out, model = tmp_path / "out", tmp_path / "model"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "train_reader.py"), "--tiny", "--out", str(out),
+         "--model-dir", str(model)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (out / "dev" / "squad.json").is_file() and (out / "fresh" / "tydi.json").is_file()
+    readings = load_reader(model).read("When was it founded?", [], [("Trondheim", "It was founded in 997.")])
+    assert 0.0 <= readings[0].score <= 1.0
