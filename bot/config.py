@@ -56,6 +56,7 @@ class Settings:
     auth: str = ""
     max_upload_mb: int = 10
     saved_questions: str = "questions/saved.yaml"  # where chat turns are saved as tests; relative to the documents
+    conversations: str = ""  # the conversation store (bot/conversations.py): default beside the index; "off": none
     llm: LLMBackend = "none"  # none | openai-compatible | llama-cpp
     llm_base_url: str = "http://127.0.0.1:11434/v1"  # Ollama's; llama.cpp server: http://127.0.0.1:8080/v1
     llm_model: str = ""

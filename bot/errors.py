@@ -15,6 +15,8 @@ __all__ = [
     "BadHistory",
     "CannotWrite",
     "CitebotError",
+    "ConversationNotFound",
+    "ConversationsUnavailable",
     "DiskFull",
     "EmptyQuestion",
     "IndexBusy",
@@ -41,3 +43,11 @@ class UnknownDocument(CitebotError):
 
 class ReaderUnavailable(CitebotError):
     """The reader model's files are missing or not the ones shipped (bot/reader.py)."""
+
+
+class ConversationNotFound(CitebotError):
+    """No conversation of this user has the given id (another user's is not found either)."""
+
+
+class ConversationsUnavailable(CitebotError):
+    """The conversation store cannot be used: unreadable, corrupt, or written by a newer citebot."""

@@ -69,3 +69,21 @@ class Answer:
             "searched_for": self.searched,
             "short": asdict(self.short) if self.short else None,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """The Answer `to_dict()` made (a stored conversation turn read back); warnings are not kept.
+
+        Example: Answer.from_dict(a.to_dict()) == replace(a, warnings=[])
+        """
+        short = data.get("short")
+        return cls(
+            question=data["question"],
+            text=data["answer"],
+            refused=data["refused"],
+            citations=[Citation(**c) for c in data.get("citations", [])],
+            passages=[Passage(**p) for p in data.get("passages", [])],
+            latency_ms=data.get("latency_ms", 0.0),
+            searched=list(data.get("searched_for", [])),
+            short=Short(**short) if short else None,
+        )
