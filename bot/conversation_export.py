@@ -35,7 +35,11 @@ def to_markdown(conversation: Conversation, *, link: Link | None = None) -> str:
     """The conversation as Markdown: each question, its answer, and each citation's quote with its source (a link
     to the viewer at the quote when `link` is given)."""
     s = conversation.summary
-    head = [f"# {escape(s.title)}", "", f"_{s.turns} turns, {_when(s.created)} to {_when(s.updated)}_"]
+    head = [
+        f"# {escape(s.title)}",
+        "",
+        f"_{s.turns} turn{'s' * (s.turns != 1)}, {_when(s.created)} to {_when(s.updated)}_",
+    ]
     turns = [_turn(i, a, link) for i, a in enumerate(conversation.answers, 1)]
     return "\n\n".join(["\n".join(head), *turns]) + "\n"
 

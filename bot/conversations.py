@@ -88,15 +88,23 @@ def store_path(settings: Settings) -> Path | None:
     return Path(value) if value else settings.index_dir.parent / FILE_NAME
 
 
-def open_for_chat(settings: Settings) -> tuple[ConversationStore | None, str]:
-    """The store for the page and the API, or None and why nothing is saved (a message to show, never a traceback)."""
+@dataclass(frozen=True)
+class Saving:
+    """The page's and the API's store, or None and why nothing is saved (`notice`, shown to the user)."""
+
+    store: ConversationStore | None
+    notice: str = ""
+
+
+def open_for_chat(settings: Settings) -> Saving:
+    """The store for the page and the API; when it cannot be used, none and a message saying so (no traceback)."""
     path = store_path(settings)
     if path is None:
-        return None, "Conversations are not saved (CITEBOT_CONVERSATIONS=off)."
+        return Saving(None, "Conversations are not saved (CITEBOT_CONVERSATIONS=off).")
     try:
-        return ConversationStore.open(path), ""
+        return Saving(ConversationStore.open(path))
     except CitebotError as exc:
-        return None, f"Conversations are not being saved: {exc}"
+        return Saving(None, f"Conversations are not being saved: {exc}")
 
 
 def make_title(question: str) -> str:

@@ -20,9 +20,10 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
-from bot.errors import CannotWrite, CitebotError, EmptyQuestion, UnknownDocument
+from bot.conversations import LOCAL_USER, Saving
+from bot.errors import CannotWrite, CitebotError, ConversationNotFound, EmptyQuestion, UnknownDocument
 
-Credentials = tuple[str, str] | None
+Credentials = tuple[str, str] | list[tuple[str, str]] | None  # the users of --auth
 DOCS_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon.png")
 
 
@@ -52,7 +53,7 @@ class JsonErrorRoute(APIRoute):
                 return error_response(400, describe_invalid(exc.errors()))
             except ApiError as exc:
                 return error_response(exc.status, exc.message, exc.kind)
-            except UnknownDocument as exc:
+            except (UnknownDocument, ConversationNotFound) as exc:
                 return error_response(404, str(exc), "not_found_error")
             except CannotWrite as exc:  # a full disk or a read-only folder: 507 Insufficient Storage
                 return error_response(507, str(exc), "storage_error")
@@ -77,39 +78,48 @@ def describe_invalid(errors: Any) -> str:
 
 
 def check_auth(credentials: Credentials) -> Callable[[Request], None]:
-    """A dependency: with credentials set, require `Authorization: Bearer <password>`, HTTP Basic user:password, or
-    the page's login (Gradio's session cookie, so the page's document viewer can read the documents)."""
+    """A dependency: with users set, require `Authorization: Bearer <password>` (or `user:password`), HTTP Basic
+    user:password, or the page's login (Gradio's session cookie, so the page's document viewer can read the
+    documents); `request.state.user` is then who it is (LOCAL_USER without auth)."""
+    users = [credentials] if isinstance(credentials, tuple) else list(credentials or [])
 
     def check(request: Request) -> None:
-        if credentials is None or _logged_in(request):
-            return
-        user, password = credentials
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer":
-            offered = value.strip()
-            ok = _same(offered, password) or _same(offered, f"{user}:{password}")
-        elif scheme.lower() == "basic":
-            try:
-                ok = _same(base64.b64decode(value.strip()).decode("utf-8"), f"{user}:{password}")
-            except ValueError:
-                ok = False
-        else:
-            ok = False
-        if not ok:
-            raise ApiError(401, "Authentication required: send Authorization: Bearer <password>, or HTTP Basic "
-                           "user:password (the server's --auth)", "authentication_error")  # fmt: skip
+        request.state.user = _authenticated(request, users) if users else LOCAL_USER
 
     return check
 
 
-def _logged_in(request: Request) -> bool:
-    """True when the request carries the session cookie of someone logged in to the page."""
+def _authenticated(request: Request, users: list[tuple[str, str]]) -> str:
+    """The user the request is from, by page login, bearer or basic credentials; 401 for anyone else."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    offered = value.strip()
+    if scheme.lower() == "basic":
+        try:
+            offered = base64.b64decode(offered).decode("utf-8")
+        except ValueError:
+            offered = ""
+    page = _page_user(request)
+    if page in {user for user, _ in users}:
+        return str(page)
+    kind = scheme.lower()
+    for user, password in users:
+        if kind in ("bearer", "basic") and _same(offered, f"{user}:{password}"):
+            return user
+    for user, password in users:  # a bare password after: "user:password" names the user when two share one
+        if kind == "bearer" and _same(offered, password):
+            return user
+    raise ApiError(401, "Authentication required: send Authorization: Bearer <password>, or HTTP Basic "
+                   "user:password (the server's --auth)", "authentication_error")  # fmt: skip
+
+
+def _page_user(request: Request) -> str | None:
+    """The user whose page login (session cookie) the request carries, if any."""
     app = request.app
     cookie_id, tokens = getattr(app, "cookie_id", None), getattr(app, "tokens", None) or {}
     token = request.cookies.get(f"access-token-{cookie_id}") or request.cookies.get(
         f"access-token-unsecure-{cookie_id}"
     )
-    return cookie_id is not None and token is not None and tokens.get(token) is not None
+    return tokens.get(token) if cookie_id is not None and token is not None else None
 
 
 def _same(a: str, b: str) -> bool:
@@ -119,19 +129,30 @@ def _same(a: str, b: str) -> bool:
 class AskRequest(BaseModel):
     question: str = Field(description="the question")
     history: list[tuple[str, str]] = Field(default=[], description="earlier [question, answer] pairs, oldest first")
+    conversation: str | None = Field(
+        default=None,
+        description='a saved conversation to append this turn to, its turns the history ("new" starts one)',
+    )
 
 
-def api_router(bot: Any, library: Any, *, credentials: Credentials, max_upload_mb: int) -> APIRouter:
-    """The /api routes and /docs; `bot` answers, `library` manages the documents."""
+def api_router(
+    bot: Any, library: Any, *, credentials: Credentials, max_upload_mb: int, saving: Saving | None = None
+) -> APIRouter:
+    """The /api routes and /docs; `bot` answers, `library` manages the documents, `saving` keeps conversations."""
+    from ui.conversations_api import add_conversation_routes, answer_in_conversation
     from ui.openai_api import add_openai_routes
     from ui.viewer import add_viewer_routes
 
+    saving = saving or Saving(None, "Conversations are not saved by this server.")
     router = APIRouter(route_class=JsonErrorRoute, dependencies=[Depends(check_auth(credentials))])
 
     @router.post("/api/ask", tags=["citebot"], summary="Answer a question with cited quotes")
-    def ask(body: AskRequest) -> dict[str, Any]:
-        """Answer.to_dict(): answer text with [n] markers, citations (quote, offsets, page, location), passages."""
+    def ask(request: Request, body: AskRequest) -> dict[str, Any]:
+        """Answer.to_dict(): answer text with [n] markers, citations (quote, offsets, page, location), passages; with
+        `conversation`, also its id (`not_saved` says why when the turn could not be saved)."""
         try:
+            if body.conversation is not None:
+                return answer_in_conversation(bot, saving, request.state.user, body.question, body.conversation)
             return dict(bot.answer(body.question, list(body.history)).to_dict())
         except EmptyQuestion as exc:
             raise ApiError(400, str(exc)) from None
@@ -150,6 +171,7 @@ def api_router(bot: Any, library: Any, *, credentials: Credentials, max_upload_m
         return {"removed": name}
 
     add_openai_routes(router, bot)
+    add_conversation_routes(router, saving)
     add_viewer_routes(router, library)
     add_docs_routes(router)
     return router

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     import gradio as gr
 
     from bot.answerer import Bot
+    from bot.conversations import Saving
     from bot.library import Library
+    from ui.conversations_panel import Memory
 
 EXAMPLES = [
     "Why can't Ukraine join NATO?",
@@ -132,17 +134,24 @@ def _related(p: Passage) -> str:
     return f"<div class='cb-related'><p>{head}</p><blockquote>{html.escape(p.text)}</blockquote></div>"
 
 
-def build_app(bot: Bot, library: Library | None = None, *, watch: bool = False) -> gr.Blocks:
-    """The chat page: conversation per browser session, sources beside it, uploads, documents, and the `/ask` API."""
+def build_app(
+    bot: Bot, library: Library | None = None, *, watch: bool = False, saving: Saving | None = None
+) -> gr.Blocks:
+    """The chat page: saved conversations beside the chat, sources, uploads, documents, and the `/ask` API."""
     import gradio as gr
 
+    from bot.conversations import Saving
     from bot.library import Library
+    from ui.conversations_panel import Memory, conversations_panel, wire
     from ui.documents_tab import documents_tab
 
     library = library or Library(bot.settings, bot=bot)
+    memory = Memory(saving or Saving(None, "Conversations are not saved by this page."))
     with gr.Blocks(title="citebot") as app:
         gr.Markdown("## citebot\nAsk about the documents; every answer quotes its sources.")
         with gr.Tab("Chat", elem_id="chat-tab"), gr.Row():
+            with gr.Column(scale=1, min_width=220, elem_id="conversations"):
+                panel = conversations_panel(memory)
             with gr.Column(scale=3):
                 chat = gr.Chatbot(
                     label="Chat", height=460, elem_id="chat", feedback_options=("Like", "Dislike", SAVE_AS_TEST)
@@ -175,11 +184,14 @@ def build_app(bot: Bot, library: Library | None = None, *, watch: bool = False) 
                 )
                 status = gr.Markdown(elem_id="upload-status")
         history, kept = gr.State([]), gr.State({})
-        # The chat keeps its history in per-session state; "/chat" is what the page calls (the load test too).
-        outputs = [chat, sources, history, question, kept]
+        # The chat keeps its history in per-session state and the store (a saved conversation's turns answer a
+        # follow-up after a reload); "/chat" is what the page calls (the load test too).
+        outputs = [chat, sources, history, question, kept, panel.cid, panel.listing, panel.notice]
         question.submit(
-            _respond(bot), [question, chat, history, kept], outputs, api_name="chat", api_visibility="undocumented"
-        )
+            _respond(bot, memory), [question, chat, history, kept, panel.cid], outputs, api_name="chat",
+            api_visibility="undocumented",
+        ).then(lambda cid: cid, [panel.cid], [panel.url], api_visibility="private")  # fmt: skip
+        wire(app, panel, memory, [chat, sources, history, kept])
         # 👍 / "Save as test" under an answer save it as a test case, 👎 saves it marked wrong (bot/saved.py).
         # Gradio may send one click twice: saving the same case again is a no-op.
         chat.like(_on_feedback(bot), [kept, essential], [save_status], api_visibility="private")
@@ -190,25 +202,34 @@ def build_app(bot: Bot, library: Library | None = None, *, watch: bool = False) 
     return app  # type: ignore[no-any-return]
 
 
-def _respond(bot: Bot) -> Any:
-    def respond(question: str, chat: Chat, history: Pairs, kept: Kept) -> Iterator[tuple[Chat, str, Pairs, str, Kept]]:
+def _respond(bot: Bot, memory: Memory) -> Any:
+    import gradio as gr
+
+    from ui.conversations_panel import user_of
+
+    def respond(question: str, chat: Chat, history: Pairs, kept: Kept, cid: str, request: gr.Request) -> Iterator[Any]:
+        user, same = user_of(request), (gr.skip(), gr.skip(), gr.skip())  # the conversation's outputs, unchanged
+        past = memory.history(user, cid, history)
         chat = [*chat, {"role": "user", "content": escape_markdown(question)}]
         written = ""
         try:
-            for event in bot.stream(question, history_from_pairs(history)):
+            for event in bot.stream(question, past):
                 if isinstance(event, Answer):
                     reply = {"role": "assistant", "content": format_answer(event)}
                     turn = Turn((*(q for q, _ in history), event.question), event)
                     history = [*history, [event.question, event.text]]
-                    yield [*chat, reply], render_sources(event), history, "", {**kept, len(chat): turn}
+                    cid, note = memory.save(user, cid, event)
+                    yield ([*chat, reply], render_sources(event), history, "", {**kept, len(chat): turn}, cid,
+                           memory.listing(user, cid), note)  # fmt: skip
                 else:  # a piece of the answer as it is written
                     written += event
                     reply = {"role": "assistant", "content": escape_markdown(written)}
-                    yield [*chat, reply], WRITING, history, "", kept
+                    yield [*chat, reply], WRITING, history, "", kept, *same
         except CitebotError as exc:
             reply = {"role": "assistant", "content": escape_markdown(str(exc))}
-            yield [*chat, reply], render_sources(None), history, "", kept
+            yield [*chat, reply], render_sources(None), history, "", kept, *same
 
+    respond.__annotations__["request"] = gr.Request  # Gradio finds the request by this (resolved) annotation
     return respond
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
 from bot.errors import CitebotError
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+Users = list[tuple[str, str]]
 
 
 def register(sub: Any, common: argparse.ArgumentParser, command: Any) -> None:
@@ -26,26 +29,63 @@ def register(sub: Any, common: argparse.ArgumentParser, command: Any) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    p.add_argument("--auth", help="user:password, required off loopback (or set CITEBOT_AUTH)")
+    p.add_argument(
+        "--auth",
+        action="append",
+        help="user:password, required off loopback; once per user (each has their own conversations), or @FILE of "
+        "user:password lines (or set CITEBOT_AUTH: pairs separated by commas)",
+    )
     p.add_argument("--watch", action="store_true", help="re-index documents added, changed or deleted while serving")
 
 
-def parse_auth(host: str, auth: str) -> tuple[str, str] | None:
-    """Check the bind address against the credentials; return (user, password) or None on loopback without auth.
+def parse_auth(host: str, auth: str | Sequence[str]) -> Users | None:
+    """Check the bind address against the users; return [(user, password), ...] or None on loopback without auth.
 
-    Example: parse_auth("0.0.0.0", "") raises; parse_auth("127.0.0.1", "") -> None; ("h", "ann:pw") -> ("ann", "pw")
+    `auth` is CITEBOT_AUTH (pairs separated by commas) or the --auth values (one pair each); "@FILE" anywhere reads
+    a file of user:password lines (passwords with commas).
+    Example: parse_auth("0.0.0.0", "") raises; ("127.0.0.1", "") -> None; ("h", "ann:pw,bob:x") -> [("ann", "pw"),
+    ("bob", "x")]; ("h", ["ann:a,b"]) -> [("ann", "a,b")]
     """
-    if auth:
-        user, sep, password = auth.partition(":")
-        if not (sep and user and password):
-            raise CitebotError("--auth must look like user:password")
-        return user, password
+    users = [_user(pair) for pair in auth_pairs(auth)]
+    names = [user for user, _ in users]
+    if len(set(names)) < len(names):
+        raise CitebotError(f"--auth names a user twice ({', '.join(names)}): give each user once")
+    if users:
+        return users
     if host not in LOOPBACK:
         raise CitebotError(
             f"Serving on {host} would expose your documents to the network: "
             "pass --auth user:password (or set CITEBOT_AUTH), or keep the default --host 127.0.0.1"
         )
     return None
+
+
+def auth_pairs(auth: str | Sequence[str]) -> list[str]:
+    """The user:password pairs of CITEBOT_AUTH (split at commas) or of --auth values, "@FILE" read line by line."""
+    pairs = []
+    for value in auth.split(",") if isinstance(auth, str) else auth:
+        if value.strip().startswith("@"):
+            pairs += _read_users(Path(value.strip()[1:]))
+        elif value.strip():
+            pairs.append(value.strip())
+    return pairs
+
+
+def _read_users(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise CitebotError(
+            f"Cannot read the users file {path} ({exc.strerror}): give a file of user:password lines"
+        ) from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _user(pair: str) -> tuple[str, str]:
+    user, sep, password = pair.partition(":")
+    if not (sep and user and password):
+        raise CitebotError("--auth must look like user:password")
+    return user, password
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -99,7 +139,7 @@ def launch(
     *,
     host: str,
     port: int,
-    auth: tuple[str, str] | None = None,
+    auth: tuple[str, str] | Users | None = None,
     block: bool = True,
     settings: Settings,
     library: Any = None,
@@ -108,14 +148,18 @@ def launch(
     """Build and start the app and the HTTP API: no share link, no analytics, uploads capped, no outside files."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from bot.conversations import open_for_chat
     from bot.library import Library
     from ui.api import api_router
     from ui.app import build_app
     from ui.viewer import HEAD as VIEWER_HEAD
 
     library = library or Library(settings, bot=bot)
-    app = build_app(bot, library, watch=watch)  # watch: the page re-reads the documents list
-    router = api_router(bot, library, credentials=auth, max_upload_mb=settings.max_upload_mb)
+    saving = open_for_chat(settings)  # none, saying why, when the store is off or cannot be used
+    if saving.store is None:
+        print(f"citebot: warning: {saving.notice}", file=sys.stderr, flush=True)
+    app = build_app(bot, library, watch=watch, saving=saving)  # watch: the page re-reads the documents list
+    router = api_router(bot, library, credentials=auth, max_upload_mb=settings.max_upload_mb, saving=saving)
     app.queue(default_concurrency_limit=4)
     app.launch(
         server_name=host,

@@ -108,10 +108,8 @@ def test_where_it_is_kept_and_turned_off(tmp_path: Path) -> None:
     assert store_path(settings) == tmp_path / "conversations.sqlite3"
     assert store_path(Settings.from_env({"CITEBOT_CONVERSATIONS": str(tmp_path / "x.db")})) == tmp_path / "x.db"
     off = Settings.from_env({"CITEBOT_CONVERSATIONS": "off"})
-    assert store_path(off) is None and open_for_chat(off) == (
-        None,
-        "Conversations are not saved (CITEBOT_CONVERSATIONS=off).",
-    )
+    saving = open_for_chat(off)
+    assert store_path(off) is None and saving.store is None and "CITEBOT_CONVERSATIONS=off" in saving.notice
 
 
 def test_a_newer_schema_is_refused_with_a_message(tmp_path: Path) -> None:
@@ -129,8 +127,8 @@ def test_a_corrupt_file_is_a_clear_message_and_the_chat_goes_on(tmp_path: Path, 
     path.write_bytes(content)
     with pytest.raises(ConversationsUnavailable, match="not a readable conversation store.*move it aside"):
         ConversationStore.open(path)
-    store, why = open_for_chat(Settings.from_env({}, index_dir=tmp_path / "index"))
-    assert store is None and why.startswith("Conversations are not being saved: ") and "\n" not in why
+    saving = open_for_chat(Settings.from_env({}, index_dir=tmp_path / "index"))
+    assert saving.store is None and saving.notice.startswith("Conversations are not being saved: ")
     assert path.read_bytes() == content  # left as it was, for whoever wants to look at it
 
 

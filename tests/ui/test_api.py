@@ -197,6 +197,16 @@ def test_the_pages_login_cookie_opens_the_api_for_the_viewer(locked: str) -> Non
         assert stranger.get("/api/documents").status_code == 401
 
 
+def test_the_pages_login_is_the_conversations_user(locked: str) -> None:
+    with httpx.Client(base_url=locked) as browser_like:
+        browser_like.post("/login", data={"username": "ann", "password": "s3cret"})
+        made = browser_like.post("/api/ask", json={"question": "When do dogs bark?", "conversation": "new"}).json()
+        listed = browser_like.get("/api/conversations").json()["conversations"]
+    assert [c["id"] for c in listed] == [made["conversation"]]
+    basic = httpx.get(f"{locked}/api/conversations", auth=("ann", "s3cret")).json()["conversations"]
+    assert basic == listed
+
+
 def test_document_text_and_pdf_file_for_the_viewer(api: str) -> None:
     info = httpx.get(f"{api}/api/documents/report.pdf/text").json()
     assert info["type"] == "pdf" and len(info["locations"]["pages"]) == 3

@@ -1,5 +1,7 @@
 """Pure rendering of answers and sources for the browser."""
 
+from pathlib import Path
+
 import pytest
 
 from bot.errors import CitebotError
@@ -66,11 +68,23 @@ def test_sources_show_what_a_follow_up_searched_for() -> None:
 
 def test_auth_required_off_loopback() -> None:
     assert parse_auth("127.0.0.1", "") is None
-    assert parse_auth("0.0.0.0", "ann:s3cret:x") == ("ann", "s3cret:x")
+    assert parse_auth("0.0.0.0", "ann:s3cret:x") == [("ann", "s3cret:x")]
     with pytest.raises(CitebotError, match="--auth user:password"):
         parse_auth("0.0.0.0", "")
     with pytest.raises(CitebotError, match="user:password"):
         parse_auth("127.0.0.1", "nopassword")
+
+
+def test_several_users_from_flags_the_variable_or_a_file(tmp_path: Path) -> None:
+    users = tmp_path / "users.txt"
+    users.write_text("# user:password, one a line\ncyd:a,b:c\n\n", encoding="utf-8")
+    assert parse_auth("0.0.0.0", ["ann:x,y", "bob:z"]) == [("ann", "x,y"), ("bob", "z")]  # --auth: one pair each
+    assert parse_auth("0.0.0.0", "ann:x, bob:z") == [("ann", "x"), ("bob", "z")]  # CITEBOT_AUTH: commas between
+    assert parse_auth("0.0.0.0", [f"@{users}", "ann:x"]) == [("cyd", "a,b:c"), ("ann", "x")]
+    with pytest.raises(CitebotError, match="names a user twice"):
+        parse_auth("0.0.0.0", "ann:x,ann:y")
+    with pytest.raises(CitebotError, match="Cannot read the users file .*missing"):
+        parse_auth("0.0.0.0", f"@{tmp_path / 'missing'}")
 
 
 def test_serve_binds_loopback_by_default() -> None:
@@ -85,15 +99,18 @@ def test_chat_handler_streams_llm_tokens_then_the_verified_answer(tiny_index) ->
     from fakes import HashingEmbedder, hashing_settings
 
     from bot import Bot
+    from bot.conversations import Saving
     from bot.llm import FunctionModel
     from ui.app import _respond
+    from ui.conversations_panel import Memory
 
     model = FunctionModel(lambda s, p: "Jupiter is the largest planet in the solar system [1][7].")
     bot = Bot.load(tiny_index, embedder=HashingEmbedder(), settings=hashing_settings(tiny_index), llm=model)
-    updates = list(_respond(bot)("Which planet is the largest?", [], [], {}))
+    updates = list(_respond(bot, Memory(Saving(None, "off")))("Which planet is the largest?", [], [], {}, "", None))
     streamed = [chat[-1]["content"] for chat, *_ in updates[:-1]]
     assert len(streamed) > 3 and streamed[-1].endswith("\\[1\\]\\[7\\]\\.")  # raw tokens, as written
-    chat, sources, history, box, kept = updates[-1]
+    chat, sources, history, box, kept, cid, _, note = updates[-1]
+    assert (cid, note) == ("", "off")  # not saved, and the page says why
     link = "#cb-open?source=space%2Fplanets.md&start=68&end=118"
     assert chat[-1]["content"] == f"Jupiter is the largest planet in the solar system\. [\[1\]]({link})"
     assert "<mark>Jupiter is the largest planet in the solar system.</mark>" in sources
@@ -101,17 +118,26 @@ def test_chat_handler_streams_llm_tokens_then_the_verified_answer(tiny_index) ->
     assert box == "" and list(kept) == [1] and kept[1].questions == ("Which planet is the largest?",)
 
 
-def test_saving_answers_from_the_page_handlers(tiny_index, docs_dir) -> None:  # type: ignore[no-untyped-def]
+def test_saving_answers_from_the_page_handlers(tiny_index, docs_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from fakes import HashingEmbedder, hashing_settings
 
     from bot import Bot
+    from bot.conversations import LOCAL_USER, ConversationStore, Saving
     from bot.eval import load_question_set
     from ui.app import _on_save_last, _respond, save_answer
+    from ui.conversations_panel import Memory
 
     bot = Bot.load(tiny_index, embedder=HashingEmbedder(), settings=hashing_settings(tiny_index))
+    store = ConversationStore.open(tmp_path / "c.sqlite3")
+    respond = _respond(bot, Memory(Saving(store)))
     assert _on_save_last(bot)({}, "") == "Nothing to save yet: ask a question first."
-    *_, (chat, _, history, _, kept) = _respond(bot)("Which planet is the largest?", [], [], {})
-    *_, (chat, _, history, _, kept) = _respond(bot)("How old is its storm?", chat, history, kept)
+    *_, (chat, _, history, _, kept, cid, _, _) = respond("Which planet is the largest?", [], [], {}, "", None)
+    *_, (chat, _, history, _, kept, again, _, _) = respond("How old is its storm?", chat, history, kept, cid, None)
+    saved = store.get(LOCAL_USER, cid)
+    assert again == cid and [a.question for a in saved.answers] == [
+        "Which planet is the largest?",
+        "How old is its storm?",
+    ]
     status = _on_save_last(bot)(kept, "300 years, storm")
     path = docs_dir / "questions" / "saved.yaml"
     assert status == f"Saved test: how\\-old\\-is\\-its\\-storm in {escape_markdown(str(path))}"

@@ -171,4 +171,11 @@ document.addEventListener("click", (event) => {
   open(fromLink(link.getAttribute("href")));
 }, true);
 
+// An exported conversation's source links open the page at ?c=ID#cb-open?...: the viewer opens at the quote.
+function openFromHash() {
+  if (location.hash.startsWith("#cb-open?")) open(fromLink(location.hash));
+}
+if (document.readyState === "complete") openFromHash(); else window.addEventListener("load", openFromHash);
+window.addEventListener("hashchange", openFromHash);
+
 window.citebotViewer = { open, pageParts, fold };
