@@ -19,11 +19,12 @@ _SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&$])")  # as ui/app.py escape_
 
 
 def escape(text: str) -> str:
-    """Text as literal markdown: each special character backslash-escaped, lines joined.
+    """Text as literal markdown: each special character backslash-escaped, lines joined, control characters gone.
 
     Example: escape("<b>*x*</b>") -> "\\\\<b\\\\>\\\\*x\\\\*\\\\</b\\\\>"
     """
-    return _SPECIALS.sub(r"\\\1", " ".join(text.split()))
+    flat = "".join(ch if ch.isprintable() else "\ufffd" for ch in " ".join(text.split()))  # no terminal escapes
+    return _SPECIALS.sub(r"\\\1", flat)
 
 
 def to_json(conversation: Conversation) -> str:

@@ -124,10 +124,10 @@ def _command(
 
 
 def _add_extra_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Commands defined in their own modules: eval; docs and rm; serve."""
-    from ui import docs_cli, eval_cli, serve_cli
+    """Commands defined in their own modules: eval; docs and rm; serve; history."""
+    from ui import docs_cli, eval_cli, history_cli, serve_cli
 
-    for module in (eval_cli, docs_cli, serve_cli):
+    for module in (eval_cli, docs_cli, serve_cli, history_cli):
         module.register(sub, common, _command)
 
 
