@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -128,10 +129,11 @@ def match_query(words: str) -> str:
 
 
 class ConversationStore:
-    """The conversations in one SQLite file; each call opens its own connection (threads and processes share it)."""
+    """The conversations in one SQLite file, shared by threads (a connection each) and processes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._local = threading.local()
 
     @classmethod
     def open(cls, path: Path) -> ConversationStore:
@@ -163,12 +165,13 @@ class ConversationStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)  # transactions are explicit
-        try:
-            db.execute("PRAGMA synchronous=FULL")  # a committed turn survives a power cut too
-            yield db
-        finally:
-            db.close()
+        """This thread's connection, kept open: closing the last one to a WAL file checkpoints it (~15 ms a call)."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)  # transactions are explicit
+            db.execute("PRAGMA synchronous=FULL")  # a committed turn survives a power cut too (~4 ms a turn)
+            self._local.db = db
+        yield db
 
     @contextmanager
     def _guard(self, doing: str) -> Iterator[None]:
