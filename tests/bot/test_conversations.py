@@ -213,3 +213,35 @@ def test_20_concurrent_sessions_of_25_turns_lose_nothing_and_leak_nothing(store:
         got = store.get(f"user{s % 4}", cid)
         assert [a.question for a in got.answers] == [f"session {s} turn {t}?" for t in range(25)]
         assert {x.id for x in store.list(f"user{s % 4}")} == {ids[o] for o in ids if o % 4 == s % 4}
+
+
+SESSIONS = """
+import sys, threading
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from bot.conversations import ConversationStore
+from bot.types import Answer
+store = ConversationStore.open(Path({path!r}))
+
+def session(s):
+    cid = None
+    for t in range(25):
+        cid = store.append(f"user{{s}}", cid, Answer(f"session {{s}} turn {{t}}?", "x", False))
+    print(s, cid, flush=True)
+
+threads = [threading.Thread(target=session, args=(s,)) for s in range({first}, {first} + 5)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+"""
+
+
+def test_20_sessions_in_4_processes_lose_nothing_and_leak_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    procs = [subprocess.Popen([sys.executable, "-c", SESSIONS.format(root=str(ROOT), path=str(path), first=first)],
+                              stdout=subprocess.PIPE, text=True) for first in range(0, 20, 5)]  # fmt: skip
+    ids = dict(line.split() for p in procs for line in p.communicate(timeout=300)[0].splitlines())
+    assert all(p.returncode == 0 for p in procs) and len(ids) == 20
+    store = ConversationStore.open(path)
+    for s, cid in ids.items():
+        assert [a.question for a in store.get(f"user{s}", cid).answers] == [f"session {s} turn {t}?" for t in range(25)]
+        assert [x.id for x in store.list(f"user{s}")] == [cid]
