@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from bot.conversation import History, history_from_pairs
 from bot.conversations import LOCAL_USER, Conversation, Saving
@@ -63,17 +64,19 @@ class Memory:
         return history_from_pairs(pairs)
 
     def save(self, user: str, cid: str, answer: Answer) -> tuple[str, str]:
-        """Append the turn; the conversation's id and a notice (markdown) when it was not saved."""
+        """Append the turn; the conversation's id and the status line (markdown): its export links, or why the
+        turn was not saved."""
         store = self.saving.store
         if store is None:
             return cid, escape_markdown(self.saving.notice)
         try:
             try:
-                return store.append(user, cid or None, answer), ""
+                cid = store.append(user, cid or None, answer)
             except ConversationNotFound:  # deleted meanwhile (another tab): this turn starts a new one
-                return store.append(user, None, answer), ""
+                cid = store.append(user, None, answer)
         except CitebotError as exc:
             return cid, escape_markdown(f"This answer was not saved: {exc}")
+        return cid, export_links(cid)
 
     def listing(self, user: str, cid: str, search: str = "") -> Any:
         """The list (a Radio of titles by id), the open conversation selected."""
@@ -97,14 +100,26 @@ class Memory:
             except CitebotError:
                 conversation = None
         if conversation is None:
-            return [], render_sources(None), [], {}, "", self.listing(user, "", search), "", self._notice()
+            return [], render_sources(None), [], {}, "", self.listing(user, "", search), "", self._status("")
         chat, pairs, kept = restore(conversation)
         last = conversation.answers[-1] if conversation.answers else None
         title = conversation.summary.title
-        return chat, render_sources(last), pairs, kept, cid, self.listing(user, cid, search), title, self._notice()
+        return chat, render_sources(last), pairs, kept, cid, self.listing(user, cid, search), title, self._status(cid)
 
-    def _notice(self) -> str:
-        return escape_markdown(self.saving.notice) if self.saving.store is None else ""
+    def _status(self, cid: str) -> str:
+        """Why nothing is saved, or the open conversation's export links."""
+        if self.saving.store is None:
+            return escape_markdown(self.saving.notice)
+        return export_links(cid) if cid else ""
+
+
+def export_links(cid: str) -> str:
+    """Markdown links exporting the conversation (the API, which the page's login opens).
+
+    Example: export_links("a1") -> "Export: [Markdown](/api/conversations/a1/export) · [JSON](...?format=json)"
+    """
+    url = f"/api/conversations/{quote(cid, safe='')}/export"
+    return f"Export: [Markdown]({url}) · [JSON]({url}?format=json)"
 
 
 def restore(conversation: Conversation) -> tuple[Chat, Pairs, Kept]:

@@ -148,6 +148,11 @@ def test_conversations_are_saved_listed_resumed_renamed_searched_deleted_per_use
     history = bot.histories[-1]
     assert [q for q, _ in history] == ["When do dogs bark?", "Why do they bark?"]
     assert all(isinstance(a, Answer) for _, a in history), "the history came from the store, not the page"
+    link = browser.find_element(By.CSS_SELECTOR, "#conv-notice a[href$='/export']").get_attribute("href")
+    markdown = browser.execute_async_script(
+        "fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.text()).then(arguments[1])", link
+    )
+    assert markdown.startswith("# When do dogs bark?") and "## 3. And at night?" in markdown
 
     browser.switch_to.new_window("tab")  # a second tab on the same address shows the same conversation
     open_page(browser, f"{url}/?c={cid}").until(lambda d: "And at night?" in d.find_element(By.ID, "chat").text)
