@@ -9,6 +9,7 @@ user's conversation is "not found", as one that does not exist.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import sqlite3
@@ -39,7 +40,7 @@ _TABLES = (
     "answer TEXT NOT NULL, created REAL NOT NULL, PRIMARY KEY (conversation, n))",
     "CREATE VIRTUAL TABLE turn_words USING fts5(words)",  # rowid = the turn's rowid
 )
-_FULL, _READONLY, _NOTADB, _CORRUPT = sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOTADB, 11
+_FULL, _READONLY, _CANTOPEN, _NOTADB, _CORRUPT = 13, 8, 14, 26, 11  # SQLite's primary result codes
 _WORD = re.compile(r"\w+")
 _SUMMARIES = (
     "SELECT id, title, created, updated, (SELECT COUNT(*) FROM turns WHERE conversation = id) FROM conversations"
@@ -173,6 +174,13 @@ class ConversationStore:
             self._local.db = db
         yield db
 
+    def close(self) -> None:
+        """Close this thread's connection (another thread's closes when that thread ends)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
     @contextmanager
     def _guard(self, doing: str) -> Iterator[None]:
         """SQLite's failures as citebot's: DiskFull, ReadOnly, or ConversationsUnavailable naming the file."""
@@ -186,14 +194,18 @@ class ConversationStore:
         what, other = f"the conversation store ({doing})", "set CITEBOT_CONVERSATIONS to a file elsewhere"
         if code == _FULL:
             return no_space(self.path.parent, what=what, needed=None, other=other)
-        if code == _READONLY:
-            return read_only(self.path.parent, what=what, other=other)
+        if code == _READONLY or (code == _CANTOPEN and not os.access(self.path.parent, os.W_OK)):
+            mounted = bool(os.statvfs(self.path.parent).f_flag & os.ST_RDONLY)
+            return read_only(self.path.parent, what=what, other=other, mounted=mounted)
         if code in (_NOTADB, _CORRUPT):
             return ConversationsUnavailable(
                 f"{self.path} is not a readable conversation store ({exc}): move it aside to start a new one, or "
                 "set CITEBOT_CONVERSATIONS to another file"
             )
-        return ConversationsUnavailable(f"{self.path} could not be used ({doing}: {exc})")
+        return ConversationsUnavailable(
+            f"{self.path} could not be used ({doing}: {exc}): check that it can be read and written, or set "
+            "CITEBOT_CONVERSATIONS to another file"
+        )
 
     def append(self, owner: str, conversation: str | None, answer: Answer) -> str:
         """Store `answer` as the next turn of `conversation` (a new one when None), whole or not at all; its id."""

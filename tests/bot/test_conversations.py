@@ -16,7 +16,7 @@ from disks import remount
 from bot.config import Settings
 from bot.conversation_export import to_json, to_markdown
 from bot.conversations import SCHEMA, ConversationStore, make_title, match_query, open_for_chat, store_path
-from bot.errors import CitebotError, ConversationNotFound, ConversationsUnavailable, DiskFull
+from bot.errors import CitebotError, ConversationNotFound, ConversationsUnavailable, DiskFull, ReadOnly
 from bot.types import Answer, Citation, Passage, Short
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -245,3 +245,16 @@ def test_20_sessions_in_4_processes_lose_nothing_and_leak_nothing(tmp_path: Path
     for s, cid in ids.items():
         assert [a.question for a in store.get(f"user{s}", cid).answers] == [f"session {s} turn {t}?" for t in range(25)]
         assert [x.id for x in store.list(f"user{s}")] == [cid]
+
+
+def test_a_read_only_disk_says_so_and_keeps_what_was_saved(small_disk: Path) -> None:
+    store = ConversationStore.open(small_disk / "c.sqlite3")
+    cid = store.append("ann", None, answer("Do cats sleep?"))
+    store.close()
+    remount(small_disk, "ro")
+    with pytest.raises(ReadOnly, match="disk is read-only, so the conversation store .* remount it read-write"):
+        ConversationStore.open(small_disk / "c.sqlite3").append("ann", cid, answer("And dogs?"))
+    remount(small_disk, "rw")
+    assert [a.question for a in ConversationStore.open(small_disk / "c.sqlite3").get("ann", cid).answers] == [
+        "Do cats sleep?"
+    ]
