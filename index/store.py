@@ -286,7 +286,9 @@ class _Writer:
             segment = self.segments[e.name]
             spec = segment_spec(segment.chunk_count, total)
             if current_kind(segment) != kind(spec):
-                self._check_space(segment.chunk_count * self.config.dim, "a segment's new search index")  # its codes at least
+                self._check_space(
+                    segment.chunk_count * self.config.dim, "a segment's new search index"
+                )  # its codes at least
                 name = self._new_name("m")
                 rewrite_faiss(segment, self.index_dir / SEGMENTS / name, spec=spec)
                 del self.segments[e.name]
