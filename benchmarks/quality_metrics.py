@@ -34,6 +34,33 @@ def normalize(text: str) -> str:
     return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
 
 
+def token_f1(prediction: str, answers: Sequence[str]) -> float:
+    """SQuAD's token F1 of a short answer, best over the gold answers.
+
+    Example: token_f1("in 997", ["997"]) -> 0.667
+    """
+    best = 0.0
+    p = normalize(prediction).split()
+    for gold in answers:
+        g = normalize(gold).split()
+        common = sum(min(p.count(w), g.count(w)) for w in set(p) & set(g))
+        if common:
+            precision, recall = common / len(p), common / len(g)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def short_metrics(replies: Sequence[Reply], answers: Sequence[Sequence[str]]) -> Metrics:
+    """How often a short answer is given (of answered questions), and its token F1 where it is."""
+    given = [(r.extra["short"]["text"], a) for r, a in zip(replies, answers, strict=True)
+             if not r.refused and (r.extra.get("short") or {}).get("text")]  # fmt: skip
+    shown = sum(not r.refused for r in replies)
+    return {
+        "short answer given": len(given) / shown if shown else None,
+        "short answer F1": statistics.mean(token_f1(t, a) for t, a in given) if given else None,
+    }
+
+
 def contains_gold(reply: Reply, answers: Sequence[str]) -> bool:
     """The answer contains one of the gold answers (SQuAD normalisation); a refusal never does.
 
@@ -98,6 +125,8 @@ def qa_metrics(replies: Sequence[Reply], golds: Sequence[tuple[str, Sequence[str
     out["answer contains gold"] = rate(contains_gold(r, g[1]) for r, g in answerable)
     out.update(answered([r for r, _ in answerable], refuses=refuses, label="refused (answerable)"))
     out["refused (unanswerable)"] = rate(r.refused for r in impossible) if refuses and impossible else None
+    if refuses:
+        out.update(short_metrics([r for r, _ in answerable], [g[1] for _, g in answerable]))
     del out["latency p50 ms"]  # over every question, and shown last
     out["latency p50 ms"] = median(r.ms for r in replies)
     return out

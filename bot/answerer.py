@@ -16,6 +16,7 @@ from bot.conversation import Context, History, queries_for
 from bot.engine import REFUSAL, Engine, Evidence
 from bot.errors import CitebotError, EmptyQuestion
 from bot.llm import LLMError, TextModel
+from bot.reader import Reader, load_reader
 from bot.retrieval import Query
 from bot.types import Answer
 
@@ -32,12 +33,19 @@ class Bot:
     """Answers questions over one index. Thread-safe: model calls are serialised, index swaps are atomic."""
 
     def __init__(
-        self, stored: StoredIndex, embedder: BaseEmbedding, settings: Settings, *, llm: TextModel | None = None
+        self,
+        stored: StoredIndex,
+        embedder: BaseEmbedding,
+        settings: Settings,
+        *,
+        llm: TextModel | None = None,
+        reader: Reader | None = None,
     ) -> None:
         self.settings = settings
         self.llm = llm
         self.warnings: list[str] = []  # set-up problems shown with every answer (e.g. a broken LLM backend)
-        self.engine = Engine(stored, embedder)
+        self.reader = reader or load_reader(settings.reader_dir)
+        self.engine = Engine(stored, embedder, self.reader)
         self._lock = threading.Lock()  # torch, FAISS and BM25 calls are not guaranteed thread-safe
         self._swap = threading.Lock()  # one index load at a time (reload, or following CURRENT)
         self._refused: str | None = None  # a newer version built with another model: not followed
@@ -63,6 +71,7 @@ class Bot:
         from index.threads import configure
 
         settings = settings or Settings.from_env()
+        reader = load_reader(settings.reader_dir, threads=settings.query_threads)  # a damaged install fails first
         configure(settings.query_threads)  # threads per question: the query encoder's and the segment searches
         if index_dir is not None:
             settings = replace(settings, index_dir=Path(index_dir))
@@ -80,7 +89,7 @@ class Bot:
                 llm = make_llm(settings)
             except LLMError as exc:
                 problems.append(f"{exc}; answering without an LLM")
-        bot = cls(stored, embedder, settings, llm=llm)
+        bot = cls(stored, embedder, settings, llm=llm, reader=reader)
         bot.warnings = problems
         return bot
 
@@ -91,7 +100,7 @@ class Bot:
 
         with self._swap:
             stored = load_index(self.settings.index_dir, remote=index_config(self.settings))
-            self.engine = Engine(stored, self.engine.retriever.embedder)
+            self.engine = Engine(stored, self.engine.retriever.embedder, self.reader)
 
     def follow_current(self) -> None:
         """Swap in a newer version of the loaded index if another process wrote one (a read of its CURRENT file).
@@ -113,7 +122,7 @@ class Bot:
             if _model_of(stored) != _model_of(self.stored):
                 self._refused, self.warnings = live, [*self.warnings, _REBUILT.format(index_dir=index_dir)]
                 return
-            self.engine = Engine(stored, self.engine.retriever.embedder)
+            self.engine = Engine(stored, self.engine.retriever.embedder, self.reader)
         except CitebotError:
             return
         finally:
@@ -150,7 +159,8 @@ class Bot:
         queries = self._queries(question, history, context, warnings)
         with self._lock:
             queries, evidence = self._search(engine, queries, context)
-        result = engine.extractive(question, evidence, self.settings)
+        said = [context.question, context.answer] if context is not None else []
+        result = engine.extractive(question, evidence, self.settings, said)
         if result.refused and thread is not None and context is None:  # a new question, but on the same document?
             result = engine.on_thread(question, evidence, thread, self.settings) or result
         if self.llm is not None and not result.refused:  # weak evidence: refuse without calling the model

@@ -23,6 +23,11 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
+def default_reader_dir() -> Path:
+    """The reader model shipped with citebot (models/reader/)."""
+    return Path(__file__).resolve().parent.parent / "models" / "reader"
+
+
 def default_cache_dir() -> Path:
     """Where exported models are kept: $XDG_CACHE_HOME/citebot, else ~/.cache/citebot."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "citebot"
@@ -32,8 +37,8 @@ def default_cache_dir() -> Path:
 class Settings:
     """Everything tunable, with defaults that work on a laptop.
 
-    `min_score` and `strict_min_score` are refusal thresholds on the evidence score
-    (see bot/extractive.py for how they were calibrated).
+    `min_score` is the refusal threshold on the best sentence's evidence (bot/extractive.py); --strict also refuses
+    when the reader's probability that the first sentence answers is below `strict_min_score` (docs/reader.md).
     """
 
     docs_dir: Path = Path("seeds")
@@ -48,7 +53,8 @@ class Settings:
     top_k: int = 5
     min_score: float = 0.345
     strict: bool = False
-    strict_min_score: float = 0.45
+    strict_min_score: float = 0.2
+    reader_dir: Path = field(default_factory=default_reader_dir)  # the reader model (bot/reader.py)
     max_sentences: int = 2
     respell: bool = True  # misspelled question words searched as the documents spell them (bot/spelling.py)
     query_threads: int = 1

@@ -16,10 +16,11 @@ from bot.config import Settings
 from bot.conversation import Context, History, Quote, asks_for_more, context_of, elliptical, names, refers_back
 from bot.extractive import Candidate, select, terms
 from bot.overview import asks_for_overview
+from bot.reader import Reader, Reading
 from bot.retrieval import Hit, Query, Retriever
 from bot.spelling import respell
 from bot.titles import Titles, title
-from bot.types import Answer, Passage
+from bot.types import Answer, Passage, Short
 from index.chunking import Span
 from index.lexical import is_english, stems, term_set
 
@@ -36,6 +37,7 @@ MOVE_ON = 0.4  # a follow-up-looking question that alone finds this much evidenc
 ON_THREAD = 0.28  # the refusal threshold for a new question whose best sentence is in the conversation's document
 _DIGIT = re.compile(r"\d")
 ANTECEDENT_LOOK_BACK = 5  # sentences searched back for the one that names a quote's "he" or "she"
+SHORT_SCORE = 0.2  # the reader's confidence in a span from which it is shown as the short answer (docs/reader.md)
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,11 @@ class Evidence:
 class Engine:
     """An immutable view of one index version; a Bot swaps in a new Engine after re-indexing."""
 
-    def __init__(self, stored: StoredIndex, embedder: BaseEmbedding) -> None:
+    def __init__(self, stored: StoredIndex, embedder: BaseEmbedding, reader: Reader) -> None:
         self.stored = stored
         self.retriever = Retriever(stored, embedder)
         self.vocabulary = stored.vocabulary
+        self.reader = reader
 
     def gather(
         self, question: str, queries: Sequence[Query], *, top_k: int, context: Context | None = None
@@ -281,18 +284,23 @@ class Engine:
                 )
         return out
 
-    def extractive(self, question: str, evidence: Evidence, settings: Settings) -> Answer:
-        """Cite the selected sentences, or refuse when the best evidence is below the threshold."""
+    def extractive(self, question: str, evidence: Evidence, settings: Settings, history: Sequence[str] = ()) -> Answer:
+        """Cite the selected sentences, or refuse when the best evidence is below `min_score` (with --strict, also
+        when the reader gives the first sentence less than `strict_min_score`); the reader's short answer inside
+        the first sentence when it marks one with confidence (SHORT_SCORE)."""
         passages = self.passages(evidence)
-        threshold = settings.strict_min_score if settings.strict else settings.min_score
         chosen = select(evidence.candidates, max_sentences=settings.max_sentences)
-        if not chosen or evidence.strength() < threshold:
+        if not chosen or evidence.strength() < settings.min_score:
+            return Answer(question, REFUSAL, True, [], passages)
+        best = chosen[0]
+        reading = self.reader.read(question, history, [(title(best.sentence.source), best.sentence.text)])[0]
+        if settings.strict and reading.score < settings.strict_min_score:
             return Answer(question, REFUSAL, True, [], passages)
         quotes = [(c.sentence, c.evidence) for c in chosen]
-        if asks_what(question) and starts_with_pronoun(chosen[0].sentence.text):
-            quotes = self._named_first(chosen[0], quotes, names_someone_new(question))
+        if asks_what(question) and starts_with_pronoun(best.sentence.text):
+            quotes = self._named_first(best, quotes, names_someone_new(question))
         text, citations = compose(quotes)
-        return Answer(question, text, False, citations, passages)
+        return Answer(question, text, False, citations, passages, short=_short(best, reading, quotes))
 
     def _named_first(
         self, best: Candidate, quotes: list[tuple[Span, float]], names: Callable[[str], bool]
@@ -329,6 +337,16 @@ class Engine:
         for c in evidence.candidates:
             by_chunk.setdefault(c.chunk, []).append(c)
         return [by_chunk.get(h.chunk, []) for h in evidence.hits]
+
+
+def _short(best: Candidate, reading: Reading, quotes: Sequence[tuple[Span, float]]) -> Short | None:
+    """The reader's span in the best sentence as the answer's short form (None below SHORT_SCORE)."""
+    if reading.span_score < SHORT_SCORE or reading.end <= reading.start:
+        return None
+    n = next(i for i, (s, _) in enumerate(quotes, 1) if s == best.sentence)
+    at = best.sentence.start + reading.start
+    text = best.sentence.text[reading.start : reading.end]
+    return Short(n, text, best.sentence.source, at, at + len(text), round(reading.span_score, 4))
 
 
 def _new_paragraph(chunk: Span, before: Span, sentence: Span) -> bool:

@@ -116,7 +116,8 @@ def _verify(directory: Path) -> None:
     restore = f"restore it with `git checkout -- {directory}` or retrain it with `make reader`"
     sums = directory / "SHA256SUMS"
     try:
-        expected = dict(reversed(line.split()) for line in sums.read_text(encoding="utf-8").splitlines() if line)
+        rows = [line.split() for line in sums.read_text(encoding="utf-8").splitlines() if line.strip()]
+        expected = {name: digest for digest, name in rows}
     except (OSError, ValueError) as exc:
         raise ReaderUnavailable(f"The reader model's checksums ({sums}) cannot be read: {restore}") from exc
     for name in FILES:

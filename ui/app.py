@@ -13,7 +13,7 @@ from bot.citations import MARKER
 from bot.conversation import history_from_pairs
 from bot.errors import CitebotError
 from bot.saved import Turn, Verdict, parse_words, save_turn
-from bot.types import Answer, Citation, Passage
+from bot.types import Answer, Citation, Passage, Short
 from index.loader import SUFFIXES
 
 if TYPE_CHECKING:
@@ -81,10 +81,22 @@ def linked_markers(answer: Answer) -> str:
         c = by_n.get(int(m.group(1)))
         if c is None:
             continue
-        out.append(escape_markdown(answer.text[at : m.start()]))
+        out.append(_with_short(answer.text[at : m.start()], c, answer.short))
         out.append(f"[\\[{c.n}\\]]({open_link(c.source, c.start, c.end, c.location)})")
         at = m.end()
     return "".join(out) + escape_markdown(answer.text[at:])
+
+
+def _with_short(segment: str, c: Citation, short: Short | None) -> str:
+    """The escaped text before marker [n], with the short answer in bold where it lies inside citation n's quote.
+
+    Example: ("Founded in 997 by Olav. ", citation 1 quoting it, short "997") -> "Founded in **997** by Olav\\. "
+    """
+    at = segment.find(c.quote)
+    if short is None or short.n != c.n or at < 0 or not c.start <= short.start < short.end <= c.end:
+        return escape_markdown(segment)
+    i, j = at + short.start - c.start, at + short.end - c.start
+    return escape_markdown(segment[:i]) + f"**{escape_markdown(segment[i:j])}**" + escape_markdown(segment[j:])
 
 
 def render_sources(answer: Answer | None) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import CHOICES, Settings
-from bot.errors import CannotWrite, CitebotError
+from bot.errors import CannotWrite, CitebotError, ReaderUnavailable
 
 if TYPE_CHECKING:
     from bot.answerer import Bot
@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             index_dir=args.index_dir, strict=getattr(args, "strict", None) or None, llm=getattr(args, "llm", None)
         )
         return int(args.run(args, settings))
-    except CannotWrite as exc:  # a full disk or a read-only folder: a failure, not a usage error
+    except (CannotWrite, ReaderUnavailable) as exc:  # a full disk, a read-only folder, a damaged install: a failure
         print(f"citebot: error: {exc}", file=sys.stderr)
         return 1
     except CitebotError as exc:
@@ -230,9 +230,12 @@ def _load_bot(settings: Settings) -> Bot:
 def render(answer: Answer, *, with_text: bool = True) -> str:
     """The answer for a terminal: text, then each citation with its source and offsets.
 
-    Example: "X. [1]\\n\\n[1] a.txt:0-2 (score 0.70)"; a PDF: "[1] report.pdf p. 12 (2748-2977, score 0.72)"
+    Example: "X. [1]\\n\\n[1] a.txt:0-2 (score 0.70)"; a PDF: "[1] report.pdf p. 12 (2748-2977, score 0.72)"; with a
+    short answer, "In short: 997 [1]" comes first.
     """
     lines = [answer.text, ""] if with_text else []
+    if answer.short is not None:
+        lines.insert(0, f"In short: {answer.short.text} [{answer.short.n}]")
     if answer.refused:
         lines += ["Closest passages (related, not an answer):"]
         lines += [

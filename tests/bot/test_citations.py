@@ -38,4 +38,5 @@ def test_to_dict_shape() -> None:
         "passages": [],
         "latency_ms": 1.5,
         "searched_for": [],
+        "short": None,
     }

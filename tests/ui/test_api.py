@@ -32,7 +32,16 @@ def test_ask_returns_the_answer_with_page_and_location(api: str) -> None:
     r = httpx.post(f"{api}/api/ask", json={"question": "When was the new lens installed?"})
     assert r.status_code == 200
     data = r.json()
-    assert list(data) == ["question", "answer", "refused", "citations", "passages", "latency_ms", "searched_for"]
+    assert list(data) == [
+        "question",
+        "answer",
+        "refused",
+        "citations",
+        "passages",
+        "latency_ms",
+        "searched_for",
+        "short",
+    ]
     first = data["citations"][0]
     assert (first["source"], first["page"], first["location"]) == ("report.pdf", 2, "p. 2")
     assert first["quote"] == "The new lens was installed in March." and data["answer"].endswith("[1]")

@@ -1,0 +1,90 @@
+"""The shipped reader model: loads offline with its checksums, refuses damaged files clearly, reads as trained."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ReaderUnavailable
+from bot.reader import MODEL_DIR, load_reader
+from bot.reader_format import clean_title, question_text, sentence_text
+
+TRONDHEIM = [
+    ("Trondheim", "Trondheim was founded in 997 as a trading post by the Viking king Olav Tryggvason."),
+    ("Trondheim", "The city has a population of about 210,000 people and is home to a large university."),
+    ("Oslo", "Oslo is the capital of Norway and lies at the head of the Oslofjord."),
+]
+
+
+def test_the_shipped_model_loads_offline_and_its_files_match_their_checksums() -> None:
+    reader = load_reader(MODEL_DIR)
+    assert (MODEL_DIR / "model.onnx").stat().st_size < 30_000_000
+    assert (MODEL_DIR / "MODEL_CARD.md").is_file()
+    assert reader.read("When was Trondheim founded?", [], TRONDHEIM[:1])
+
+
+def test_it_prefers_the_sentence_that_answers_and_marks_the_answer_inside_it() -> None:
+    readings = load_reader(MODEL_DIR).read("When was Trondheim founded?", [], TRONDHEIM)
+    assert max(range(3), key=lambda i: readings[i].score) == 0
+    best = readings[0]
+    assert "997" in TRONDHEIM[0][1][best.start : best.end]
+    assert readings[2].score < 0.5  # another city's sentence does not answer
+
+
+def test_a_follow_up_is_read_with_the_conversation_before_it() -> None:
+    reader = load_reader(MODEL_DIR)
+    founded = [("Norway", "Trondheim was founded in 997 by Olav.")]
+    after_trondheim = [
+        "What is the largest city in central Norway?",
+        "Trondheim is the largest city in central Norway.",
+    ]
+    after_oslo = ["What is the capital of Norway?", "Oslo is the capital of Norway."]
+    on_thread = reader.read("When was it founded?", after_trondheim, founded)[0].score
+    off_thread = reader.read("When was it founded?", after_oslo, founded)[0].score
+    assert on_thread > off_thread
+
+
+def copy_model(tmp_path: Path) -> Path:
+    target = tmp_path / "reader"
+    shutil.copytree(MODEL_DIR, target)
+    return target
+
+
+def test_a_damaged_model_file_is_refused_with_how_to_restore_it(tmp_path: Path) -> None:
+    folder = copy_model(tmp_path)
+    data = bytearray((folder / "model.onnx").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / "model.onnx").write_bytes(bytes(data))
+    with pytest.raises(ReaderUnavailable, match="damaged.*git checkout"):
+        load_reader(folder)
+
+
+def test_a_missing_model_file_is_refused_with_how_to_restore_it(tmp_path: Path) -> None:
+    folder = copy_model(tmp_path)
+    (folder / "tokenizer.json").unlink()
+    with pytest.raises(ReaderUnavailable, match="missing.*make reader"):
+        load_reader(folder)
+
+
+def test_citebot_ask_with_a_damaged_model_says_so_in_one_line(tmp_path: Path) -> None:
+    folder = copy_model(tmp_path)
+    (folder / "model.onnx").write_bytes(b"not a model")
+    env = {"CITEBOT_READER_DIR": str(folder), "CITEBOT_INDEX_DIR": str(tmp_path / "none"), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-m", "ui.cli", "ask", "When?"], capture_output=True, text=True,
+                          env=env | {"PATH": "/usr/bin:/bin"}, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "reader model" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_pair_is_written_the_same_way_for_training_and_answering() -> None:
+    assert clean_title("Grapes_of_Wrath-003") == "Grapes of Wrath"
+    assert question_text("When?") == "When?"
+    assert question_text("When?", ["Who founded it?", "Olav did.", "Where is it?", "In Norway."]) == (
+        "When? [SEP] Where is it? In Norway. Who founded it? Olav did."
+    )
+    text, at = sentence_text("a_b.txt", "It rains.")
+    assert text[at:] == "It rains." and text.startswith("a b")
