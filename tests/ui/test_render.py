@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import CitebotError
-from bot.types import Answer, Citation, Passage
+from bot.types import Answer, Citation, Passage, Short
 from ui.app import escape_markdown, format_answer, render_sources
 from ui.serve_cli import parse_auth
 
@@ -30,6 +30,19 @@ def test_format_answer_escapes_text_and_links_markers_to_the_viewer() -> None:
         "A [\\[2\\]](#cb-open?source=x%281%29.md&start=5&end=6) B "
         "[\\[1\\]](#cb-open?source=r%20p.pdf&start=0&end=1&location=p.%203-4) \\[9\\]"
     ), "sources are URL-quoted; a number without a citation stays text"
+
+
+def test_the_short_answer_is_bold_inside_its_quote_in_the_chat_and_first_in_the_terminal() -> None:
+    from ui.cli import render
+
+    quote = "The unit reaches full capability in 2027."
+    cited = Citation(1, "a.txt", quote, 100, 100 + len(quote), 0.7)
+    short = Short(1, "2027", "a.txt", 136, 140, 0.8)
+    answer = Answer("When?", f"{quote} [1]", False, [cited], [], short=short)
+    assert format_answer(answer).startswith("The unit reaches full capability in **2027**\\. [\\[1\\]]")
+    assert render(answer).splitlines()[0] == "In short: 2027 [1]"
+    elsewhere = Answer("When?", f"{quote} [1]", False, [cited], [], short=Short(1, "1999", "a.txt", 10, 14, 0.8))
+    assert "**" not in format_answer(elsewhere)  # a span outside the quote is not shown
 
 
 def test_refusal_looks_different() -> None:
