@@ -34,6 +34,10 @@ class HashingEmbedder(BaseEmbedding):
         return hash_vector(query)
 
 
+# The keys of Answer.to_dict(), in order: what `ask --json`, /api/ask and the page's JSON return (README)
+ANSWER_KEYS = ["question", "answer", "refused", "citations", "passages", "latency_ms", "searched_for", "short"]
+
+
 def hashing_settings(index_dir: Path, **overrides: Any) -> Settings:
     """Settings for an index built with the hashing embedder."""
     return Settings.from_env({}, index_dir=index_dir, embed_model="hashing", **overrides)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fakes import ANSWER_KEYS
 
 from ui.cli import main
 
@@ -73,16 +74,7 @@ def test_index_skips_bad_files_and_ask_answers(
     assert "0 texts embedded" in capsys.readouterr().out
     assert main(["ask", "Which planet is the largest?", "--index-dir", ix, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert list(data) == [
-        "question",
-        "answer",
-        "refused",
-        "citations",
-        "passages",
-        "latency_ms",
-        "searched_for",
-        "short",
-    ]
+    assert list(data) == ANSWER_KEYS
     assert data["citations"][0]["source"] == "space/planets.md" and "[1]" in data["answer"]
     assert main(["ask", "Which planet is the largest?", "--index-dir", ix]) == 0
     assert "[1] space/planets.md:" in capsys.readouterr().out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fakes import ANSWER_KEYS
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -12,16 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_ask_returns_the_answer_json(client) -> None:  # type: ignore[no-untyped-def]
     data = client.predict("Why can't Ukraine join NATO?", [], api_name="/ask")
-    assert list(data) == [
-        "question",
-        "answer",
-        "refused",
-        "citations",
-        "passages",
-        "latency_ms",
-        "searched_for",
-        "short",
-    ]
+    assert list(data) == ANSWER_KEYS
     first = data["citations"][0]
     text = (ROOT / "seeds" / first["source"]).read_text(encoding="utf-8")
     assert "territorial integrity" in first["quote"] and text[first["start"] : first["end"]] == first["quote"]
