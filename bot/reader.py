@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from bot.config import default_reader_dir
 from bot.errors import ReaderUnavailable
 from bot.reader_format import MAX_TOKENS, question_text, sentence_text
 
-MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "reader"
+MODEL_DIR = default_reader_dir()
 FILES = ("model.onnx", "tokenizer.json")
 MAX_SPAN_TOKENS = 24  # the longest short answer, in word pieces
 
