@@ -115,8 +115,8 @@ def main() -> int:
         env["CITEBOT_CACHE_DIR"] = str(Path(tmp) / "cache")  # `citebot index` exports the ONNX graph here
         subprocess.run([sys.executable, "-m", "ui.cli", "index", "seeds", "-q"], cwd=ROOT, env=env, check=True)
         from bot.config import EMBED_MODEL
-        from index.embeddings import model_path
-        from index.onnx_embed import onnx_files
+        from index.embedding.embeddings import model_path
+        from index.embedding.onnx_embed import onnx_files
 
         model = Path(model_path(EMBED_MODEL))
         graph = onnx_files(Path(env["CITEBOT_CACHE_DIR"]), model, name=EMBED_MODEL).model

@@ -22,7 +22,7 @@ from pathlib import Path
 from common import ROOT, SQUAD, median  # noqa: I001
 
 from bot import Bot, Settings
-from index.chunking import split_sentences
+from index.documents.chunking import split_sentences
 from index.pipeline import index_paths
 
 QUESTIONS = ["Who were the Normans?", "When did Sky launch its digital service?", "What is BSkyB?"]

@@ -27,8 +27,8 @@ from pathlib import Path
 from common import ROOT, median, read_squad, write_documents  # noqa: I001
 
 from bot import Settings
-from index.chunking import split_text
-from index.loader import load_documents
+from index.documents.chunking import split_text
+from index.documents.loader import load_documents
 
 SETS = ("squad2-dev-sample.json", "tydiqa-en-calibration.json", "nq-calibration.json")
 # ../shared/data beside the repo; from a worktree under wt/, two levels up (as benchmarks/quality.py)
@@ -57,7 +57,7 @@ def peak_rss_gb() -> float:
 
 def timing(docs: Path, tmp: Path, *, rounds: int, modes: list[str]) -> None:
     """Median seconds of the raw encodes and of `index_paths`, interleaved round by round, and their ratios."""
-    from index.embeddings import make_embedder
+    from index.embedding.embeddings import make_embedder
     from index.pipeline import index_paths
 
     settings = Settings.from_env({}, index_dir=tmp / "ix")
@@ -117,7 +117,7 @@ def child(role: str, docs: Path, index_dir: Path) -> None:
     started = time.perf_counter()
     chunks = 0
     if role == "floor":
-        from index.embeddings import make_embedder
+        from index.embedding.embeddings import make_embedder
 
         documents, _ = load_documents([docs])
         model = make_embedder("sentence-transformers/all-MiniLM-L6-v2")._model

@@ -24,7 +24,7 @@ def measure(bot: Bot, questions: list[str], rounds: int = 3) -> tuple[list[float
     """Per question: floor (encode + the index's dense search) and full answer times in ms, interleaved, best of
     `rounds`."""
     embedder = bot.engine.retriever.embedder
-    dense = bot.stored.dense  # FAISS over every segment (index/views.py)
+    dense = bot.stored.dense  # FAISS over every segment (index/store/views.py)
     import numpy as np
 
     floor, full = [], []

@@ -3,7 +3,7 @@
 Usage: python benchmarks/merge_memory.py --from WORKDIR [--scratch DIR] [--before GITREF] [--levels 2,3] [--model M]
 
 WORKDIR is scale_system.py's (`--workdir`, with ix100000: segments of 16k chunks, as a build writes them). A build
-merges 8 segments of a size class into one (index/merging.py): 8 batches of 16k into 131k chunks (level 2; the
+merges 8 segments of a size class into one (index/store/merging.py): 8 batches of 16k into 131k chunks (level 2; the
 largest merge of a build of up to 1,048,575 chunks, Flat while the index holds <= 250k chunks, IVF after), and 8 of
 those into 1.05M (level 3, once a build passes 64 batches). This script hard-links 8 of the 100k index's 16k
 segments (copies renamed as scale_replicated.py does), merges them, then links that merged segment 8 times and
@@ -48,11 +48,11 @@ def worker(inputs: list[Path], out: Path, spec: str) -> dict[str, float]:
     import faiss  # noqa: F401
     import llama_index.vector_stores.faiss  # noqa: F401
 
-    from index.merging import merge
-    from index.segments import Segment
+    from index.store.merging import merge
+    from index.store.segments import Segment
 
     if os.environ.get("MERGE_MEMORY_MODEL"):  # as a real-model build holds it while it merges
-        from index.embeddings import make_embedder
+        from index.embedding.embeddings import make_embedder
 
         make_embedder(os.environ["MERGE_MEMORY_MODEL"]).get_text_embedding_batch(["Owls hunt at night."] * 64)
 
@@ -127,7 +127,7 @@ def main() -> int:
     parser.add_argument("--model", default="", help="load this embedding model before merging (a real-model build)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from index.vectorstores import ivf_spec
+    from index.search.vectorstores import ivf_spec
 
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="merge-memory-"))
     codes = {"after": ROOT}

@@ -1,8 +1,8 @@
 """Embedding models side by side in one run: size on disk, load, indexing time per 1k chunks, query encode, answer.
 
-For each model (a known name of index/models.py or a sentence-transformers folder), in one process, models taken in
-turn each round: index the SQuAD sample (as `citebot index` does, late chunking), then answer its questions warm
-(ONNX query path, one thread) and time one query encode (ONNX and torch, one thread). Quality is
+For each model (a known name of index/embedding/models.py or a sentence-transformers folder), in one process, models
+taken in turn each round: index the SQuAD sample (as `citebot index` does, late chunking), then answer its questions
+warm (ONNX query path, one thread) and time one query encode (ONNX and torch, one thread). Quality is
 benchmarks/quality.py with CITEBOT_EMBED_MODEL set; this is the cost side.
 
     python benchmarks/models.py [--models NAME_OR_FOLDER,...] (default: all-MiniLM-L6-v2, all-mpnet-base-v2)
@@ -21,13 +21,13 @@ from common import ROOT, encode_times, median, write_squad  # noqa: I001
 from latency import measure
 
 from bot import Bot, Settings
-from index.chunking import split_text
-from index.embeddings import make_embedder, model_path
-from index.loader import load_documents
-from index.models import MINILM, MPNET, dimension, local_model
-from index.onnx_embed import onnx_files
+from index.documents.chunking import split_text
+from index.documents.loader import load_documents
+from index.embedding.embeddings import make_embedder, model_path
+from index.embedding.models import MINILM, MPNET, dimension, local_model
+from index.embedding.onnx_embed import onnx_files
+from index.embedding.query_embed import resolve
 from index.pipeline import index_paths
-from index.query_embed import resolve
 
 COLUMNS = ("dim", "disk MB", "onnx MB", "load s", "index s/1k", "onnx q ms", "torch q ms", "answer ms")
 

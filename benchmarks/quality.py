@@ -11,7 +11,7 @@ seed: tests/questions/*.yaml on seeds/, pass rate; library: tests/questions/libr
 data/off_topic.txt (the refusal threshold was set on it) on the squad index, alone and after a turn; off-topic
 unseen: data/off_topic_unseen.txt the same way (written later; nothing is fitted on it, see bot/extractive.py
 COSINE_FLOOR for the one rule it prompted).
-Indexes are cached under benchmarks/out/ by a hash of the data, the index settings and index/*.py. CITEBOT_*
+Indexes are cached under benchmarks/out/ by a hash of the data, the index settings and index/**/*.py. CITEBOT_*
 variables apply.
 Data: see ../shared/data/README.md and data/README.md for sources and licences (SQuAD 2.0, TyDi QA, NQ, CoQA).
 """

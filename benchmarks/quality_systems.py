@@ -20,7 +20,7 @@ from quality_metrics import Reply
 
 from bot import Answer, Bot, Citation, Passage, Settings
 from bot.answerer import clean_question
-from index.chunking import Span
+from index.documents.chunking import Span
 from index.pipeline import index_config, index_paths
 
 OUT = ROOT / "benchmarks" / "out"
@@ -67,7 +67,7 @@ _TORCH: dict[str, Any] = {}
 
 def plain_embedder(bot: Bot) -> Any:
     """The same MiniLM as a llama-index embedding (torch), as plain llama-index would use it; loaded once."""
-    from index.embeddings import make_embedder
+    from index.embedding.embeddings import make_embedder
 
     model = bot.settings.embed_model
     if model not in _TORCH:
@@ -88,7 +88,7 @@ def cache_key(*parts: bytes) -> str:
     digest = hashlib.sha256()
     for part in parts:
         digest.update(hashlib.sha256(part).digest())
-    for path in sorted((ROOT / "index").glob("*.py")):
+    for path in sorted((ROOT / "index").rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

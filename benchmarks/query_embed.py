@@ -21,11 +21,11 @@ import numpy as np
 from common import busy_neighbour, encode_times, median, percentile, write_squad  # noqa: I001
 
 from bot.config import EMBED_MODEL
-from index.chunking import split_text
-from index.embeddings import make_embedder, model_path, token_embed
-from index.loader import load_documents
-from index.onnx_embed import _session, _tokenizer, mean_pool, onnx_files
-from index.query_embed import make_query_embedder, resolve
+from index.documents.chunking import split_text
+from index.documents.loader import load_documents
+from index.embedding.embeddings import make_embedder, model_path, token_embed
+from index.embedding.onnx_embed import _session, _tokenizer, mean_pool, onnx_files
+from index.embedding.query_embed import make_query_embedder, resolve
 
 
 def time_queries(encode, questions: list[str]) -> float:  # type: ignore[no-untyped-def]

@@ -35,7 +35,7 @@ import faiss
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from index.vectorstores import FLAT_MAX_N, faiss_spec, nprobe  # noqa: E402
+from index.search.vectorstores import FLAT_MAX_N, faiss_spec, nprobe  # noqa: E402
 
 DIM = 384
 K = 10
@@ -43,19 +43,19 @@ TARGET_P50_MS = 50.0
 TARGET_RECALL = 0.95
 TARGET_BYTES = 2_000_000_000  # 2 GB (decimal, the stricter reading)
 
-# The project's choice (index/vectorstores.py): exact search up to FLAT_MAX_N vectors, IVF (4*sqrt(n) lists) + SQ8
-# beyond, searched with nprobe(nlist) lists. This benchmark measures that choice against the alternatives.
+# The project's choice (index/search/vectorstores.py): exact search up to FLAT_MAX_N vectors, IVF (4*sqrt(n) lists) +
+# SQ8 beyond, searched with nprobe(nlist) lists. This benchmark measures that choice against the alternatives.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 
 
 def ivf_nlist(n: int) -> int:
-    """Number of IVF lists for n vectors: ~4*sqrt(n) (4000 at 1M), as index/vectorstores.py builds it."""
+    """Number of IVF lists for n vectors: ~4*sqrt(n) (4000 at 1M), as index/search/vectorstores.py builds it."""
     return max(1, 4 * math.isqrt(n))
 
 
 def choose_index_spec(n: int) -> str:
-    """The index_factory string citebot builds for n vectors (index.vectorstores.faiss_spec)."""
+    """The index_factory string citebot builds for n vectors (index.search.vectorstores.faiss_spec)."""
     return faiss_spec(n)
 
 

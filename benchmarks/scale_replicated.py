@@ -4,10 +4,10 @@ Usage: python benchmarks/scale_replicated.py --from WORKDIR [--copies 10]   (WOR
 
 The 100k corpus is hard-linked `copies` times into folders c00, c01, ... and the index's segments likewise, each
 copy's documents renamed to match (`meta.json` and the file table rewritten, the 100k index's deletions kept); then
-the copied segments are merged into the layout a 1M build leaves (`build_layout`: index/merging.py's policy and
-index/store.py's choice of FAISS index simulated on batches of 16k chunks; at 1M, 7 merged segments of about 131k
+the copied segments are merged into the layout a 1M build leaves (`build_layout`: index/store/merging.py's policy and
+index/store/build.py's choice of FAISS index simulated on batches of 16k chunks; at 1M, 7 merged segments of about 131k
 chunks, all IVF (the first, merged while the index was still small, gets IVF when the build writes its version:
-index/store.py `segment_spec`), then 7 small Flat ones), and the result is measured like scale_system.py measures
+index/store/build.py `segment_spec`), then 7 small Flat ones), and the result is measured like scale_system.py measures
 (load, RSS, first and warm answers; one new file indexed, with its CPU seconds and the load average). Before
 2026-11-26 18:00 this merged every 8 copied segments regardless of size and left the copied segments after the 56th
 as they were (34 small ones in the README's earlier run), a layout no build produces. A build of 1M chunks with the
@@ -36,10 +36,10 @@ from typing import Any
 
 from scale_system import NEW_FILE, run  # noqa: I001
 
-from index.filetable import FILES_FILE, SOURCES_FILE, write_table
-from index.merging import merge, plan
-from index.segments import META, Segment
-from index.store import BATCH_CHUNKS, CURRENT, MANIFEST, SEGMENTS, _write_json, segment_spec
+from index.store.build import BATCH_CHUNKS, CURRENT, MANIFEST, SEGMENTS, _write_json, segment_spec
+from index.store.filetable import FILES_FILE, SOURCES_FILE, write_table
+from index.store.merging import merge, plan
+from index.store.segments import META, Segment
 
 BEFORE = (
     "for comparison, measured earlier (before the file tables, commit 113fef3, load average 0.3-0.6): update 7.3-7.9 s"
@@ -54,11 +54,11 @@ def build_layout(sizes: list[int]) -> list[tuple[list[int], str]]:
     """Runs of the copied segments (chunk counts `sizes`) covering what a build's segments would, with FAISS specs.
 
     A build of the same chunks in one go writes a Flat segment per batch of BATCH_CHUNKS chunks (its last smaller)
-    and merges after each batch as index/merging.py's policy asks, a merged segment getting IVF as index/store.py
-    chooses it (`segment_spec`: at least IVF_MIN chunks in an index past FLAT_MAX_N; the version written at the end
-    gives every segment the spec the rule asks for the final size). That is simulated on the chunk counts; each of
-    its segments' ends is moved to the nearest end of a copied segment, and the copied segments between two ends
-    are merged into one (with the build's spec), or kept as they are when alone.
+    and merges after each batch as index/store/merging.py's policy asks, a merged segment getting IVF as
+    index/store/build.py chooses it (`segment_spec`: at least IVF_MIN chunks in an index past FLAT_MAX_N; the version
+    written at the end gives every segment the spec the rule asks for the final size). That is simulated on the chunk
+    counts; each of its segments' ends is moved to the nearest end of a copied segment, and the copied segments between
+    two ends are merged into one (with the build's spec), or kept as they are when alone.
     Example: sizes [16_400] * 8 + [900] -> [([0, ..., 7], "Flat"), ([8], "Flat")]
     """
     total, batch = sum(sizes), BATCH_CHUNKS

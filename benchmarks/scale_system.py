@@ -7,7 +7,7 @@ CITEBOT_EMBED_MODEL=hash so the model is left out. Each step runs in its own pro
 (VmHWM): the build; the load, first answer and warm p50 with the RSS after loading; then one new file
 added and the folder indexed again, with the megabytes of the files it wrote into the index folder, its CPU seconds
 (user and system: what it costs whatever else the shared machine runs), the seconds of it spent importing
-llama-index's SentenceSplitter (index/splitter.py: it chunks the new file) and the load average when it ended.
+llama-index's SentenceSplitter (index/documents/splitter.py: it chunks the new file) and the load average when it ended.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from first_answer import time_answers, write_corpus
 
 from bot import Bot, Settings
 from index.pipeline import index_paths
-from index.store import CURRENT
+from index.store.reading import CURRENT
 
 NEW_FILE = "Owls hunt at night with silent feathers. Their soft wing edges break up the air that would make a sound."
 
@@ -73,10 +73,10 @@ def _written_mb(before: dict[str, int], index_dir: Path) -> float:
 
 
 def _llama_import(settings: Settings) -> float:
-    """Seconds to import llama-index's SentenceSplitter as citebot does (index/splitter.py: which any new file needs,
-    with its tokenizer loaded): part of the step."""
+    """Seconds to import llama-index's SentenceSplitter as citebot does (index/documents/splitter.py: which any new
+    file needs, with its tokenizer loaded): part of the step."""
     started = time.perf_counter()
-    from index.splitter import sentence_splitter
+    from index.documents.splitter import sentence_splitter
 
     sentence_splitter(settings.chunk_size, settings.chunk_overlap)
     return time.perf_counter() - started

@@ -26,7 +26,7 @@ from quality_metrics import Reply, contains_gold, rate
 from quality_systems import ask
 
 from bot import Bot
-from index.lexical import is_english
+from index.search.lexical import is_english
 
 NEIGHBOURS = dict(zip("qwertyuiopasdfghjklzxcvbnm", "wqrtyuiopoaafghjkklxcvbnmn", strict=True))
 

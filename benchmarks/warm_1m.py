@@ -4,7 +4,7 @@ Usage: python benchmarks/warm_1m.py --index IX [--rounds 8] [--questions 150]   
 WORKDIR/ix-replicated, built with CITEBOT_EMBED_MODEL=hash)
 
 "before": the first merged segment searched exactly (a 1M build merged it while the index was under FLAT_MAX_N) and
-the IVF segments probing 256 lists; "after": every merged segment IVF (index/store.py `segment_spec`, applied when
+the IVF segments probing 256 lists; "after": every merged segment IVF (index/store/build.py `segment_spec`, applied when
 a version is written) probing `nprobe()` lists (128 at 1,448). The segment's other FAISS index is written beside
 the index (WORKDIR/aside-*, kept for the next run). Each of first_answer.py's questions is answered both ways in
 turn, so both see the same load; prints p50 of wall time, of the process's CPU time and of the dense search. Then,
@@ -29,10 +29,10 @@ from common import median, read_squad  # noqa: I001
 from first_answer import QUESTIONS
 
 from bot import Bot, Settings
-from index.respec import kind, rewrite_faiss
-from index.segments import Segment, open_segment
-from index.store import IVF_MIN
-from index.vectorstores import FaissSearch, ivf_spec, nprobe
+from index.search.vectorstores import FaissSearch, ivf_spec, nprobe
+from index.store.build import IVF_MIN
+from index.store.respec import kind, rewrite_faiss
+from index.store.segments import Segment, open_segment
 
 
 class Exact:
@@ -52,7 +52,7 @@ Way = list[tuple[Segment, Any, Callable[[int], int]]]  # per segment: its search
 
 
 def old_nprobe(nlist: int) -> int:
-    """index/vectorstores.py's nprobe before: at least 256 lists."""
+    """index/search/vectorstores.py's nprobe before: at least 256 lists."""
     return max(256, round(nlist * 0.064))
 
 

@@ -3,10 +3,10 @@
 Usage: python benchmarks/warm_paths.py --index IX [--rounds 7]   (IX: an index built with CITEBOT_EMBED_MODEL=hash,
 e.g. scale_replicated.py's WORKDIR/ix-replicated)
 
-"before": BM25 scoring every posting (index/lexical.py `BM25`) and the segments searched one after another in one
-thread; "after, 1 thread": index/lexical_topk.py's `TopKBM25` (MaxScore, fewer passes), still one thread; "after, N
-threads": the segments and BM25's parts spread over index/threads.py's pool, BM25 beside the dense search. Each
-question is answered every way in turn, so all see the same load; the
+"before": BM25 scoring every posting (index/search/lexical.py `BM25`) and the segments searched one after another in one
+thread; "after, 1 thread": index/search/lexical_topk.py's `TopKBM25` (MaxScore, fewer passes), still one thread;
+"after, N threads": the segments and BM25's parts spread over index/threads.py's pool, BM25 beside the dense search.
+Each question is answered every way in turn, so all see the same load; the
 answers, citations and BM25 and dense rankings are checked identical. Prints the p50s (answer: wall time; cpu: the
 process's CPU time per answer, all threads, which the load of other processes changes less; dense and bm25: wall time
 of each search, which overlap "after"), their ratios to "before" and the load average.
@@ -27,7 +27,7 @@ from first_answer import QUESTIONS
 
 import index.threads
 from bot import Bot, Settings
-from index.lexical import BM25
+from index.search.lexical import BM25
 
 
 def _timed(obj: Any, into: list[float]) -> Callable[..., Any]:

@@ -65,9 +65,9 @@ class Bot:
     ) -> Bot:
         """Load the index at `index_dir` (default: settings.index_dir), the embedding model and the LLM backend."""
         from bot.llm import make_llm
+        from index.access import load_index
+        from index.embedding.query_embed import make_query_embedder
         from index.pipeline import index_config
-        from index.query_embed import make_query_embedder
-        from index.store import load_index
         from index.threads import configure
 
         settings = settings or Settings.from_env()
@@ -95,8 +95,8 @@ class Bot:
 
     def reload(self) -> None:
         """Pick up the index as it is now on disk (after `citebot index` or an upload)."""
+        from index.access import load_index
         from index.pipeline import index_config
-        from index.store import load_index
 
         with self._swap:
             stored = load_index(self.settings.index_dir, remote=index_config(self.settings))
@@ -108,8 +108,8 @@ class Bot:
         Questions asked meanwhile keep the version they started with; a version that cannot be loaded (replaced
         again while loading) is skipped until the next call; one built with another model is refused with a warning.
         """
+        from index.access import live_version, load_index
         from index.pipeline import index_config
-        from index.store import live_version, load_index
 
         index_dir, loaded, remote = self.stored.path.parent, self.stored.path.name, index_config(self.settings)
         live = live_version(index_dir, remote=remote)

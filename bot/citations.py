@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from bot.types import Answer, Citation
-from index.chunking import Span
-from index.locations import Locations, locate
+from index.documents.chunking import Span
+from index.documents.locations import Locations, locate
 
 MARKER = re.compile(r"\[(\d+)\]")
 

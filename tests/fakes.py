@@ -8,7 +8,7 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from bot.config import Settings
-from index.hash_embed import hash_vector
+from index.embedding.hash_embed import hash_vector
 
 DIM = 384
 __all__ = ["DIM", "HashingEmbedder", "hash_vector", "hashing_settings", "write_docs"]

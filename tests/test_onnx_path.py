@@ -85,9 +85,9 @@ def squad_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[st
 def test_onnx_answers_cite_what_torch_answers_cite(seed_index: Path, squad_index: tuple[Path, list[str]]) -> None:
     from bot import Bot
     from bot.eval import load_question_set
-    from index.embeddings import make_embedder
-    from index.onnx_embed import OnnxEmbedder
-    from index.query_embed import resolve
+    from index.embedding.embeddings import make_embedder
+    from index.embedding.onnx_embed import OnnxEmbedder
+    from index.embedding.query_embed import resolve
 
     torch_model = make_embedder(EMBED_MODEL, threads=1)
     seed = [case.turns[-1] for case in load_question_set(ROOT / "tests" / "questions" / "seed.yaml")]
@@ -115,7 +115,7 @@ def test_an_upload_loads_the_torch_model_once_and_is_answerable(
 
     from bot import Bot
     from bot.library import Library
-    from index import embeddings
+    from index.embedding import embeddings
     from index.pipeline import index_paths
 
     shutil.copytree(ROOT / "seeds", tmp_path / "docs")

@@ -74,7 +74,7 @@ UPLOAD_KILLER = textwrap.dedent(
     import os, signal, sys
     sys.path[:0] = [{tests!r}, {root!r}]
     from pathlib import Path
-    import index.uploads as uploads
+    import index.documents.uploads as uploads
     from fakes import HashingEmbedder, hashing_settings
     from bot import Bot
 
@@ -85,8 +85,8 @@ UPLOAD_KILLER = textwrap.dedent(
     if sys.argv[1] == "write":
         uploads.os.replace = die  # os is shared: this also stops the index swap, which never comes
     else:
-        import index.store
-        index.store._write_version = die
+        import index.store.build
+        index.store.build._write_version = die
     from bot.library import Library
     Library(bot.settings, bot=bot).add([(Path(sys.argv[3]), "owls.txt")])
     """

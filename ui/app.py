@@ -14,7 +14,7 @@ from bot.conversation import history_from_pairs
 from bot.errors import CitebotError
 from bot.saved import Turn, Verdict, parse_words, save_turn
 from bot.types import Answer, Citation, Passage, Short
-from index.loader import SUFFIXES
+from index.documents.loader import SUFFIXES
 
 if TYPE_CHECKING:
     import gradio as gr

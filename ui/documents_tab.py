@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import CannotWrite, CitebotError
-from index.loader import SUFFIXES
+from index.documents.loader import SUFFIXES
 from ui.docs_cli import human_size
 
 if TYPE_CHECKING:

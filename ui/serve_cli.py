@@ -91,8 +91,8 @@ def _user(pair: str) -> tuple[str, str]:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.answerer import Bot
     from bot.library import Library
+    from index.access import check_index
     from index.pipeline import index_config
-    from index.store import check_index
 
     credentials = parse_auth(args.host, args.auth or settings.auth)
     check_index(settings.index_dir, remote=index_config(settings))  # no index: say what to run now, not on a question

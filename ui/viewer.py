@@ -32,7 +32,7 @@ def add_viewer_routes(router: APIRouter, library: Any) -> None:
     @router.get("/api/documents/{name:path}/text", tags=["documents"], summary="A document's loaded text")
     def text(name: str) -> dict[str, Any]:
         """The text citations' offsets refer to, its type, and where its pages or sections start."""
-        from index.loader import load_file
+        from index.documents.loader import load_file
 
         path = _path(library, name)
         document = load_file(path, name)

@@ -1,6 +1,6 @@
 from bot.citations import check, cited_numbers, compose
 from bot.types import Answer, Citation
-from index.chunking import Span
+from index.documents.chunking import Span
 
 SOURCE = "It rains in Bergen. The sun shines in Rome."
 

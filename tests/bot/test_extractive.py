@@ -4,7 +4,7 @@ from bot.conversation import Context, context_of, queries_for, quoted
 from bot.extractive import COSINE_FLOOR, WEIGHTS, Candidate, Vocabulary, select, terms
 from bot.retrieval import Query
 from bot.types import Answer, Citation
-from index.chunking import Span
+from index.documents.chunking import Span
 
 
 def _cand(text: str, start: int, cosine: float, lexical: float = 0.0, passage: float = 0.0) -> Candidate:

@@ -112,7 +112,7 @@ def test_a_new_question_whose_best_sentence_is_on_the_thread_needs_less_evidence
 
     from bot.engine import ON_THREAD, Evidence
     from bot.extractive import Candidate
-    from index.chunking import Span
+    from index.documents.chunking import Span
 
     context = _after_jupiter(bot)  # quoted planets.md
     source = context.sources[0]

@@ -14,7 +14,7 @@ from bot.extractive import Candidate, Vocabulary
 from bot.generative import UNSUPPORTED, repair
 from bot.llm import FunctionModel, LLMError, make_llm
 from bot.prompts import MissingVariables, number_passages, render
-from index.chunking import Span
+from index.documents.chunking import Span
 
 SOURCE = "The gate opens at dawn. Guards change at noon. The moat is deep."
 

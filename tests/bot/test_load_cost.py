@@ -28,7 +28,7 @@ def _work(tmp_path: Path, n_docs: int, monkeypatch: pytest.MonkeyPatch) -> tuple
     """(chunks, texts tokenized, nodes rebuilt) while loading a Bot and answering QUESTIONS."""
     import llama_index.core.storage.docstore.keyval_docstore as kv
 
-    import index.lexical
+    import index.search.lexical
     from bot import Bot
     from index.pipeline import index_paths
 
@@ -36,7 +36,7 @@ def _work(tmp_path: Path, n_docs: int, monkeypatch: pytest.MonkeyPatch) -> tuple
     settings = hashing_settings(tmp_path / f"ix{n_docs}")
     report, _ = index_paths([docs], settings, embedder=HashingEmbedder())
     counts = {"tokens": 0, "nodes": 0}
-    real_tokens, real_json_to_doc = index.lexical.tokens, kv.json_to_doc
+    real_tokens, real_json_to_doc = index.search.lexical.tokens, kv.json_to_doc
 
     def counting_tokens(text: str) -> list[str]:
         counts["tokens"] += 1
@@ -46,7 +46,7 @@ def _work(tmp_path: Path, n_docs: int, monkeypatch: pytest.MonkeyPatch) -> tuple
         counts["nodes"] += 1
         return real_json_to_doc(doc)
 
-    monkeypatch.setattr(index.lexical, "tokens", counting_tokens)
+    monkeypatch.setattr(index.search.lexical, "tokens", counting_tokens)
     monkeypatch.setattr(kv, "json_to_doc", counting_json_to_doc)
     bot = Bot.load(settings=settings, embedder=HashingEmbedder())
     for q in QUESTIONS:

@@ -12,7 +12,7 @@ from pdfs import make_pdf
 from bot import Bot
 from bot.citations import with_locations
 from bot.types import Citation
-from index.loader import load_file
+from index.documents.loader import load_file
 from index.pipeline import index_paths
 from ui.cli import main
 

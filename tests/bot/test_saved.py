@@ -181,7 +181,7 @@ def test_concurrent_saves_from_processes_keep_every_case(tmp_path: Path) -> None
 
 
 def test_saved_question_sets_are_never_indexed(tmp_path: Path) -> None:
-    from index.loader import load_documents
+    from index.documents.loader import load_documents
 
     docs = tmp_path / "docs"
     (docs / "questions").mkdir(parents=True)

@@ -11,7 +11,7 @@ from fakes import HashingEmbedder, hashing_settings
 
 from bot import Bot
 from bot.spelling import distance, nearest, respell
-from index.lexical import is_english
+from index.search.lexical import is_english
 
 PASSAGES = [
     "Germany sends a brigade, ready when needed, to Lithuania.",

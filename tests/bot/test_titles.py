@@ -7,8 +7,8 @@ from fakes import HashingEmbedder, hashing_settings, write_docs
 
 from bot import Bot
 from bot.titles import Titles, title
-from index.lexical import terms
 from index.pipeline import index_paths
+from index.search.lexical import terms
 
 NOVEL = {
     "The_Grapes_of_Wrath.txt": "The novel follows the Joad family, tenant farmers driven from Oklahoma by drought. "

@@ -10,11 +10,11 @@ import pytest
 from conftest import DOCS
 from fakes import HashingEmbedder, hashing_settings, write_docs
 
-import index.lexical_topk
+import index.search.lexical_topk
 import index.threads
 from bot import Bot
+from index.access import load_index
 from index.pipeline import index_paths
-from index.store import load_index
 
 QUESTIONS = ["Which planet is the largest?", "Why does bread rise?", "Why do cats sleep so much?", "red iron oxide"]
 
@@ -41,8 +41,8 @@ def test_threads_return_what_one_thread_does(tmp_path: Path, monkeypatch: pytest
     index_paths([docs], hashing_settings(tmp_path / "ix"), embedder=HashingEmbedder())
     stored = load_index(tmp_path / "ix")
     assert len(stored.manifest["segments"]) > 2 and any(e["dead"] for e in stored.manifest["segments"])
-    monkeypatch.setattr(index.lexical_topk, "SMALL", 0)
-    monkeypatch.setattr(index.lexical_topk, "SHARE", 0.0)  # BM25's parts scored on the pool too
+    monkeypatch.setattr(index.search.lexical_topk, "SMALL", 0)
+    monkeypatch.setattr(index.search.lexical_topk, "SHARE", 0.0)  # BM25's parts scored on the pool too
     monkeypatch.setattr(index.threads, "THREADS", 1)  # restored after the test
     assert _results(tmp_path / "ix", 2) == _results(tmp_path / "ix", 1)
 

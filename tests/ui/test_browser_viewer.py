@@ -149,6 +149,6 @@ def test_document_text_in_the_viewer_stays_text(browser: Any, served: Any) -> No
 
 
 def _loaded(served: Any, name: str) -> str:
-    from index.loader import load_file
+    from index.documents.loader import load_file
 
     return load_file(served["docs"] / name, name).text

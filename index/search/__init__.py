@@ -1,0 +1,6 @@
+"""Search structures a segment is searched with.
+
+lexical       the shared tokenizer and BM25 (postings, vocabulary, scores)
+lexical_topk  BM25's top k without scoring every chunk (MaxScore)
+vectorstores  FAISS (exact or IVF) over chunk vectors
+"""

@@ -1,0 +1,154 @@
+"""How chunk vectors are searched: FAISS beside the index (exact, or approximate for large corpora).
+
+With CITEBOT_VECTOR_STORE=milvus the whole retrieval lives in Milvus instead (index/milvus/collections.py); the
+protocols here are what both give the bot.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+# Exact search up to this many chunks: single-thread Flat search grows ~0.07 ms per 1k vectors here and passes
+# 20 ms around 250k. Above, IVF with 8-bit codes: at 1M, p50 2.6 ms, recall@10 0.978, 0.4 GB (benchmarks/scale.py).
+FLAT_MAX_N = 250_000
+
+
+def faiss_spec(n: int) -> str:
+    """The FAISS index_factory string for `n` chunk vectors: exact up to FLAT_MAX_N, then IVF (4*sqrt(n) lists) + SQ8.
+
+    Example: faiss_spec(1000) -> "Flat"; faiss_spec(1_000_000) -> "IVF4000,SQ8"
+    """
+    return "Flat" if n <= FLAT_MAX_N else ivf_spec(n)
+
+
+def ivf_spec(n: int) -> str:
+    """IVF with 4*sqrt(n) lists and 8-bit codes, for `n` vectors. Example: ivf_spec(1_000_000) -> 'IVF4000,SQ8'."""
+    return f"IVF{4 * math.isqrt(n)},SQ8"
+
+
+def nprobe(nlist: int) -> int:
+    """IVF lists searched per query: at least 128, and 6.4% of them past 2,000 lists.
+
+    A 1M-chunk index is 7 IVF segments of 131k chunks (1,448 lists each) beside small exact ones: probing 128 lists
+    instead of 256 took the dense ranking's recall@20 against all lists probed, over 150 SQuAD questions, from 0.972
+    to 0.961 (all 150 answers unchanged) and saved 2 ms a segment (benchmarks/warm_1m.py: against exact search).
+    One IVF index of 1M vectors (4,000 lists, what benchmarks/scale.py measures) keeps 256: 128 gave recall@10 0.968
+    there against 0.978.
+    """
+    return max(128, round(nlist * 0.064))
+
+
+class DenseSearch(Protocol):
+    """Nearest chunks to a query vector: (row, cosine) pairs, best first."""
+
+    def search(self, vector: np.ndarray, *, k: int) -> list[tuple[int, float]]: ...
+
+
+class LexicalSearch(Protocol):
+    """Chunks by BM25 score for a query text: (row, score) pairs, best first."""
+
+    def search(self, text: str, *, k: int) -> list[tuple[int, float]]: ...
+
+
+class RowVectors(Protocol):
+    """Vectors by row: `v[i]` one, `v[[i, j]]` several."""
+
+    def __getitem__(self, i: Any) -> np.ndarray: ...
+
+    def __len__(self) -> int: ...
+
+
+class FaissSearch:
+    """A FAISS index read straight from the file FaissVectorStore wrote; row i is chunk i."""
+
+    def __init__(self, path: Path) -> None:
+        import faiss
+
+        self.index = faiss.read_index(str(path))
+        if isinstance(self.index, faiss.IndexIVF):
+            self.index.nprobe = nprobe(self.index.nlist)
+
+    def search(self, vector: np.ndarray, *, k: int) -> list[tuple[int, float]]:
+        with _OneThread():
+            scores, rows = self.index.search(vector.reshape(1, -1).astype(np.float32), k)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+
+class _OneThread:
+    """OpenMP threads only add overhead to a single query, and wait for a busy CPU (on the shared 2-core machine a
+    10k-vector search took 44 ms on 2 threads, 0.6 ms on one)."""
+
+    def __enter__(self) -> None:
+        import faiss
+
+        self.threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+
+    def __exit__(self, *_: object) -> None:
+        import faiss
+
+        faiss.omp_set_num_threads(self.threads)
+
+
+class ExactSearch:
+    """Exact search of a flat FAISS index (memory-mapped), answered from its 8-bit codes when they prove the answer.
+
+    The codes (a quarter of the bytes, so about 3x faster to scan) give 4k candidates; the flat index scores them
+    exactly. Every vector's code is within one quantization step per dimension of it, so no other vector can score
+    above the best candidate's approximate score plus sum(|q_i| * step_i): when that is below the k-th exact score,
+    the candidates' top k is the flat index's top k, ties in the same order; otherwise the flat index is searched.
+    """
+
+    def __init__(self, flat: Path, codes: Path) -> None:
+        import faiss
+
+        self.flat = faiss.read_index(str(flat), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+        self.codes = faiss.read_index(str(codes))
+        trained = faiss.vector_to_array(faiss.downcast_index(self.codes).sq.trained)  # type: ignore[attr-defined]
+        self.step = trained[self.codes.d :] / 255
+        self.fallbacks = 0  # searches the codes could not prove (for tests)
+
+    def search(self, vector: np.ndarray, *, k: int) -> list[tuple[int, float]]:
+        import faiss
+
+        query = vector.reshape(1, -1).astype(np.float32)
+        wide = max(4 * k, k + 32)
+        with _OneThread():
+            if self.flat.ntotal > wide:
+                approx, ids = self.codes.search(query, wide)
+                chosen = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids[0]))  # type: ignore[call-arg]
+                scores, rows = self.flat.search(query, k, params=chosen)
+                bound = float(np.abs(query[0]) @ self.step) + 1e-4
+                if approx[0][-1] + bound >= scores[0][k - 1]:
+                    self.fallbacks += 1
+                    scores, rows = self.flat.search(query, k)
+            else:
+                scores, rows = self.flat.search(query, k)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+
+def write_codes(path: Path, vectors: np.ndarray) -> None:
+    """The 8-bit codes ExactSearch scans, of all `vectors` (trained on all of them: each within its range).
+
+    8-bit training keeps each dimension's minimum and maximum, so it is trained on those two rows, found a slice at
+    a time (`vectors` may be memory-mapped; their pages are handed back).
+    """
+    import faiss
+
+    from index.npyfiles import release, slices
+
+    index = faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    low = np.full(vectors.shape[1], np.inf, dtype=np.float32)
+    high = np.full(vectors.shape[1], -np.inf, dtype=np.float32)
+    for a, b in slices(len(vectors)):
+        low, high = np.minimum(low, vectors[a:b].min(axis=0)), np.maximum(high, vectors[a:b].max(axis=0))
+        release(vectors)
+    index.train(np.stack([low, high]))
+    for a, b in slices(len(vectors)):
+        index.add(np.ascontiguousarray(vectors[a:b], dtype=np.float32))
+        release(vectors)
+    faiss.write_index(index, str(path))
