@@ -38,6 +38,9 @@ ON_THREAD = 0.28  # the refusal threshold for a new question whose best sentence
 _DIGIT = re.compile(r"\d")
 ANTECEDENT_LOOK_BACK = 5  # sentences searched back for the one that names a quote's "he" or "she"
 SHORT_SCORE = 0.2  # the reader's confidence in a span from which it is shown as the short answer (docs/reader.md)
+PRESELECT = 12  # sentences the reader reads per question, the best by fitted score
+PRIOR = 0.3  # weight of the fitted score beside the reader's log-odds (benchmarks/tune_reader.py)
+SECOND_MARGIN = 1.0  # a runner-up within this much of the first (log-odds) is quoted too
 
 
 @dataclass(frozen=True)
@@ -289,11 +292,10 @@ class Engine:
         when the reader gives the first sentence less than `strict_min_score`); the reader's short answer inside
         the first sentence when it marks one with confidence (SHORT_SCORE)."""
         passages = self.passages(evidence)
-        chosen = select(evidence.candidates, max_sentences=settings.max_sentences)
-        if not chosen or evidence.strength() < settings.min_score:
+        if not evidence.candidates or evidence.strength() < settings.min_score:
             return Answer(question, REFUSAL, True, [], passages)
+        chosen, reading = self.choose(question, evidence.candidates, history, max_sentences=settings.max_sentences)
         best = chosen[0]
-        reading = self.reader.read(question, history, [(title(best.sentence.source), best.sentence.text)])[0]
         if settings.strict and reading.score < settings.strict_min_score:
             return Answer(question, REFUSAL, True, [], passages)
         quotes = [(c.sentence, c.evidence) for c in chosen]
@@ -301,6 +303,30 @@ class Engine:
             quotes = self._named_first(best, quotes, names_someone_new(question))
         text, citations = compose(quotes)
         return Answer(question, text, False, citations, passages, short=_short(best, reading, quotes))
+
+    def choose(
+        self, question: str, candidates: Sequence[Candidate], history: Sequence[str], *, max_sentences: int
+    ) -> tuple[list[Candidate], Reading]:
+        """The sentences to quote, best first, and the reader's reading of the first.
+
+        A question on its own: the reader reads the PRESELECT best-scored sentences, which are ordered by its
+        log-odds plus PRIOR times their fitted score, and a runner-up within SECOND_MARGIN is quoted too
+        (docs/reader.md). A follow-up keeps the fitted order, which weighs the conversation's document and quotes:
+        the reader took "Where is it located?" (after a turn on Bonn) to the sentence the turn had quoted.
+        """
+        if history:
+            chosen = select(candidates, max_sentences=max_sentences)
+            best = chosen[0].sentence
+            return chosen, self.reader.read(question, history, [(title(best.source), best.text)])[0]
+        read = self.read(question, candidates)
+        bar = _combined(read[0]) - SECOND_MARGIN
+        return [read[0][0]] + [c for c, r in read[1:max_sentences] if _combined((c, r)) >= bar], read[0][1]
+
+    def read(self, question: str, candidates: Sequence[Candidate]) -> list[tuple[Candidate, Reading]]:
+        """The PRESELECT best-scored distinct sentences, read, best first by `_combined`."""
+        top = select(candidates, max_sentences=PRESELECT, margin=float("inf"))
+        readings = self.reader.read(question, [], [(title(c.sentence.source), c.sentence.text) for c in top])
+        return sorted(zip(top, readings, strict=True), key=lambda cr: -_combined(cr))
 
     def _named_first(
         self, best: Candidate, quotes: list[tuple[Span, float]], names: Callable[[str], bool]
@@ -337,6 +363,12 @@ class Engine:
         for c in evidence.candidates:
             by_chunk.setdefault(c.chunk, []).append(c)
         return [by_chunk.get(h.chunk, []) for h in evidence.hits]
+
+
+def _combined(read: tuple[Candidate, Reading]) -> float:
+    """A read sentence's rank: the reader's log-odds plus PRIOR times its fitted score."""
+    p = min(max(read[1].score, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p))) + PRIOR * read[0].score
 
 
 def _short(best: Candidate, reading: Reading, quotes: Sequence[tuple[Span, float]]) -> Short | None:

@@ -198,9 +198,11 @@ class Candidate:
         return (cosine + max(self.lexical, self.titled) + self.passage_cosine) / 3
 
 
-def select(candidates: Sequence[Candidate], *, max_sentences: int) -> list[Candidate]:
-    """The best-scored sentence, plus runners-up within SECOND_SENTENCE_MARGIN of it (distinct texts: a sentence
-    that two passages or two files share is quoted once)."""
+def select(
+    candidates: Sequence[Candidate], *, max_sentences: int, margin: float = SECOND_SENTENCE_MARGIN
+) -> list[Candidate]:
+    """The best-scored sentence, plus runners-up within `margin` of it (distinct texts: a sentence that two
+    passages or two files share is quoted once)."""
     best: dict[str, Candidate] = {}
     for c in candidates:
         key = c.sentence.text
@@ -209,5 +211,5 @@ def select(candidates: Sequence[Candidate], *, max_sentences: int) -> list[Candi
     ranked = sorted(best.values(), key=lambda c: (-c.score, c.sentence.source, c.sentence.start))
     if not ranked:
         return []
-    bar = ranked[0].score - SECOND_SENTENCE_MARGIN
+    bar = ranked[0].score - margin
     return [ranked[0]] + [c for c in ranked[1:max_sentences] if c.score >= bar]

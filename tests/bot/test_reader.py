@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine import Engine
 from bot.errors import ReaderUnavailable
-from bot.reader import MODEL_DIR, load_reader
+from bot.extractive import Candidate
+from bot.reader import MODEL_DIR, Reading, load_reader
 from bot.reader_format import clean_title, question_text, sentence_text
+from index.documents.chunking import Span
 
 TRONDHEIM = [
     ("Trondheim", "Trondheim was founded in 997 as a trading post by the Viking king Olav Tryggvason."),
@@ -88,3 +91,45 @@ def test_the_pair_is_written_the_same_way_for_training_and_answering() -> None:
     )
     text, at = sentence_text("a_b.txt", "It rains.")
     assert text[at:] == "It rains." and text.startswith("a b")
+
+
+class _ReaderSaying:
+    """A stand-in reader that gives each sentence a fixed probability (its text's entry in `scores`)."""
+
+    def __init__(self, scores: dict[str, float]) -> None:
+        self.scores = scores
+        self.asked: list[list[str]] = []
+
+    def read(self, question: str, history: object, sentences: list[tuple[str, str]]) -> list[Reading]:
+        self.asked.append([text for _, text in sentences])
+        return [Reading(self.scores[text]) for _, text in sentences]
+
+
+def _candidate(text: str, cosine: float, row: int) -> Candidate:
+    return Candidate(Span("a.txt", text, row * 100, row * 100 + len(text)), cosine=cosine, lexical=0.0,
+                     passage_cosine=0.0, row=row)  # fmt: skip
+
+
+def _engine(reader: _ReaderSaying) -> Engine:
+    engine = Engine.__new__(Engine)  # only the reader is needed to choose among given candidates
+    engine.reader = reader  # type: ignore[assignment]
+    return engine
+
+
+def test_a_question_on_its_own_is_answered_by_the_sentence_the_reader_prefers() -> None:
+    likely = _candidate("Olav founded the town in 997.", 0.5, 1)
+    wordy = _candidate("The town and its founding are famous.", 0.6, 2)  # higher fitted score
+    reader = _ReaderSaying({likely.sentence.text: 0.95, wordy.sentence.text: 0.05})
+    chosen, reading = _engine(reader).choose("When was the town founded?", [wordy, likely], [], max_sentences=2)
+    assert [c.sentence.text for c in chosen] == [likely.sentence.text] and reading.score == 0.95
+    assert sorted(reader.asked[0]) == sorted([likely.sentence.text, wordy.sentence.text])
+
+
+def test_a_follow_up_keeps_the_fitted_order_and_reads_only_its_first_sentence() -> None:
+    likely = _candidate("Olav founded the town in 997.", 0.5, 1)
+    wordy = _candidate("The town and its founding are famous.", 0.6, 2)
+    reader = _ReaderSaying({likely.sentence.text: 0.95, wordy.sentence.text: 0.05})
+    history = ["Who founded the town?", "Olav founded the town in 997."]
+    chosen, reading = _engine(reader).choose("When?", [wordy, likely], history, max_sentences=1)
+    assert [c.sentence.text for c in chosen] == [wordy.sentence.text] and reading.score == 0.05
+    assert reader.asked == [[wordy.sentence.text]]
