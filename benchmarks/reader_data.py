@@ -5,7 +5,9 @@ negatives: the most word-sharing and a random other sentence of its paragraph, t
 another paragraph of its article (same topic, no answer: SQuAD 2.0's unanswerables are like that), and a
 word-sharing sentence of another article ("not in the documents"). Some questions become follow-ups: a second
 question on the same paragraph, its subject turned into a pronoun, with the first question and its answer sentence
-as history; some keep an unrelated conversation before them, which they must not lean on.
+as history; some keep an unrelated conversation before them, which they must not lean on. Some questions also come
+with a name or number swapped for another from the same article, paired with the sentence that answered the original:
+the same words, no answer (how SQuAD 2.0's adversarial unanswerables are written).
 
 Articles are split before anything is made: `dev` (choose hyperparameters and the refusal threshold) and `fresh`
 (measured once, never looked at while choosing) are written as SQuAD-format files for benchmarks/quality.py.
@@ -40,6 +42,7 @@ _STOP = frozenset(
     "when where why how that this these those it its as into than then there their they he she his her".split()
 )
 PRONOUNS = ("it", "they", "he", "she")
+_NAME = re.compile(r"\b(?:[A-Z][a-z]+|\d{2,4})\b")
 
 
 class BadTrainingFile(Exception):
@@ -128,11 +131,32 @@ def pronoun_version(question: str, title: str, earlier: str, rng: random.Random)
     return None
 
 
-def pairs(articles: list[dict], *, rng: random.Random, per_article: int | None, follow_share: float) -> Iterator[Pair]:
-    """Positive and negative pairs for up to `per_article` questions of each article (all when None)."""
+def swapped(question: str, sentence: str, names: list[str], rng: random.Random) -> str | None:
+    """The question with a name or number it shares with `sentence` replaced by one of `names` that the sentence
+    does not contain (None when there is none to swap).
+
+    Example: ("When did Chopin leave Warsaw?", "Chopin left Warsaw.", ["Paris"]) -> "When did Chopin leave Paris?"
+    """
+    shared = [m for m in _NAME.finditer(question) if m.start() > 0 and m.group() in sentence]
+    others = [n for n in names if n not in sentence and n not in question]
+    if not shared or not others:
+        return None
+    m = rng.choice(shared)
+    same_kind = [n for n in others if n.isdigit() == m.group().isdigit()]
+    if not same_kind:
+        return None
+    return question[: m.start()] + rng.choice(same_kind) + question[m.end() :]
+
+
+def pairs(
+    articles: list[dict], *, rng: random.Random, per_article: int | None, follow_share: float, swap_share: float = 0.0
+) -> Iterator[Pair]:
+    """Positive and negative pairs for up to `per_article` questions of each article (all when None); `swap_share`
+    of them also give a swapped question (see `swapped`) paired, as a negative, with the answer sentence."""
     parsed = [(a["title"], [(p, _sentences(p["context"])) for p in a["paragraphs"]]) for a in articles]
     pool = [(t, s) for t, ps in parsed for _, ss in ps for s in ss]
     for title, paragraphs in parsed:
+        names = sorted({m.group() for p, _ in paragraphs for m in _NAME.finditer(p["context"]) if m.start() > 0})
         questions = [(p, ss, qa) for p, ss in paragraphs for qa in p["qas"]]
         rng.shuffle(questions)
         for paragraph, sentences, qa in questions[:per_article]:
@@ -162,20 +186,31 @@ def pairs(articles: list[dict], *, rng: random.Random, per_article: int | None, 
             second, offset = sentence_text(title, gold.text)
             start = offset + at - gold.start
             yield Pair(first_text, second, 1.0, start, start + len(text), kind)
-            same = [s for s in sentences if s is not gold and text.lower() not in s.text.lower()]
-            negatives = []
-            if same:
-                negatives.append(max(same, key=lambda s: len(q_words & s.words)))
-                negatives.append(rng.choice(same))
+            if kind == "alone" and rng.random() < swap_share:
+                changed = swapped(question, gold.text, names, rng)
+                if changed:
+                    yield Pair(question_text(changed), second, 0.0, kind="swapped")
             elsewhere = [s for p, ss in paragraphs if p is not paragraph for s in ss]
-            neighbour = _best(elsewhere, q_words, text)
-            if neighbour is not None:
-                negatives.append(neighbour)
-            sample = [pool[rng.randrange(len(pool))] for _ in range(64)]
-            sample = [(t, s) for t, s in sample if t != title]
-            if sample:
-                other_title, far = max(sample, key=lambda ts: len(q_words & ts[1].words))
-                yield Pair(first_text, sentence_text(other_title, far.text)[0], 0.0, kind=kind)
-            for s in dict.fromkeys(id(s) for s in negatives):
-                sentence = next(n for n in negatives if id(n) == s)
-                yield Pair(first_text, sentence_text(title, sentence.text)[0], 0.0, kind=kind)
+            for other_title, sentence in _negatives(title, sentences, elsewhere, pool, gold, text, q_words, rng):
+                yield Pair(first_text, sentence_text(other_title, sentence.text)[0], 0.0, kind=kind)
+
+
+def _negatives(
+    title: str,
+    sentences: list[_Sentence],
+    elsewhere: list[_Sentence],
+    pool: list[tuple[str, _Sentence]],
+    gold: _Sentence,
+    answer: str,
+    q_words: set[str],
+    rng: random.Random,
+) -> list[tuple[str, _Sentence]]:
+    """(title, sentence) pairs without the answer: from another article, from the paragraph, from the article."""
+    same = [s for s in sentences if s is not gold and answer.lower() not in s.text.lower()]
+    mine = [max(same, key=lambda s: len(q_words & s.words)), rng.choice(same)] if same else []
+    neighbour = _best(elsewhere, q_words, answer)
+    mine += [neighbour] if neighbour is not None else []
+    sample = [pool[rng.randrange(len(pool))] for _ in range(64)]
+    sample = [(t, s) for t, s in sample if t != title]
+    far = [max(sample, key=lambda ts: len(q_words & ts[1].words))] if sample else []
+    return far + [(title, s) for s in {id(s): s for s in mine}.values()]

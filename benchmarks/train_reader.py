@@ -37,6 +37,7 @@ SEED = 0
 PER_ARTICLE = {"squad": 40, "tydi": None, "nq": None}
 REPEAT = {"squad": 1, "tydi": 2, "nq": 2}  # passes over each set's questions (new negatives each time)
 FOLLOW_SHARE = 0.2
+SWAP_SHARE = 0.0  # questions that also give a swapped-name unanswerable (--swap-share)
 BATCH = 32
 LR = 8e-5
 WARMUP = 0.05
@@ -64,7 +65,7 @@ def build(args: argparse.Namespace) -> list[Pair]:
         write_squad_file(args.out / "fresh" / f"{name}.json", fresh)
         per = 3 if args.tiny else PER_ARTICLE[name]
         for _ in range(REPEAT[name]):
-            made = list(pairs(train, rng=rng, per_article=per, follow_share=FOLLOW_SHARE))
+            made = list(pairs(train, rng=rng, per_article=per, follow_share=FOLLOW_SHARE, swap_share=args.swap_share))
             out += made
         print(f"{name}: {len(train)} articles for training -> {len(out)} pairs so far", flush=True)
     rng.shuffle(out)
@@ -151,7 +152,7 @@ def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     data = build(args)
-    counts = {k: sum(p.kind == k for p in data) for k in ("alone", "follow-up", "new topic")}
+    counts = {k: sum(p.kind == k for p in data) for k in ("alone", "follow-up", "new topic", "swapped")}
     positives = sum(p.label > 0 for p in data)
     print(f"{len(data)} pairs, {positives} positive; {counts}", flush=True)
     path = model_path()
@@ -160,7 +161,10 @@ def train(args: argparse.Namespace) -> None:
     plan = batches(data, random.Random(SEED))
     budget = args.minutes * 60
     plan_size = {"steps": min(len(plan), args.steps)}
-    optimizer = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)
+    if args.init:  # start from an earlier run's weights, with a new optimiser and schedule
+        model.load_state_dict(torch.load(args.init, weights_only=False)["model"])
+        print(f"weights from {args.init}", flush=True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
 
     def rate(s: int) -> float:
         steps = plan_size["steps"]
@@ -211,12 +215,19 @@ def train(args: argparse.Namespace) -> None:
         if last:
             break
     record = {"pairs": len(data), "positives": positives, "kinds": counts, "steps_planned": len(plan),
-              "steps_done": step, "seconds": round(time.monotonic() - began), "batch": BATCH, "lr": LR,
+              "steps_done": step, "seconds": round(time.monotonic() - began), "batch": BATCH, "lr": args.lr,
               "warmup": WARMUP, "span_weight": SPAN_WEIGHT, "max_tokens": MAX_TOKENS, "seed": SEED,
-              "per_article": PER_ARTICLE, "repeat": REPEAT, "follow_share": FOLLOW_SHARE,
+              "per_article": PER_ARTICLE, "repeat": REPEAT, "follow_share": FOLLOW_SHARE, "swap_share": args.swap_share,
+              "init": str(args.init or ""), "init_record": _record(args.init),
               "held_out_articles": HELD_OUT, "threads": args.threads}  # fmt: skip
     (args.out / "training.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
     print(json.dumps(record), flush=True)
+
+
+def _record(init: Path | None) -> dict:
+    """The training record of the run whose weights `init` holds (beside it), so the card shows both stages."""
+    path = init.parent / "training.json" if init else None
+    return json.loads(path.read_text(encoding="utf-8")) if path and path.exists() else {}
 
 
 def export(args: argparse.Namespace) -> None:
@@ -298,7 +309,7 @@ constants (benchmarks/tune_reader.py) and `fresh`, the same sizes, measured once
 | seed, threads | {seed}, {threads} CPU threads |
 | time | {minutes:.0f} minutes on this project's 2-core machine |
 
-Reproduce: `make reader` (then `python benchmarks/train_reader.py --export`).
+{stages}
 
 ## Quality
 
@@ -313,9 +324,20 @@ def write_card(target: Path, record: dict) -> None:
     data = (f"SQuAD v1.1 train, TyDi QA GoldP English train and Natural Questions train as in their README; "
             f"{per}; passes (new negatives each time): {passes}.")  # fmt: skip
     held = ", ".join(f"{k} {v} articles" for k, v in record["held_out_articles"].items())
-    text = CARD.format(data=data, held=held, trained=min(record["pairs"], record["steps_done"] * record["batch"]),
+    stages = "Reproduce: `make reader` (then `python benchmarks/train_reader.py --export`)."
+    first = record.get("init_record") or {}
+    if first:
+        stages = (f"Trained in two stages. First `python benchmarks/train_reader.py --steps {first['steps_done']}` "
+                  f"({first['steps_done']} batches at learning rate {first['lr']}, {first['seconds'] / 60:.0f} "
+                  f"minutes, pairs as above without swapped questions); then, from its checkpoint, `python "
+                  f"benchmarks/train_reader.py --out benchmarks/out/reader2 --init benchmarks/out/reader/"
+                  f"checkpoint.pt --lr {record['lr']} --swap-share {record['swap_share']} --steps "
+                  f"{record['steps_done']} --threads {record['threads']}` (the table above), and `--export --out "
+                  f"benchmarks/out/reader2`: `make reader`.")  # fmt: skip
+    trained = min(record["pairs"], record["steps_done"] * record["batch"])
+    text = CARD.format(data=data, held=held, stages=stages, trained=trained,
                        minutes=record["seconds"] / 60, kinds=record["kinds"], **{k: v for k, v in record.items()
-                       if k not in ("kinds",)})  # fmt: skip
+                       if k not in ("kinds", "stages")})  # fmt: skip
     (target / "MODEL_CARD.md").write_text(text, encoding="utf-8")
 
 
@@ -327,6 +349,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=STEPS, help=f"batches to train on (default {STEPS})")
     parser.add_argument("--minutes", type=float, default=150.0, help="stop early after this long (default 150)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--lr", type=float, default=LR, help=f"peak learning rate (default {LR})")
+    parser.add_argument(
+        "--swap-share",
+        type=float,
+        default=SWAP_SHARE,
+        help=f"share of questions that also give a swapped-name unanswerable (default {SWAP_SHARE})",
+    )
+    parser.add_argument("--init", type=Path, help="start from the weights of this checkpoint.pt (a second stage)")
     parser.add_argument("--tiny", action="store_true", help="3 articles per set, a few steps: checks the pipeline")
     parser.add_argument("--export", action="store_true", help="export the last checkpoint instead of training")
     args = parser.parse_args()

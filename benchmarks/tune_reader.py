@@ -22,11 +22,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from common import ROOT, read_squad  # noqa: I001
 from quality import OFF_TOPIC, QA_FILES, Runner, prepare
 from quality_metrics import normalize, token_f1
 
 from bot import Bot
+from bot.engine import PRESELECT, PRIOR
 from bot.retrieval import Query
 from bot.titles import title
 
@@ -46,6 +48,7 @@ class Read:
     words: list[int]
     span_f1: float | None  # the top reader sentence's span against the gold answers, when that sentence is right
     span_score: float
+    evidence: list[float]  # each sentence's evidence (bot/extractive.py Candidate.evidence)
 
 
 def read_question(bot: Bot, name: str, question: str, source: str, answers: list[str]) -> Read:
@@ -64,7 +67,7 @@ def read_question(bot: Bot, name: str, question: str, source: str, answers: list
             span_f1, span_score = token_f1(top[i].sentence.text[r.start : r.end], answers), r.span_score
     return Read(name, [c.score for c in top], [r.score for r in readings], right,
                 [c.sentence.source == source for c in top], [len(c.sentence.text.split()) for c in top],
-                span_f1, span_score)  # fmt: skip
+                span_f1, span_score, [c.evidence for c in top])  # fmt: skip
 
 
 def logit(p: float) -> float:
@@ -78,9 +81,54 @@ def choose(r: Read, preselect: int, prior: float, *, without_gold: bool = False)
     return sorted(keep, key=lambda i: -(logit(r.reader[i]) + prior * r.fitted[i]))
 
 
-def report(reads: list[Read], off_topic: list[Read]) -> dict:
+def refusal_features(r: Read, *, without_gold: bool = False) -> list[float]:
+    """What the refusal sees: the reader's log-odds for the first sentence and the best evidence."""
+    order = choose(r, PRESELECT, PRIOR, without_gold=without_gold)
+    if not order:
+        return [logit(0.0), -1.0]
+    return [logit(r.reader[order[0]]), max(r.evidence[i] for i in order)]
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 50) -> np.ndarray:
+    """Weights (bias last) of a logistic regression by Newton's method, lightly regularised."""
+    x = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(x.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-x @ w))
+        gradient = x.T @ (p - y) + 1e-3 * w
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + 1e-3 * np.eye(len(w))
+        w -= np.linalg.solve(hessian, gradient)
+    return w
+
+
+def refusal(reads: list[Read], off_topic: list[Read], elsewhere: list[Read]) -> dict:
+    """One probability that the documents answer, fitted on answerable questions against the same questions with
+    their gold paragraph taken out and questions from the other sets; refusals at each threshold."""
+    sets = sorted({r.set for r in reads})
+    yes = np.array([refusal_features(r) for r in reads])
+    gone = np.array([refusal_features(r, without_gold=True) for r in reads])
+    away = np.array([refusal_features(r) for r in elsewhere])
+    w = fit_logistic(np.vstack([yes, gone, away]), np.r_[np.ones(len(yes)), np.zeros(len(gone) + len(away))])
+
+    def p(x: np.ndarray) -> np.ndarray:
+        return np.asarray(1 / (1 + np.exp(-(x @ w[:-1] + w[-1]))))
+
+    off = np.array([refusal_features(r) for r in off_topic]) if off_topic else np.zeros((0, 2))
+    out: dict = {"weights (reader log-odds, evidence, bias)": {"w": [round(float(v), 3) for v in w]}}
+    for t in (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+        row = {s: round(float(np.mean([q < t for q, r in zip(p(yes), reads, strict=True) if r.set == s])), 3)
+               for s in sets}  # fmt: skip
+        row["gold paragraph removed"] = round(float(np.mean(p(gone) < t)), 3)
+        row["other sets' questions"] = round(float(np.mean(p(away) < t)), 3) if len(away) else None
+        row["off-topic"] = round(float(np.mean(p(off) < t)), 3) if len(off) else None
+        out[f"p < {t}"] = row
+    return out
+
+
+def report(reads: list[Read], off_topic: list[Read], elsewhere: list[Read]) -> dict:
     sets = sorted({r.set for r in reads})
     out: dict = {"top-1 holds the answer": {}, "refused": {}, "second sentence": {}, "short": {}}
+    out["refusal, fitted"] = refusal(reads, off_topic, elsewhere)
     for preselect in (4, 8, 12, 16, 20):
         for prior in (0.0, 0.1, 0.2, 0.3, 0.5, 1.0):
             row = {}
@@ -89,28 +137,29 @@ def report(reads: list[Read], off_topic: list[Read]) -> dict:
                 row[s] = round(statistics.mean(bool(o) and r.right[o[0]] for r in rs
                                                for o in [choose(r, preselect, prior)]), 3)  # fmt: skip
             out["top-1 holds the answer"][f"preselect {preselect} prior {prior}"] = row
-    best = [r.reader[choose(r, 12, 0.0)[0]] if r.reader else 0.0 for r in reads]
-    gone = [max((r.reader[i] for i in choose(r, 12, 0.0, without_gold=True)), default=0.0) for r in reads]
-    away = [max(r.reader[:12], default=0.0) for r in off_topic]
+    best = [r.reader[choose(r, PRESELECT, PRIOR)[0]] if r.reader else 0.0 for r in reads]
+    gone = [max((r.reader[i] for i in choose(r, PRESELECT, PRIOR, without_gold=True)), default=0.0) for r in reads]
+    away = [max(r.reader[:PRESELECT], default=0.0) for r in off_topic]
     for t in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         row = {s: round(statistics.mean(b < t for b, r in zip(best, reads, strict=True) if r.set == s), 3)
                for s in sets}  # fmt: skip
         row["gold paragraph removed"] = round(statistics.mean(g < t for g in gone), 3)
         row["off-topic"] = round(statistics.mean(a < t for a in away), 3) if away else None
         out["refused"][f"threshold {t}"] = row
-    for second in (0.3, 0.5, 0.7, 0.8, 0.9, 1.01):
+    for margin in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0):
         row = {}
         for s in sets:
             hits, words = [], []
             for r in (r for r in reads if r.set == s):
-                order = choose(r, 12, 0.0)
+                order = choose(r, PRESELECT, PRIOR)
                 if not order:
                     continue
-                chosen = order[:1] + [i for i in order[1:2] if r.reader[i] >= second]
+                rank = [logit(r.reader[i]) + PRIOR * r.fitted[i] for i in order]
+                chosen = order[:1] + [i for i, v in zip(order[1:2], rank[1:2], strict=False) if v >= rank[0] - margin]
                 hits.append(any(r.right[i] for i in chosen))
                 words.append(sum(r.words[i] for i in chosen))
             row[s] = f"{statistics.mean(hits):.3f} @ {statistics.median(words):.0f} words"
-        out["second sentence"][f"at {second}"] = row
+        out["second sentence"][f"margin {margin}"] = row
     for cut in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5):
         row = {}
         for s in sets:
@@ -139,17 +188,24 @@ def main() -> int:
     run = Runner()
     reads: list[Read] = []
     off_topic: list[Read] = []
-    for name, (path, settings, _) in runs.items():
-        bot = run.bot(settings)
+    elsewhere: list[Read] = []  # each set's questions asked on the next set's index: not in those documents
+    asked = {}
+    for name, (path, _, _) in runs.items():
         questions = [q for q in read_squad(path)[1] if not q.impossible]
         random.Random(0).shuffle(questions)
-        for q in questions[: args.limit]:
+        asked[name] = questions[: args.limit]
+    names = list(runs)
+    for k, (name, (_, settings, _)) in enumerate(runs.items()):
+        bot = run.bot(settings)
+        for q in asked[name]:
             reads.append(read_question(bot, name, q.text, q.source, list(q.answers)))
+        for q in asked[names[k - 1]][: args.limit // 3] if len(names) > 1 else []:
+            elsewhere.append(read_question(bot, "elsewhere", q.text, "", ["\0"]))
         if name == "squad":
             lines = OFF_TOPIC[0].read_text(encoding="utf-8").splitlines()
             off_topic = [read_question(bot, "off", t, "", ["\0"]) for t in lines if t.strip()]
-        print(f"{name}: {len(questions[: args.limit])} questions read", file=sys.stderr)
-    result = report(reads, off_topic)
+        print(f"{name}: {len(asked[name])} questions read", file=sys.stderr)
+    result = report(reads, off_topic, elsewhere)
     for section, rows in result.items():
         print(f"\n## {section}")
         for key, row in rows.items():

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ROOT.parent / "shared" / "data" / "train"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from reader_data import BadTrainingFile, pairs, pronoun_version, read  # noqa: E402
+from reader_data import BadTrainingFile, pairs, pronoun_version, read, swapped  # noqa: E402
 
 ARTICLE = {
     "title": "Trondheim",
@@ -52,6 +52,21 @@ def test_each_question_gives_its_answer_sentence_and_sentences_without_the_answe
 def test_a_follow_up_names_its_subject_with_a_pronoun() -> None:
     turned = pronoun_version("Until when was Trondheim the capital?", "Trondheim", "", random.Random(1))
     assert turned is not None and "Trondheim" not in turned and turned.startswith("Until when was ")
+
+
+def test_a_swapped_name_makes_an_unanswerable_question_of_the_same_words() -> None:
+    names = ["Oslo", "Bergen", "1217", "Trondheim"]
+    changed = swapped("When was Trondheim founded as a town?", "Trondheim was founded in 997.", names, random.Random(0))
+    assert changed in ("When was Oslo founded as a town?", "When was Bergen founded as a town?")
+    assert swapped("When was it founded?", "Trondheim was founded in 997.", names, random.Random(0)) is None
+
+
+def test_swapped_questions_are_negatives_for_the_sentence_that_answered_the_original() -> None:
+    made = list(pairs([ARTICLE, OTHER], rng=random.Random(0), per_article=None, follow_share=0.0, swap_share=1.0))
+    swaps = [p for p in made if p.kind == "swapped"]
+    assert swaps and all(p.label == 0.0 and p.start < 0 for p in swaps)
+    originals = {p.second for p in made if p.label == 1.0}
+    assert all(p.second in originals and "Trondheim" not in p.first for p in swaps)
 
 
 def test_a_training_file_that_differs_from_the_readme_is_refused(tmp_path: Path) -> None:
