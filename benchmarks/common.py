@@ -61,7 +61,7 @@ def write_squad(folder: Path, path: Path = SQUAD) -> list[str]:
 
 
 def seed_questions() -> list[str]:
-    from bot.eval import load_question_set
+    from bot.checks.eval import load_question_set
 
     return [case.turns[0] for case in load_question_set(SEED_QUESTIONS)]
 

@@ -50,7 +50,7 @@ def session_questions(index: int, questions: int) -> list[str]:
 
 def expected_answers(bot: object, index: int, questions: int) -> list[str]:
     """The chat bubbles the session should get: its conversation replayed alone."""
-    from ui.app import format_answer
+    from ui.page.app import format_answer
 
     history: list[tuple[str, str]] = []
     out = []

@@ -35,7 +35,7 @@ from quality_report import SetReport, print_summary, print_table, write_json
 from quality_systems import AnswerFn, ask, baseline_replies, baselines, bot_embedder, bot_strict, build_index
 
 from bot import Answer, Bot, Settings
-from bot.eval import CaseResult
+from bot.checks.eval import CaseResult
 
 # ../shared/data beside the repo; from a worktree under wt/, two levels up
 DATA = next((d for d in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data") if d.is_dir()),
@@ -207,7 +207,7 @@ def coqa_metrics(replies: Sequence[Reply], turns: Sequence[Turn], *, refuses: bo
 def seed_set(name: str, settings: Settings, run: Runner, question_sets: Sequence[Path]) -> list[SetReport]:
     """Question sets on their documents (tests/questions on seeds/, tests/questions/library on its docs/): share of
     cases passed, per file and overall."""
-    from bot.eval import load_question_set, run_question_set
+    from bot.checks.eval import load_question_set, run_question_set
 
     cases = [c for path in question_sets for c in load_question_set(path)]
     bot = run.bot(settings)

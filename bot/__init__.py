@@ -1,4 +1,22 @@
-"""citebot: answers questions over a folder of documents, citing verbatim passages."""
+"""citebot: answers questions over a folder of documents, citing verbatim passages (docs/how-it-answers.md).
+
+answerer             Bot.load / Bot.answer / answer(): retrieve, score, cite or refuse; follow a newer index
+engine               one loaded index: gather evidence, the extractive answer, passages; follow-up or new question
+retrieval            dense + BM25 retrieval fused by reciprocal rank
+extractive           sentence scoring and selection
+answer_types         what kind of answer a question asks for, and which of its words say what it is about
+conversation         conversation state and History, the one conversation type; which questions lean on it
+titles, spelling     documents named by title; misspelled question words respelled as the documents spell them
+overview             questions about a document as a whole, answered with its opening
+citations            compose [n] answers; check the citation invariant
+reader, reader_format  the reader model: the short answer and --strict's probability (docs/reader.md)
+llm, generative, prompts  LLM backends, an LLM reply's citations repaired into quotes, the prompt templates
+conversations        the conversation store (SQLite); conversation_export: one as Markdown or JSON
+library              the documents behind a Bot: list, add, replace, remove. It stays here, not in index/, because
+                     it re-indexes with the Bot's Settings and swaps the new index into the Bot
+config, types, errors  Settings (the one reader of CITEBOT_*), the result types, the domain errors
+checks/              regression testing: question sets, comparisons, the HTML report, saved turns
+"""
 
 from bot.answerer import Bot, answer
 from bot.config import Settings

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from bot.conversations import Conversation
 from bot.types import Answer, Citation
 
-Link = Callable[[Citation], str]  # the viewer's address at a citation's quote (when served), e.g. ui/app.py open_link
-_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&$])")  # as ui/app.py escape_markdown: bot/ cannot import ui/
+Link = Callable[[Citation], str]  # the viewer's address at a citation's quote (when served): ui/render.py open_link
+_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&$])")  # as ui/render.py escape_markdown: bot/ cannot import ui/
 
 
 def escape(text: str) -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.checks.eval import load_question_set
 from bot.citations import check
-from bot.eval import load_question_set
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent

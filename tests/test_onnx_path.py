@@ -84,7 +84,7 @@ def squad_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[st
 
 def test_onnx_answers_cite_what_torch_answers_cite(seed_index: Path, squad_index: tuple[Path, list[str]]) -> None:
     from bot import Bot
-    from bot.eval import load_question_set
+    from bot.checks.eval import load_question_set
     from index.embedding.embeddings import make_embedder
     from index.embedding.onnx_embed import OnnxEmbedder
     from index.embedding.query_embed import resolve

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.eval import Case, load_question_set, run_case
+from bot.checks.eval import Case, load_question_set, run_case
 
 pytestmark = pytest.mark.slow
 

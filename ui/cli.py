@@ -24,7 +24,7 @@ from bot.errors import CannotWrite, CitebotError, ReaderUnavailable
 
 if TYPE_CHECKING:
     from bot.answerer import Bot
-    from bot.saved import Verdict
+    from bot.checks.saved import Verdict
     from bot.types import Answer
 
 CHAT_HELP = (
@@ -176,8 +176,8 @@ def _warn(answer: Answer) -> None:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.checks.saved import parse_command
     from bot.errors import EmptyQuestion
-    from bot.saved import parse_command
 
     bot = _load_bot(settings)
     history: list[tuple[str, Answer]] = []
@@ -206,7 +206,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 def _save(bot: Bot, history: list[tuple[str, Answer]], verdict: Verdict, words: list[str]) -> str:
     """Save the last turn as a test case (`/save [essential words]`, or `/wrong`); say where it went."""
-    from bot.saved import Turn, save_turn
+    from bot.checks.saved import Turn, save_turn
 
     if not history:
         return "Nothing to save yet: ask a question first, then /save."

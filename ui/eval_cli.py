@@ -42,7 +42,7 @@ def register(sub: Any, common: argparse.ArgumentParser, command: Any) -> None:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.eval import describe, load_question_set, report, run_question_set
+    from bot.checks.eval import describe, load_question_set, report, run_question_set
 
     cases = [case for path in args.sets for case in load_question_set(path)]  # validate before loading anything
     before = read_report(args.compare) if args.compare else None
@@ -86,7 +86,7 @@ def read_report(path: Path) -> dict[str, Any]:
 
 def _compare(args: argparse.Namespace, full: dict[str, Any], before: dict[str, Any]) -> list[str]:
     """Add the comparison to the report, print its table on stderr, and return the regressed cases."""
-    from bot.eval_compare import compare_reports, format_comparison
+    from bot.checks.compare import compare_reports, format_comparison
 
     comparison = compare_reports(before, full)
     full["comparison"] = {"against": str(args.compare), **comparison.to_dict()}
@@ -101,7 +101,7 @@ def _write_outputs(args: argparse.Namespace, full: dict[str, Any], before: dict[
         with guard_writes(args.report.parent, what=f"the report {args.report.name}"):
             args.report.write_text(json.dumps(full, ensure_ascii=False, indent=2), encoding="utf-8")
     if args.html:
-        from bot.eval_html import render_html
+        from bot.checks.report import render_html
 
         with guard_writes(args.html.parent, what=f"the report {args.html.name}"):
             args.html.write_text(render_html(full, before=before), encoding="utf-8")

@@ -65,7 +65,7 @@ def _existing_store(settings: Settings) -> ConversationStore | None:
 
 
 def _link(base: str, cid: str) -> Any:
-    from ui.conversations_api import viewer_link
+    from ui.api.conversation_routes import viewer_link
 
     return viewer_link(base, cid)
 

@@ -150,9 +150,9 @@ def launch(
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from bot.conversations import open_for_chat
     from bot.library import Library
-    from ui.api import api_router
-    from ui.app import build_app
-    from ui.viewer import HEAD as VIEWER_HEAD
+    from ui.api.routes import api_router
+    from ui.api.viewer_routes import HEAD as VIEWER_HEAD
+    from ui.page.app import build_app
 
     library = library or Library(settings, bot=bot)
     saving = open_for_chat(settings)  # none, saying why, when the store is off or cannot be used

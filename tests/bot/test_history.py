@@ -36,8 +36,8 @@ def test_a_follow_up_reads_the_same_from_answers_and_from_their_text(tiny_index:
 def test_the_page_and_openai_endpoints_share_the_history_type(tiny_index: Path) -> None:
     import gradio as gr
 
-    from ui.app import _ask
-    from ui.openai_api import Message, conversation
+    from ui.api.openai_routes import Message, conversation
+    from ui.page.app import _ask
 
     bot = Bot.load(tiny_index, embedder=HashingEmbedder(), settings=hashing_settings(tiny_index))
     with pytest.raises(gr.Error, match="pairs of strings"):

@@ -1,4 +1,5 @@
-"""The regression workflow in Chromium: save answers from the page as tests, and open the HTML eval report."""
+"""The regression workflow in Chromium: save answers from the page as tests (👍/👎, the flag, or the closed Save as test
+section), and open the HTML eval report."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.eval import load_question_set
+from bot.checks.eval import load_question_set
 from ui.cli import main
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -47,7 +48,11 @@ def test_save_from_the_page_then_eval_passes(browser, served, capsys: pytest.Cap
     _feedback(browser, wait, "Like", 0, "Saved test: why-can")  # 👍 saves it
 
     _ask(browser, wait, "And when will the German unit be fully ready?", "2027")  # a follow-up: saved with its turns
-    browser.find_element(By.CSS_SELECTOR, "#essential textarea, #essential input").send_keys("2027")
+    form = "#essential textarea, #essential input"
+    shown = [e for e in browser.find_elements(By.CSS_SELECTOR, form) if e.is_displayed()]
+    assert shown == [], "the test-writing form is in a closed section, not under every chat"
+    browser.find_element(By.CSS_SELECTOR, "#save-test-section .label-wrap").click()  # one click opens it
+    wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, form))).send_keys("2027")
     browser.find_elements(By.CSS_SELECTOR, "#chat button[aria-label='Feedback']")[1].click()
     options = "//*[@id='chat']//button[text()='Save as test']"  # one per answer; only the opened menu's is shown
     wait.until(lambda b: [o for o in b.find_elements(By.XPATH, options) if o.is_displayed()])[0].click()

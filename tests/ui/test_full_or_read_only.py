@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from bot import Bot
 from bot.library import Library
 from index.pipeline import index_paths
-from ui.api import api_router
+from ui.api.routes import api_router
 
 QUESTION = "Which planet is the largest in the solar system?"
 DOCS = {
@@ -57,7 +57,7 @@ def storage_error(response: Any, *words: str) -> str:
 
 
 def test_an_upload_on_a_full_disk_is_refused_in_the_api_and_the_page(small_disk: Path, tmp_path: Path) -> None:
-    from ui.app import _upload
+    from ui.page.app import _upload
 
     docs, index_dir = small_disk / "docs", small_disk / "ix"
     library, client = serve(docs, index_dir)
@@ -119,8 +119,8 @@ def test_serve_watch_on_a_read_only_index_warns_and_answers(
 
 @pytest.mark.parametrize("fault", ["read-only", "full"])
 def test_saving_an_answer_as_a_test_on_a_stuck_disk_says_why(small_disk: Path, fault: str) -> None:
-    from bot.saved import Turn
-    from ui.app import save_answer
+    from bot.checks.saved import Turn
+    from ui.page.app import save_answer
 
     docs = small_disk / "docs"
     library, client = serve(docs, small_disk / "ix")

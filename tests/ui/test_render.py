@@ -6,7 +6,7 @@ import pytest
 
 from bot.errors import CitebotError
 from bot.types import Answer, Citation, Passage, Short
-from ui.app import escape_markdown, format_answer, render_sources
+from ui.render import escape_markdown, format_answer, render_sources
 from ui.serve_cli import parse_auth
 
 PASSAGE = Passage("a.txt", "Before. It rains <b>hard</b>. After.", 100, 136, 0.61)
@@ -114,8 +114,8 @@ def test_chat_handler_streams_llm_tokens_then_the_verified_answer(tiny_index) ->
     from bot import Bot
     from bot.conversations import Saving
     from bot.llm import FunctionModel
-    from ui.app import _respond
-    from ui.conversations_panel import Memory
+    from ui.page.app import _respond
+    from ui.page.conversations_panel import Memory
 
     model = FunctionModel(lambda s, p: "Jupiter is the largest planet in the solar system [1][7].")
     bot = Bot.load(tiny_index, embedder=HashingEmbedder(), settings=hashing_settings(tiny_index), llm=model)
@@ -135,10 +135,10 @@ def test_saving_answers_from_the_page_handlers(tiny_index, docs_dir, tmp_path) -
     from fakes import HashingEmbedder, hashing_settings
 
     from bot import Bot
+    from bot.checks.eval import load_question_set
     from bot.conversations import LOCAL_USER, ConversationStore, Saving
-    from bot.eval import load_question_set
-    from ui.app import _on_save_last, _respond, save_answer
-    from ui.conversations_panel import Memory
+    from ui.page.app import _on_save_last, _respond, save_answer
+    from ui.page.conversations_panel import Memory
 
     bot = Bot.load(tiny_index, embedder=HashingEmbedder(), settings=hashing_settings(tiny_index))
     store = ConversationStore.open(tmp_path / "c.sqlite3")

@@ -118,7 +118,7 @@ def test_the_next_writer_removes_a_killed_writers_unfinished_folder(docs_dir: Pa
 def test_an_upload_while_another_citebot_indexes_says_so(tiny_index: Path, tmp_path: Path) -> None:
     from bot import Bot
     from bot.library import Library
-    from ui.app import _upload
+    from ui.page.app import _upload
 
     settings = hashing_settings(tiny_index)
     library = Library(settings, bot=Bot.load(tiny_index, embedder=HashingEmbedder(), settings=settings))

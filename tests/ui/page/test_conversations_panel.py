@@ -9,7 +9,7 @@ from disks import fill
 
 from bot.conversations import LOCAL_USER, ConversationStore, Saving
 from bot.types import Answer, Citation
-from ui.conversations_panel import Memory, restore
+from ui.page.conversations_panel import Memory, restore
 
 
 def _answer(question: str) -> Answer:

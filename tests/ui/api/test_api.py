@@ -175,7 +175,7 @@ def test_auth_off_loopback_bearer_or_basic(locked: str) -> None:
 
 def test_conversation_pairs_turns_and_reply_lists_sources() -> None:
     from bot.types import Answer, Citation
-    from ui.openai_api import Message, conversation, reply_text
+    from ui.api.openai_routes import Message, conversation, reply_text
 
     turns = [Message(role=r, content=c) for r, c in
              [("system", "s"), ("user", "A"), ("assistant", "a"), ("user", "B"), ("user", "C")]]  # fmt: skip
@@ -256,7 +256,7 @@ def test_citebot_serve_watch_picks_up_folder_changes(tmp_path: Path) -> None:
         "--port",
         str(port),
     ]
-    proc = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[2], env=dict(os.environ))
+    proc = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[3], env=dict(os.environ))
     url = f"http://127.0.0.1:{port}"
 
     def names() -> set[str]:

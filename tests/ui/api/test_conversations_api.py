@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from bot.conversations import ConversationStore, Saving
 from bot.types import Answer, Citation
-from ui.api import api_router
+from ui.api.routes import api_router
 
 USERS = [("ann", "s3cret"), ("bob", "hunter2")]
 HOSTILE = "<img src=x onerror=alert(1)> **Who** [x](javascript:alert(1))?"

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from bot.checks.saved import Turn
 from bot.conversation import History, history_from_pairs
 from bot.conversations import LOCAL_USER, Conversation, Saving
 from bot.errors import CitebotError, ConversationNotFound
-from bot.saved import Turn
 from bot.types import Answer
-from ui.app import Chat, Kept, Pairs, escape_markdown, format_answer, render_sources
+from ui.render import Chat, Kept, Pairs, escape_markdown, format_answer, render_sources
 
 if TYPE_CHECKING:
     import gradio as gr

@@ -1,6 +1,6 @@
-"""The HTTP API served beside the page: /api/ask, /api/documents, offline /docs, and (ui/openai_api.py) /v1.
+"""The HTTP API served beside the page: /api/ask, /api/documents, offline /docs, and (ui/api/openai_routes.py) /v1.
 
-Errors are JSON, `{"error": {"message": ..., "type": ..., "code": status}}`, the shape OpenAI clients read.
+Errors are JSON (ui/api/errors.py), the shape OpenAI clients read. Off loopback every route needs --auth.
 """
 
 from __future__ import annotations
@@ -8,73 +8,22 @@ from __future__ import annotations
 import base64
 import hmac
 import tempfile
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
-from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field
 
 from bot.conversations import LOCAL_USER, Saving
-from bot.errors import CannotWrite, CitebotError, ConversationNotFound, EmptyQuestion, UnknownDocument
+from bot.errors import EmptyQuestion
+from ui.api.errors import ApiError, JsonErrorRoute
 
 Credentials = tuple[str, str] | list[tuple[str, str]] | None  # the users of --auth
 DOCS_ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon.png")
-
-
-class ApiError(Exception):
-    """A request the API refuses: HTTP status, message and error type."""
-
-    def __init__(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
-        super().__init__(message)
-        self.status, self.message, self.kind = status, message, kind
-
-
-def error_response(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
-    headers = {"WWW-Authenticate": 'Basic realm="citebot"'} if status == 401 else None
-    return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status, headers=headers)
-
-
-class JsonErrorRoute(APIRoute):
-    """A route whose refusals (bad JSON, missing fields, ApiError, domain errors) are JSON 4xx answers."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                return error_response(400, describe_invalid(exc.errors()))
-            except ApiError as exc:
-                return error_response(exc.status, exc.message, exc.kind)
-            except (UnknownDocument, ConversationNotFound) as exc:
-                return error_response(404, str(exc), "not_found_error")
-            except CannotWrite as exc:  # a full disk or a read-only folder: 507 Insufficient Storage
-                return error_response(507, str(exc), "storage_error")
-            except CitebotError as exc:
-                return error_response(400, str(exc))
-
-        return guarded
-
-
-def describe_invalid(errors: Any) -> str:
-    """One readable line for FastAPI's validation errors.
-
-    Example: [{"type": "json_invalid", ...}] -> "The body is not valid JSON: ..."
-    """
-    parts = []
-    for e in errors:
-        if e.get("type") == "json_invalid":
-            return f"The body is not valid JSON: {e.get('ctx', {}).get('error', 'parse error')}"
-        where = ".".join(str(x) for x in e.get("loc", ()) if x != "body") or "body"
-        parts.append(f"{where}: {e.get('msg', 'invalid')}")
-    return "Bad request: " + "; ".join(parts)
 
 
 def check_auth(credentials: Credentials) -> Callable[[Request], None]:
@@ -139,9 +88,9 @@ def api_router(
     bot: Any, library: Any, *, credentials: Credentials, max_upload_mb: int, saving: Saving | None = None
 ) -> APIRouter:
     """The /api routes and /docs; `bot` answers, `library` manages the documents, `saving` keeps conversations."""
-    from ui.conversations_api import add_conversation_routes, answer_in_conversation
-    from ui.openai_api import add_openai_routes
-    from ui.viewer import add_viewer_routes
+    from ui.api.conversation_routes import add_conversation_routes, answer_in_conversation
+    from ui.api.openai_routes import add_openai_routes
+    from ui.api.viewer_routes import add_viewer_routes
 
     saving = saving or Saving(None, "Conversations are not saved by this server.")
     router = APIRouter(route_class=JsonErrorRoute, dependencies=[Depends(check_auth(credentials))])

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import Settings
-from bot.eval import load_question_set
-from bot.saved import (
+from bot.checks.eval import load_question_set
+from bot.checks.saved import (
     HEADER,
     SaveError,
     Turn,
@@ -26,9 +25,10 @@ from bot.saved import (
     slug,
     unique_id,
 )
+from bot.config import Settings
 from bot.types import Answer, Citation
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 QUOTE = "The new German unit is expected to reach full operational capability in 2027."
 ANSWER = Answer(
     "When will it be ready?",
@@ -161,7 +161,7 @@ def test_concurrent_saves_from_threads_keep_every_case(tmp_path: Path) -> None:
 SAVER = """
 import sys
 from pathlib import Path
-from bot.saved import append_case
+from bot.checks.saved import append_case
 for i in range(15):
     append_case(Path(sys.argv[1]), {"id": "same", "question": f"From {sys.argv[2]} number {i}?"})
 """

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
 
-from bot.citations import MARKER
+from bot.checks.saved import Turn, Verdict, parse_words, save_turn
 from bot.conversation import history_from_pairs
 from bot.errors import CitebotError
-from bot.saved import Turn, Verdict, parse_words, save_turn
-from bot.types import Answer, Citation, Passage, Short
+from bot.types import Answer
 from index.documents.loader import SUFFIXES
+from ui.render import Chat, Kept, Pairs, escape_markdown, format_answer, render_sources
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -22,128 +19,16 @@ if TYPE_CHECKING:
     from bot.answerer import Bot
     from bot.conversations import Saving
     from bot.library import Library
-    from ui.conversations_panel import Memory
+    from ui.page.conversations_panel import Memory
 
 EXAMPLES = [
     "Why can't Ukraine join NATO?",
     "How many personnel will the brigade in Lithuania have?",
     "When will the German unit reach full operational capability?",
 ]
-NOT_FOUND = "**Not in the documents.**"
 WRITING = "<div class='cb-sources'><p>Writing the answer…</p></div>"
-RELATED_NOTE = "_Closest passages are listed under Sources as related, not an answer._"
 SAVE_AS_TEST = "Save as test"
 VERDICTS: dict[bool | str, Verdict] = {True: "good", SAVE_AS_TEST: "good", False: "wrong"}
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>&$])")
-
-Chat = list[dict[str, str]]
-Pairs = list[list[str]]  # the page's history in its gr.State: [question, answer text]; a History once converted
-Kept = dict[int, Turn]  # the answered turns of a session, by the chat index of the answer's message
-
-
-def escape_markdown(text: str) -> str:
-    """Document text as literal markdown: every markdown or HTML special character backslash-escaped.
-
-    Example: escape_markdown("<b>*x*</b> [1]") -> "\\\\<b\\\\>\\\\*x\\\\*\\\\</b\\\\> \\\\[1\\\\]"
-    """
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
-
-
-def format_answer(answer: Answer) -> str:
-    """The chat bubble (markdown): quoted sentences with [n] markers, or a refusal that looks like one; then notes.
-
-    Example: an answer citing "It rains." -> "It rains\\. \\[1\\]"
-    """
-    if answer.refused:
-        text = f"{NOT_FOUND} {escape_markdown(answer.text)}\n\n{RELATED_NOTE}"
-    else:
-        text = linked_markers(answer)
-    return text + "".join(f"\n\n_Note: {escape_markdown(w)}_" for w in answer.warnings)
-
-
-def open_link(source: str, start: int, end: int, location: str | None = None) -> str:
-    """The href that opens the document viewer at source[start:end] (ui/static/viewer.js handles it).
-
-    Example: open_link("a b.pdf", 3, 9, "p. 2") -> "#cb-open?source=a%20b.pdf&start=3&end=9&location=p.%202"
-    """
-    query = {"source": source, "start": start, "end": end} | ({"location": location} if location else {})
-    return "#cb-open?" + urlencode(query, quote_via=quote)
-
-
-def linked_markers(answer: Answer) -> str:
-    """The answer as escaped markdown whose `[n]` markers are links opening the viewer at citation n's quote.
-
-    Example: "It rains. [1]" -> "It rains\\. [\\[1\\]](#cb-open?source=a.txt&start=0&end=9)"
-    """
-    by_n = {c.n: c for c in answer.citations}
-    out, at = [], 0
-    for m in MARKER.finditer(answer.text):
-        c = by_n.get(int(m.group(1)))
-        if c is None:
-            continue
-        out.append(_with_short(answer.text[at : m.start()], c, answer.short))
-        out.append(f"[\\[{c.n}\\]]({open_link(c.source, c.start, c.end, c.location)})")
-        at = m.end()
-    return "".join(out) + escape_markdown(answer.text[at:])
-
-
-def _with_short(segment: str, c: Citation, short: Short | None) -> str:
-    """The escaped text before marker [n], with the short answer in bold where it lies inside citation n's quote.
-
-    Example: ("Founded in 997 by Olav. ", citation 1 quoting it, short "997") -> "Founded in **997** by Olav\\. "
-    """
-    at = segment.find(c.quote)
-    if short is None or short.n != c.n or at < 0 or not c.start <= short.start < short.end <= c.end:
-        return escape_markdown(segment)
-    i, j = at + short.start - c.start, at + short.end - c.start
-    return escape_markdown(segment[:i]) + f"**{escape_markdown(segment[i:j])}**" + escape_markdown(segment[j:])
-
-
-def render_sources(answer: Answer | None) -> str:
-    """The sources panel (HTML, all document text escaped): each citation's quote highlighted in its passage."""
-    if answer is None:
-        return "<div class='cb-sources'><p>Sources for each answer appear here.</p></div>"
-    searched = _searched(answer)
-    if answer.refused:
-        items = "".join(_related(p) for p in answer.passages[:3]) or "<p>No passages are close.</p>"
-        return f"<div class='cb-sources cb-refused'>{searched}<h4>Related, not an answer</h4>{items}</div>"
-    items = "".join(_cited(c, answer.passages) for c in answer.citations)
-    return f"<div class='cb-sources'>{searched}<h4>Sources</h4>{items}</div>"
-
-
-def _searched(answer: Answer) -> str:
-    """What retrieval looked for, when it was more than the question (a follow-up with its context)."""
-    shown = [q for q in answer.searched if q != answer.question]
-    if not shown:
-        return ""
-    return "<p class='cb-searched'><small>searched for: " + " · ".join(html.escape(q) for q in shown) + "</small></p>"
-
-
-def _cited(c: Citation, passages: list[Passage]) -> str:
-    """One citation: [n], file, score, and the quote marked inside its surrounding passage."""
-    around = next((p for p in passages if p.source == c.source and p.start <= c.start and c.end <= p.end), None)
-    if around is None:
-        body = f"<mark>{html.escape(c.quote)}</mark>"
-    else:
-        i, j = c.start - around.start, c.end - around.start
-        body = (
-            html.escape(around.text[:i])
-            + f"<mark>{html.escape(around.text[i:j])}</mark>"
-            + html.escape(around.text[j:])
-        )
-    href = html.escape(open_link(c.source, c.start, c.end, c.location))
-    where = f" <small>{html.escape(c.location)}</small>" if c.location else ""
-    head = (f"<a class='cb-open' href='{href}'><b>[{c.n}]</b> <code>{html.escape(c.source)}</code></a>{where} "
-            f"<small>score {c.score:.2f}</small>")  # fmt: skip
-    return f"<div class='cb-citation' data-n='{c.n}'><p>{head}</p><blockquote>{body}</blockquote></div>"
-
-
-def _related(p: Passage) -> str:
-    href = html.escape(open_link(p.source, p.start, p.end))
-    head = (
-        f"<a class='cb-open' href='{href}'><code>{html.escape(p.source)}</code></a> <small>score {p.score:.2f}</small>"
-    )
-    return f"<div class='cb-related'><p>{head}</p><blockquote>{html.escape(p.text)}</blockquote></div>"
 
 
 def build_app(
@@ -154,8 +39,8 @@ def build_app(
 
     from bot.conversations import Saving
     from bot.library import Library
-    from ui.conversations_panel import Memory, conversations_panel, wire
-    from ui.documents_tab import documents_tab
+    from ui.page.conversations_panel import Memory, conversations_panel, wire
+    from ui.page.documents_tab import documents_tab
 
     library = library or Library(bot.settings, bot=bot)
     memory = Memory(saving or Saving(None, "Conversations are not saved by this page."))
@@ -175,17 +60,18 @@ def build_app(
                     submit_btn=True,
                     max_length=10_000,
                 )
-                with gr.Row():
+                gr.Examples(EXAMPLES, inputs=question, label="Try")
+                save_status = gr.Markdown(elem_id="save-status")  # empty until 👍, 👎 or the section below saves
+                # For whoever keeps the documents' question sets (docs/question-sets.md); closed for everyone else.
+                with gr.Accordion("Save as test", open=False, elem_id="save-test-section"), gr.Row():
                     essential = gr.Textbox(
-                        label="Essential words for a saved test (default: distinctive words of the first quote)",
+                        label="Essential words (default: distinctive words of the first quote)",
                         placeholder="e.g. territorial integrity, unanimous",
                         elem_id="essential",
                         max_length=500,
                         scale=3,
                     )
                     save_last = gr.Button("Save last answer as test", elem_id="save-test", size="sm", scale=1)
-                save_status = gr.Markdown(elem_id="save-status")
-                gr.Examples(EXAMPLES, inputs=question, label="Try")
             with gr.Column(scale=2):
                 sources = gr.HTML(render_sources(None), elem_id="sources")
                 files = gr.File(
@@ -204,7 +90,7 @@ def build_app(
             api_visibility="undocumented",
         ).then(lambda cid: cid, [panel.cid], [panel.url], api_visibility="private")  # fmt: skip
         wire(app, panel, memory, [chat, sources, history, kept])
-        # 👍 / "Save as test" under an answer save it as a test case, 👎 saves it marked wrong (bot/saved.py).
+        # 👍 / "Save as test" under an answer save it as a test case, 👎 saves it marked wrong (bot/checks/saved.py).
         # Gradio may send one click twice: saving the same case again is a no-op.
         chat.like(_on_feedback(bot), [kept, essential], [save_status], api_visibility="private")
         save_last.click(_on_save_last(bot), [kept, essential], [save_status], api_visibility="private")
@@ -217,7 +103,7 @@ def build_app(
 def _respond(bot: Bot, memory: Memory) -> Any:
     import gradio as gr
 
-    from ui.conversations_panel import user_of
+    from ui.page.conversations_panel import user_of
 
     def respond(question: str, chat: Chat, history: Pairs, kept: Kept, cid: str, request: gr.Request) -> Iterator[Any]:
         user, same = user_of(request), (gr.skip(), gr.skip(), gr.skip())  # the conversation's outputs, unchanged
@@ -259,7 +145,7 @@ def _ask(bot: Bot) -> Any:
 
 
 def _upload(library: Library) -> Any:
-    from ui.documents_tab import not_done
+    from ui.page.documents_tab import not_done
 
     def upload(paths: list[str] | None) -> str:
         """Index uploaded files; report what was added, replaced (same name) and rejected."""
@@ -280,7 +166,7 @@ def _upload(library: Library) -> Any:
 def _on_feedback(bot: Bot) -> Any:
     import gradio as gr
 
-    def on_feedback(kept: Kept, essential: str, data: gr.LikeData) -> str:
+    def on_feedback(kept: Kept, essential: str | None, data: gr.LikeData) -> str:
         """👍 or "Save as test" under an answer saves it as a test; 👎 saves it marked wrong."""
         index = data.index if isinstance(data.index, int) else data.index[0]
         verdict = VERDICTS.get(data.liked) if isinstance(data.liked, bool | str) else None
@@ -293,7 +179,7 @@ def _on_feedback(bot: Bot) -> Any:
 
 
 def _on_save_last(bot: Bot) -> Any:
-    def on_save_last(kept: Kept, essential: str) -> str:
+    def on_save_last(kept: Kept, essential: str | None) -> str:
         """The button under the chat: save the latest answer as a test."""
         if not kept:
             return "Nothing to save yet: ask a question first."
@@ -302,11 +188,13 @@ def _on_save_last(bot: Bot) -> Any:
     return on_save_last
 
 
-def save_answer(bot: Bot, turn: Turn, *, verdict: Verdict, essential: str) -> str:
+def save_answer(bot: Bot, turn: Turn, *, verdict: Verdict, essential: str | None) -> str:
     """Save `turn` as a case of the documents' saved question set; the status line (markdown, escaped) says where."""
     roots = bot.stored.manifest.get("roots", [])
     try:
-        saved = save_turn(turn, roots=roots, settings=bot.settings, verdict=verdict, essential=parse_words(essential))
+        saved = save_turn(
+            turn, roots=roots, settings=bot.settings, verdict=verdict, essential=parse_words(essential or "")
+        )
     except CitebotError as exc:
         return escape_markdown(str(exc))
     how = "Saved test" if verdict == "good" else "Saved as wrong (add `expect:` to check it)"

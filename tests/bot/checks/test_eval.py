@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.eval import Case, Expect, QuestionSetError, check, describe, load_question_set, report, run_case
+from bot.checks.eval import Case, Expect, QuestionSetError, check, describe, load_question_set, report, run_case
 from bot.types import Answer, Citation
 
 

@@ -6,8 +6,8 @@ from collections import defaultdict
 from html import escape
 from typing import Any
 
-from bot.eval_charts import Bar, bar_chart
-from bot.eval_compare import (
+from bot.checks.charts import Bar, bar_chart
+from bot.checks.compare import (
     CaseChange,
     Comparison,
     case_key,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.eval_compare import case_key, compare_reports, format_comparison
+from bot.checks.compare import case_key, compare_reports, format_comparison
 from ui.cli import main
 
 

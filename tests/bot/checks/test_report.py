@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.eval_charts import Bar, bar_chart
-from bot.eval_html import CSP, render_html
+from bot.checks.charts import Bar, bar_chart
+from bot.checks.report import CSP, render_html
 
 TEXT = "Before. The gate opens <b>at dawn</b>. After."
 QUOTE = "The gate opens <b>at dawn</b>."

@@ -23,7 +23,7 @@ class Rename(BaseModel):
 
 def add_conversation_routes(router: APIRouter, saving: Saving) -> None:
     """The /api/conversations routes over `saving.store` (a 503 saying why when there is none)."""
-    from ui.api import ApiError
+    from ui.api.errors import ApiError
 
     def store() -> ConversationStore:
         if saving.store is None:
@@ -65,7 +65,7 @@ def viewer_link(base_url: str, cid: str) -> Any:
 
     Example: ("http://h/", "abc") -> a function giving "http://h/?c=abc#cb-open?source=a.txt&start=0&end=9"
     """
-    from ui.app import open_link
+    from ui.render import open_link
 
     def link(c: Citation) -> str:
         return f"{base_url.rstrip('/')}/?c={cid}" + open_link(c.source, c.start, c.end, c.location)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 ASSETS = {
     "viewer.js": "text/javascript",
     "viewer.css": "text/css",
@@ -21,7 +21,7 @@ SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": 
 
 def add_viewer_routes(router: APIRouter, library: Any) -> None:
     """GET /viewer/<asset>, /api/documents/<name>/text (loaded text and locations), /api/documents/<name>/file (PDF)."""
-    from ui.api import ApiError
+    from ui.api.errors import ApiError
 
     @router.get("/viewer/{name:path}", include_in_schema=False)
     def asset(name: str) -> FileResponse:
