@@ -3,8 +3,7 @@
 FAISS and numpy release the GIL while they scan, so with THREADS > 1 (CITEBOT_QUERY_THREADS, set by `Bot.load`) the
 segments of a large index are searched on several cores at once; each search still runs one OpenMP thread
 (index/search/vectorstores.py `_OneThread`: an OpenMP team waits for a busy CPU). The default is one thread, everything
-in the asking thread as before: on the shared 2-core machine at load average 5, 2 threads answered no faster at 1M
-chunks (149.0 against 128.7 ms, benchmarks/warm_paths.py) nor at 100k (16.4 against 16.1 ms).
+in the asking thread: on a busy 2-core machine two were no faster (docs/large-corpora.md, benchmarks/warm_paths.py).
 """
 
 from __future__ import annotations

@@ -130,7 +130,7 @@ def scan_files(paths: Iterable[Path]) -> Scan:
 def _scan_folder(scan: Scan, top: str) -> None:
     """Depth first, each folder's files (by name) before its subfolders (by name); hidden names, symlinked folders and
     unreadable folders are left out. One stat per document, plain strings, no Path and no call per file: a large
-    folder is scanned on every update (333k files: about 1 s on a quiet machine, most of it the stats)."""
+    folder is scanned on every update (its cost at 1M chunks: docs/large-corpora.md)."""
     stack = [(top, "")]
     sources, paths, sizes, mtimes, stat_of, is_dir = scan.sources, scan.paths, scan.sizes, scan.mtimes, os.stat, S_ISDIR
     while stack:

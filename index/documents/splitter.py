@@ -1,4 +1,4 @@
-"""llama-index's SentenceSplitter, imported without the rest of llama_index.core (about 0.5 s instead of 1.7 s).
+"""llama-index's SentenceSplitter, imported without the rest of llama_index.core (a third of its import time).
 
 `from llama_index.core.node_parser import SentenceSplitter` runs the `__init__` of llama_index.core and of its
 node_parser packages, which import its indices, chat engines, memory and SQLAlchemy; the splitter needs none of them.

@@ -80,10 +80,9 @@ def token_embed(embedder: BaseEmbedding, *, progress: bool, batch: int = 256, to
     """For late chunking: per window of each text, its position, the character offsets and the vectors of its tokens
     (None if the model can't). Each text is tokenized once and cut into windows of up to the model's maximum length
     that do not overlap, so every token is read once. Yielded a window batch at a time, texts shortest first and the
-    windows of a block sorted by length (little padding), so the caller keeps only what it pools from them: token
-    vectors are about 0.4 MB a window, and holding them all took 5.8 GB at 12k chunks. A model batch holds at most
-    `tokens` padded tokens (32 full windows: the attention of 64 took 0.23 GB more peak RSS, no faster), and the
-    freed heap is handed back to the system after each batch (glibc keeps it otherwise: 0.3 GB over 1,240 windows).
+    windows of a block sorted by length (little padding), so the caller keeps only what it pools from them and
+    indexing memory stays flat. A model batch holds at most `tokens` padded tokens, and the freed heap is handed back
+    to the system after each batch (glibc keeps it otherwise). Memory measured: docs/performance.md#indexing.
 
     Runs the transformer inside llama-index's HuggingFaceEmbedding's SentenceTransformer on the token ids directly.
     """
@@ -190,7 +189,7 @@ def _blocks(texts: list[str], *, batch: int, progress: bool, unit: str) -> Itera
     Example: ["ccc", "a", "bb"], batch 2 -> [1, 2], [0]
     """
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    if not progress:  # no bar, so no tqdm import (0.1 s of a one-file update)
+    if not progress:  # no bar, so no tqdm import (a one-file update should start fast)
         yield from (order[start : start + batch] for start in range(0, len(order), batch))
         return
     from tqdm import tqdm

@@ -42,7 +42,7 @@ class HashQuery:
 
 class HashEmbedder:
     """hash_vector for documents, as `embeddings.batch_embed` calls an embedding model: without llama-index, whose
-    import (1.7 s) would otherwise be most of a one-file update measured with this stand-in."""
+    import would otherwise be most of a one-file update measured with this stand-in."""
 
     model_name = NAME
 

@@ -7,9 +7,7 @@
   one encode of the documents' text: chunks overlap, windows don't.
 - "embed": chunks and sentences embedded separately: twice the model work, the best retrieval.
 - "pool": sentences embedded, chunk vectors pooled from them: one encode, weaker passage retrieval.
-On the SQuAD dev sample (hit@1 / hit@5 / answer recall, an earlier scorer): embed 0.941 / 0.990 / 0.907, late (a
-pass per chunk) 0.936 / 0.990 / 0.892, pool 0.922 / 0.980 / 0.887. Windows instead of a pass per chunk, on today's
-scorer: squad 0.926 -> 0.941 / 0.985 -> 0.985 / 0.877 -> 0.882, the other sets as good or within a question (README).
+Their cost is measured by `python benchmarks/indexing.py --modes late,embed,pool` (docs/performance.md#indexing).
 """
 
 from __future__ import annotations

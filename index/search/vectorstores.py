@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-# Exact search up to this many chunks: single-thread Flat search grows ~0.07 ms per 1k vectors here and passes
-# 20 ms around 250k. Above, IVF with 8-bit codes: at 1M, p50 2.6 ms, recall@10 0.978, 0.4 GB (benchmarks/scale.py).
+# Exact search up to this many chunks, where a Flat scan stops being fast; above, IVF with 8-bit codes
+# (docs/large-corpora.md; benchmarks/scale.py measures both).
 FLAT_MAX_N = 250_000
 
 
@@ -33,11 +33,8 @@ def ivf_spec(n: int) -> str:
 def nprobe(nlist: int) -> int:
     """IVF lists searched per query: at least 128, and 6.4% of them past 2,000 lists.
 
-    A 1M-chunk index is 7 IVF segments of 131k chunks (1,448 lists each) beside small exact ones: probing 128 lists
-    instead of 256 took the dense ranking's recall@20 against all lists probed, over 150 SQuAD questions, from 0.972
-    to 0.961 (all 150 answers unchanged) and saved 2 ms a segment (benchmarks/warm_1m.py: against exact search).
-    One IVF index of 1M vectors (4,000 lists, what benchmarks/scale.py measures) keeps 256: 128 gave recall@10 0.968
-    there against 0.978.
+    The recall this keeps against exact search, and the time it saves, are in docs/large-corpora.md
+    (benchmarks/warm_1m.py, benchmarks/scale.py).
     """
     return max(128, round(nlist * 0.064))
 
@@ -79,8 +76,7 @@ class FaissSearch:
 
 
 class _OneThread:
-    """OpenMP threads only add overhead to a single query, and wait for a busy CPU (on the shared 2-core machine a
-    10k-vector search took 44 ms on 2 threads, 0.6 ms on one)."""
+    """One OpenMP thread per search: more only add overhead to a single query, and wait for a busy CPU."""
 
     def __enter__(self) -> None:
         import faiss

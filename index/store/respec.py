@@ -2,7 +2,7 @@
 
 index/store/build.py gives a segment IVF or exact search by its size and the whole index's (`segment_spec`); when an
 update moves the index across FLAT_MAX_N, the segments the rule now classes otherwise are rewritten here (their FAISS
-files only: a 131k-chunk segment in about 15 s), so a segment's search does not depend on the index's size when it was
+files only, once), so a segment's search does not depend on the index's size when it was
 merged. Segments never change in place: readers of the older version keep the old folder until it is collected.
 """
 

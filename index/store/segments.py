@@ -1,7 +1,7 @@
 """One immutable segment of an index: a batch of documents' text, chunks, sentences, vectors and BM25 postings.
 
 A segment folder is written once (to a `.tmp-` name, flushed, then renamed) and never changed; an index version lists
-its live segments and the sources deleted from them (index/versions.py). Files of a segment:
+its live segments and the sources deleted from them (index/store/build.py). Files of a segment:
 `meta.json` (counts, and per document its source, sha256, when indexed, locations; read only when asked for),
 `doc-sources.bin`/`doc-files.npy` (per document its source, size, mtime and sha256: index/store/filetable.py),
 `text.bin` (the documents' UTF-8 text, one after another) with `docs.npy` (each document's byte range),

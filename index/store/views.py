@@ -93,8 +93,7 @@ def _offsets(counts: Sequence[int], live: Sequence[np.ndarray | None]) -> list[i
 class Spans(Sequence[Span]):
     """The live chunks (or sentences) of a version, as a read-only sequence of Spans.
 
-    The last CACHED spans read are kept: answering reads the same passages' sentences again and again (warm answer at
-    the seed, non-embedding time 1.1 -> 0.8 ms).
+    The last CACHED spans read are kept: answering reads the same passages' sentences again and again.
     """
 
     CACHED = 50_000
