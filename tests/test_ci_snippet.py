@@ -1,5 +1,5 @@
-"""The README's CI snippet, run as written (its eval lines) on a copy of the seed questions: passes, then fails on a
-deliberate regression against the baseline it wrote."""
+"""The CI snippet of docs/question-sets.md, run as written (its eval lines) on a copy of the seed questions: passes,
+then fails on a deliberate regression against the baseline it wrote."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _snippet() -> str:
-    """The eval lines of the README's CI step (the set-up lines before them install citebot, done here already)."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"### In CI.*?```bash\n(.*?)```", readme, re.S)
-    assert block, "the README lost its CI snippet"
+    """The eval lines of the docs' CI step (the set-up lines before them install citebot, done here already)."""
+    page = (ROOT / "docs" / "question-sets.md").read_text(encoding="utf-8")
+    block = re.search(r"## In CI.*?```bash\n(.*?)```", page, re.S)
+    assert block, "docs/question-sets.md lost its CI snippet"
     lines = block.group(1).splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("export HF_HUB_OFFLINE"))
     return "set -eu\n" + "\n".join(lines[start:])
