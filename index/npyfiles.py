@@ -32,16 +32,32 @@ def slices(n: int, *, step: int | None = None) -> Iterator[tuple[int, int]]:
 
 def release(*arrays: Any) -> None:
     """Hand back the resident pages of the files mapped under `arrays` (a no-op for arrays in memory)."""
+    advise(*arrays, how=mmap.MADV_DONTNEED)
+
+
+def advise(*arrays: Any, how: int) -> None:
+    """madvise(`how`) the whole file mapped under each of `arrays` (a no-op for arrays in memory).
+
+    MADV_RANDOM for the maps answering reads: a page fault then reads that page alone, where the kernel's default
+    reads 128 kB around it (at 1M chunks a new question read 65 MB, most of it pages it never looked at:
+    benchmarks/first_asking.py). MADV_NORMAL gives the readahead back, for a merge's sequential reads.
+    """
     for a in arrays:
-        while a is not None:
-            mapped = getattr(a, "_mmap", None) if isinstance(a, np.memmap) else None
-            if mapped is not None:
-                mapped.madvise(mmap.MADV_DONTNEED)
-                break
-            if isinstance(a, mmap.mmap):
-                a.madvise(mmap.MADV_DONTNEED)
-                break
-            a = getattr(a, "base", None)
+        mapped = _mmap_of(a)
+        if mapped is not None:
+            mapped.madvise(how)
+
+
+def _mmap_of(a: Any) -> mmap.mmap | None:
+    """The mmap under an array (through its bases), or None."""
+    while a is not None:
+        mapped = getattr(a, "_mmap", None) if isinstance(a, np.memmap) else None
+        if isinstance(mapped, mmap.mmap):
+            return mapped
+        if isinstance(a, mmap.mmap):
+            return a
+        a = getattr(a, "base", None)
+    return None
 
 
 def open_reserved(path: Path, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:

@@ -93,31 +93,32 @@ class _OneThread:
 class ExactSearch:
     """Exact search of a flat FAISS index (memory-mapped), answered from its 8-bit codes when they prove the answer.
 
-    The codes (a quarter of the bytes, so about 3x faster to scan) give 4k candidates; the flat index scores them
-    exactly. Every vector's code is within one quantization step per dimension of it, so no other vector can score
-    above the best candidate's approximate score plus sum(|q_i| * step_i): when that is below the k-th exact score,
-    the candidates' top k is the flat index's top k, ties in the same order; otherwise the flat index is searched.
+    The codes (a quarter of the bytes, so about 3x faster to scan) give 4k candidates; their float32 vectors (the
+    segment's `chunk-vectors.npy`, the flat index's own rows, so the same scores bit for bit) are scored exactly.
+    Every vector's code is within one quantization step per dimension of it, so no other vector can score above the
+    best candidate's approximate score plus sum(|q_i| * step_i): when that is below the k-th exact score, the
+    candidates' top k is the flat index's top k, ties in the same order; otherwise the flat index is searched. The
+    candidates' rows are read from `vectors` (a map read a row at a time): searching the mapped flat index for them
+    read 128 kB around each (2.3 MB a segment per new question at 100k chunks, benchmarks/first_asking.py).
     """
 
-    def __init__(self, flat: Path, codes: Path) -> None:
+    def __init__(self, flat: Path, codes: Path, *, vectors: np.ndarray | None = None) -> None:
         import faiss
 
         self.flat = faiss.read_index(str(flat), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
         self.codes = faiss.read_index(str(codes))
         trained = faiss.vector_to_array(faiss.downcast_index(self.codes).sq.trained)  # type: ignore[attr-defined]
         self.step = trained[self.codes.d :] / 255
+        self.vectors = vectors
         self.fallbacks = 0  # searches the codes could not prove (for tests)
 
     def search(self, vector: np.ndarray, *, k: int) -> list[tuple[int, float]]:
-        import faiss
-
         query = vector.reshape(1, -1).astype(np.float32)
         wide = max(4 * k, k + 32)
         with _OneThread():
             if self.flat.ntotal > wide:
                 approx, ids = self.codes.search(query, wide)
-                chosen = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids[0]))  # type: ignore[call-arg]
-                scores, rows = self.flat.search(query, k, params=chosen)
+                scores, rows = self._exact(query, ids[0], k)
                 bound = float(np.abs(query[0]) @ self.step) + 1e-4
                 if approx[0][-1] + bound >= scores[0][k - 1]:
                     self.fallbacks += 1
@@ -125,6 +126,19 @@ class ExactSearch:
             else:
                 scores, rows = self.flat.search(query, k)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+    def _exact(self, query: np.ndarray, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The flat index's top k among rows `ids` (scores, rows; -1 past the end), ties in row order."""
+        import faiss
+
+        if self.vectors is None:
+            chosen = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))  # type: ignore[call-arg]
+            return self.flat.search(query, k, params=chosen)
+        rows = np.unique(ids[ids >= 0])  # ascending, as the flat index meets them
+        few = faiss.IndexFlatIP(self.flat.d)
+        few.add(np.ascontiguousarray(self.vectors[rows], dtype=np.float32))
+        scores, at = few.search(query, k)
+        return scores, np.where(at >= 0, rows[np.maximum(at, 0)], -1)
 
 
 def write_codes(path: Path, vectors: np.ndarray) -> None:

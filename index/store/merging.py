@@ -62,6 +62,8 @@ def merge(segments: Sequence[Segment], dead: Sequence[Sequence[int]], dead_idf: 
     """Write the live documents of `segments` (in order) as one new segment at `folder`."""
     tmp = folder.parent / f".tmp-{folder.name}"
     tmp.mkdir(parents=True)
+    for s in segments:  # read through, a slice at a time: with readahead, even if a reader here asked for none
+        s.read_randomly(False)
     parts = _parts(segments, dead)
     _copy_text(parts, tmp)
     for kind in ("chunk", "sentence"):

@@ -139,6 +139,8 @@ def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
     """Open a version's segments: small per-segment arrays and JSON, everything else memory-mapped."""
     entries = manifest["segments"]
     segments = [open_segment(path.parent / SEGMENTS / e["name"]) for e in entries]
+    for s in segments:  # whole columns are read below (a deletion's live rows): with readahead
+        s.read_randomly(False)
     layout = Layout(segments, [e["dead"] for e in entries])
     for s in segments:  # open the FAISS indexes and read the JSON now, while the version's files are certainly there
         _ = s.dense, s.postings, s.meta, s.sources
@@ -161,6 +163,8 @@ def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
         layout=layout,
     )
     stored._documents = docs
+    for s in segments:  # answers read a few rows at a time
+        s.read_randomly()
     return stored
 
 

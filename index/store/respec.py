@@ -35,6 +35,7 @@ def rewrite_faiss(segment: Segment, folder: Path, *, spec: str) -> None:
     for path in segment.folder.iterdir():
         if path.name not in (FAISS_FILE, CODES_FILE, META):
             _link(path, tmp / path.name)
+    segment.read_randomly(False)  # every vector is read, in order
     write_faiss(tmp / FAISS_FILE, segment.chunk_vectors, spec=spec)
     (tmp / META).write_text(json.dumps({**segment.meta, "faiss": spec}, ensure_ascii=False), encoding="utf-8")
     finish(tmp, folder)

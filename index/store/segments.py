@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 import threading
 import weakref
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from index.documents.chunking import Span
-from index.npyfiles import release, slices
+from index.npyfiles import advise, release, slices
 from index.search.lexical import Postings, terms
 from index.search.vectorstores import write_codes
 from index.store.filetable import read_sources, write_table
@@ -236,6 +237,14 @@ class Segment:
         self.sentence_keys = _mapped(folder / "sentence-keys.npy")
         self.sentence_key_rows = _mapped(folder / "sentence-key-rows.npy")
 
+    def read_randomly(self, on: bool = True) -> None:
+        """Tell the kernel that the maps answering questions are read a few rows at a time (MADV_RANDOM: no
+        readahead, index/npyfiles.py `advise`), or (`on` False) give the readahead back for a merge's scans."""
+        how = mmap.MADV_RANDOM if on else mmap.MADV_NORMAL
+        arrays = [self.blob, self.chunk_spans, self.sentence_spans, self.chunk_vectors, self.sentence_vectors,
+                  self.members_indptr, self.members, self.sentence_keys, self.sentence_key_rows]  # fmt: skip
+        advise(*arrays, self.postings.indptr, self.postings.rows, self.postings.tf, how=how)
+
     @cached_property
     def meta(self) -> dict[str, Any]:
         """Per document: sha256, when indexed, stat, locations (read when first asked for: it can be large)."""
@@ -295,7 +304,7 @@ class Segment:
         from index.search.vectorstores import ExactSearch, FaissSearch
 
         if (self.folder / CODES_FILE).exists():
-            return ExactSearch(self.folder / FAISS_FILE, self.folder / CODES_FILE)
+            return ExactSearch(self.folder / FAISS_FILE, self.folder / CODES_FILE, vectors=self.chunk_vectors)
         return FaissSearch(self.folder / FAISS_FILE)
 
     def rows_of(self, table: np.ndarray, docs: Sequence[int]) -> np.ndarray:
