@@ -48,6 +48,41 @@ def advise(*arrays: Any, how: int) -> None:
             mapped.madvise(how)
 
 
+def prefetch(array: np.ndarray, starts: np.ndarray, stops: np.ndarray | None = None) -> None:
+    """Ask the kernel to read, now and all at once, the pages of a mapped `array` holding rows [starts, stops) (one
+    row each without `stops`): the reads overlap instead of faulting in one by one (MADV_WILLNEED; a no-op for an
+    array in memory). Example: prefetch(vectors, rows) before vectors[rows]."""
+    mapped, base = _mmap_of(array), _memmap_of(array)
+    if mapped is None or base is None or not len(starts) or array.ndim == 0:
+        return
+    start = array.ctypes.data - base.ctypes.data + base.offset % mmap.ALLOCATIONGRANULARITY
+    row = array.strides[0]
+    ends = starts + 1 if stops is None else stops
+    first = (start + np.asarray(starts, dtype=np.int64) * row) // mmap.PAGESIZE
+    last = (start + np.asarray(ends, dtype=np.int64) * row - 1) // mmap.PAGESIZE
+    for a, b in _runs(first, last):
+        mapped.madvise(mmap.MADV_WILLNEED, a * mmap.PAGESIZE, (b - a + 1) * mmap.PAGESIZE)
+
+
+def _runs(first: np.ndarray, last: np.ndarray) -> list[tuple[int, int]]:
+    """Page ranges [first, last] merged where they touch. Example: [0, 2, 9], [1, 4, 9] -> [(0, 4), (9, 9)]"""
+    order = np.argsort(first, kind="stable")
+    out: list[tuple[int, int]] = []
+    for a, b in zip(first[order].tolist(), last[order].tolist(), strict=True):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _memmap_of(a: Any) -> np.memmap | None:
+    """The np.memmap under an array (through its bases), or None."""
+    while a is not None and not isinstance(a, np.memmap):
+        a = getattr(a, "base", None)
+    return a
+
+
 def _mmap_of(a: Any) -> mmap.mmap | None:
     """The mmap under an array (through its bases), or None."""
     while a is not None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.npyfiles import prefetch
 from index.search.lexical import BM25, K1, B, Part, tokens
 from index.threads import each
 
@@ -63,6 +64,10 @@ class TopKBM25(BM25):
     def _every(self, found: list[_Term], k: int) -> list[tuple[int, float]]:
         """Score every posting of the query's terms (as BM25.search does, in fewer passes), then take the top k."""
         total = np.zeros(self.size, dtype=np.float32)
+        for p, part in enumerate(self.parts):  # read at once, not a page at a time (the maps have no readahead)
+            spans = np.array([t.ranges[p] for t in found if t.ranges[p] is not None], dtype=np.int64).reshape(-1, 2)
+            prefetch(part.postings.rows, spans[:, 0], spans[:, 1])
+            prefetch(part.postings.tf, spans[:, 0], spans[:, 1])
         each(lambda p: self._add_part(p, found, total), range(len(self.parts)))  # parts fill disjoint rows of total
         return _top_of(total, k)
 

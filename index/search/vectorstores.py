@@ -134,7 +134,10 @@ class ExactSearch:
         if self.vectors is None:
             chosen = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))  # type: ignore[call-arg]
             return self.flat.search(query, k, params=chosen)
+        from index.npyfiles import prefetch
+
         rows = np.unique(ids[ids >= 0])  # ascending, as the flat index meets them
+        prefetch(self.vectors, rows)
         few = faiss.IndexFlatIP(self.flat.d)
         few.add(np.ascontiguousarray(self.vectors[rows], dtype=np.float32))
         scores, at = few.search(query, k)
