@@ -10,60 +10,75 @@ Measured in bot/extractive.py's docstring.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import overload
 
-from index.search.lexical import stems, term_set, words
+from index.search.lexical import term_set
+from index.search.titles import TitleIndex, title
+
+__all__ = ["COMMON", "NAMED_SHARE", "Titles", "title"]
 
 # A document is named when the question says this share of its title's words (IDF-weighted over all titles).
 NAMED_SHARE = 0.5
 # A title word shared by more documents than this ("report" in report-001 ... report-9999) finds none by itself:
 # reading every such title on every question would grow with the corpus.
 COMMON = 1000
-_SEPARATORS = re.compile(r"[_\-.+]+")
-
-
-def title(source: str) -> str:
-    """The words of a file's name.
-
-    Example: title("docs/The_Grapes_of_Wrath-000.txt") -> "The Grapes of Wrath 000"
-    """
-    name = source.replace("\\", "/").rsplit("/", 1)[-1]
-    stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
-    return _SEPARATORS.sub(" ", stem).strip()
 
 
 class Titles:
     """The titles of an index's documents, to find the ones a question names.
 
-    Built on the first question in one pass over the file names (each distinct word stemmed once): 1.7 s for 100k
-    made-up names with 105k distinct words on this 2-core machine under load (7 runnable processes). A document's
-    own title terms are read again only when a question shares one of them.
+    An index's `files` mapping carries its title terms, written with its segments (index/search/titles.py), so no
+    question reads every file name; any other list of sources is read in one pass here (each distinct word stemmed
+    once: 1.7 s for 100k made-up names with 105k distinct words on this 2-core machine under load, and 5 s of the
+    first answer at 1M chunks before the segments kept them). A document's own title terms are read again only when
+    a question shares one of them.
     """
 
     def __init__(self, sources: Iterable[str]) -> None:
-        self.sources = list(sources)
-        by_word: dict[str, list[int]] = {}
-        for i, source in enumerate(self.sources):
-            for word in set(words(title(source))):
-                by_word.setdefault(word, []).append(i)
-        self.by_term: dict[str, list[int]] = {}
-        for word, stem in zip(by_word, stems(list(by_word)), strict=True):
-            self.by_term.setdefault(stem, []).extend(by_word[word])
-        self.idf = {t: math.log(1 + len(self.sources) / len(set(docs))) for t, docs in self.by_term.items()}
+        index = getattr(sources, "titles", None)
+        self.index: TitleIndex = index if isinstance(index, TitleIndex) else TitleIndex.of(list(sources))
+        self.sources: Sequence[str] = _Sources(self.index)
+        self._idf: dict[str, float] = {}
 
     def named(self, question_terms: set[str], *, limit: int) -> list[str]:
         """The documents whose titles the question says (at least NAMED_SHARE of each title), best first.
 
         Example: {"grape", "wrath", "take", "place"} -> ["The_Grapes_of_Wrath.txt"]
         """
-        found = [self.by_term.get(t, []) for t in question_terms]
-        docs = {i for rows in found if len(rows) <= COMMON for i in rows}
-        shares = {i: self._share(question_terms, i) for i in docs}
-        named = sorted((i for i, share in shares.items() if share >= NAMED_SHARE), key=lambda i: (-shares[i], i))
-        return [self.sources[i] for i in named[:limit]]
+        docs = {key for t in question_terms if self.index.count(t) <= COMMON for key in self.index.keys(t)}
+        shares = {key: self._share(question_terms, key) for key in docs}
+        named = sorted((k for k, share in shares.items() if share >= NAMED_SHARE), key=lambda k: (-shares[k], k))
+        return [self.index.source(k) for k in named[:limit]]
 
-    def _share(self, question_terms: set[str], doc: int) -> float:
-        ts = term_set(title(self.sources[doc]))
-        total = sum(self.idf[t] for t in ts)
-        return sum(self.idf[t] for t in ts & question_terms) / total if total else 0.0
+    def idf(self, term: str) -> float:
+        """log(1 + titles / titles saying `term`), for a term of some title."""
+        if term not in self._idf:
+            self._idf[term] = math.log(1 + self.index.size / self.index.df(term))
+        return self._idf[term]
+
+    def _share(self, question_terms: set[str], key: int) -> float:
+        ts = term_set(title(self.index.source(key)))
+        total = sum(self.idf(t) for t in ts)
+        return sum(self.idf(t) for t in ts & question_terms) / total if total else 0.0
+
+
+class _Sources(Sequence[str]):
+    """The documents' sources, in the index's order, read one at a time."""
+
+    def __init__(self, index: TitleIndex) -> None:
+        self.titles = index
+
+    def __len__(self) -> int:
+        return self.titles.size
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self.titles.live(i + len(self) if i < 0 else i)

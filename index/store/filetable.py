@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from index.search.titles import TitleTable
+
 SOURCES_FILE = "doc-sources.bin"
 FILES_FILE = "doc-files.npy"
 META = "meta.json"  # index/store/segments.py's; read only for a segment without a table
@@ -32,6 +34,7 @@ def write_table(folder: Path, sources: Sequence[str], stats: Sequence[Sequence[i
         table[:, :2] = np.asarray(stats, dtype=np.int64).reshape(-1, 2)
         table[:, 2:] = np.frombuffer(b"".join(bytes.fromhex(h) for h in sha256), dtype="<i8").reshape(-1, 4)
     np.save(folder / FILES_FILE, table)
+    TitleTable.build(sources).save(folder)  # the words of the files' names, for questions that name one
 
 
 def read_sources(folder: Path, count: int | None = None) -> list[str] | None:

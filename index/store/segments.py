@@ -18,6 +18,7 @@ import hashlib
 import json
 import mmap
 import os
+import shutil
 import threading
 import weakref
 from collections import Counter
@@ -32,6 +33,7 @@ import numpy as np
 from index.documents.chunking import Span
 from index.npyfiles import advise, release, slices
 from index.search.lexical import Postings, terms
+from index.search.titles import DOCS_FILE, INDPTR_FILE, TERMS_FILE, TitleTable
 from index.search.vectorstores import write_codes
 from index.store.filetable import read_sources, write_table
 
@@ -182,6 +184,28 @@ def _gather(vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out
 
 
+def add_titles(segment: Segment) -> None:
+    """Write the title table of a segment written before they existed (index/search/titles.py) into its folder.
+
+    The table depends on the segment's sources alone, so a reader that computed it from them has the same one; its
+    files are written under temporary names, flushed, then renamed, the terms last (readers look for that one).
+    """
+    names = (INDPTR_FILE, DOCS_FILE, TERMS_FILE)
+    if (segment.folder / TERMS_FILE).exists():
+        return
+    tmp = segment.folder / ".tmp-titles"
+    tmp.mkdir(exist_ok=True)
+    try:
+        segment.titles.save(tmp)
+        for name in names:
+            with open(tmp / name, "rb") as fh:
+                os.fsync(fh.fileno())
+        for name in names:
+            os.replace(tmp / name, segment.folder / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def finish(tmp: Path, folder: Path) -> None:
     """Flush every file of a finished segment, then give it its final name (a reader never sees half of one)."""
     for path in tmp.iterdir():
@@ -257,6 +281,11 @@ class Segment:
         meta.json."""
         found = read_sources(self.folder, count=len(self.doc_bytes) - 1)
         return self.meta["sources"] if found is None else found
+
+    @cached_property
+    def titles(self) -> TitleTable:
+        """Its documents by the words of their file names (index/search/titles.py)."""
+        return TitleTable.load(self.folder, self.sources)
 
     @property
     def chunk_count(self) -> int:
