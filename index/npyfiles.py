@@ -67,13 +67,10 @@ def prefetch(array: np.ndarray, starts: np.ndarray, stops: np.ndarray | None = N
 def _runs(first: np.ndarray, last: np.ndarray) -> list[tuple[int, int]]:
     """Page ranges [first, last] merged where they touch. Example: [0, 2, 9], [1, 4, 9] -> [(0, 4), (9, 9)]"""
     order = np.argsort(first, kind="stable")
-    out: list[tuple[int, int]] = []
-    for a, b in zip(first[order].tolist(), last[order].tolist(), strict=True):
-        if out and a <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
+    first, reach = first[order], np.maximum.accumulate(last[order])
+    new = np.flatnonzero(first[1:] > reach[:-1] + 1) + 1
+    starts, ends = np.concatenate([[0], new]), np.concatenate([new - 1, [len(first) - 1]])
+    return list(zip(first[starts].tolist(), reach[ends].tolist(), strict=True))
 
 
 def _memmap_of(a: Any) -> np.memmap | None:

@@ -55,3 +55,8 @@ def _shared() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="citebot-search")
         return _pool
+
+
+def in_background(work: Callable[[], object]) -> None:
+    """Run `work` on a daemon thread of its own (the process need not wait for it to exit)."""
+    threading.Thread(target=work, name="citebot-background", daemon=True).start()
