@@ -39,7 +39,7 @@ from scale_system import NEW_FILE, run  # noqa: I001
 from index.store.build import BATCH_CHUNKS, CURRENT, MANIFEST, SEGMENTS, _write_json, segment_spec
 from index.store.filetable import FILES_FILE, SOURCES_FILE, write_table
 from index.store.merging import merge, plan
-from index.store.segments import META, Segment
+from index.store.segments import LOCATIONS, META, Segment
 
 BEFORE = (
     "for comparison, measured earlier (before the file tables, commit 113fef3, load average 0.3-0.6): update 7.3-7.9 s"
@@ -106,6 +106,9 @@ def replicate(work: Path, copies: int) -> tuple[Path, Path]:
             meta["sources"] = [f"c{i:02d}/{s}" for s in meta["sources"]]
             meta["locations"] = {f"c{i:02d}/{s}": v for s, v in meta["locations"].items()}
             meta_path.write_text(json.dumps(meta))
+            if (index_dir / SEGMENTS / name / LOCATIONS).exists():  # a hard link too: a new file, renamed sources
+                (index_dir / SEGMENTS / name / LOCATIONS).unlink()
+                (index_dir / SEGMENTS / name / LOCATIONS).write_text(json.dumps(meta["locations"]))
             for table in (SOURCES_FILE, FILES_FILE):  # the segment's file table names the copy's documents too
                 (index_dir / SEGMENTS / name / table).unlink(missing_ok=True)
             write_table(index_dir / SEGMENTS / name, meta["sources"], meta["stat"], meta["sha256"])

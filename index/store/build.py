@@ -38,7 +38,7 @@ from index.store.locking import write_lock
 from index.store.merging import merge, plan
 from index.store.reading import CURRENT, FORMAT, MANIFEST, SEGMENTS, IndexConfig, _read_json, read_manifest
 from index.store.respec import current_kind, kind, rewrite_faiss
-from index.store.segments import Batch, NewDoc, add_titles, open_segment, write_segment
+from index.store.segments import Batch, NewDoc, add_tables, open_segment, write_segment
 from index.store.views import Layout
 
 __all__ = ["BuildReport", "Publish", "build_index", "indexed_files"]
@@ -171,8 +171,8 @@ class _Writer:
             raise NoDocuments("No readable files to index")  # every indexed file gone: keep the index as it is
         self._merge()
         self._respec()
-        for e in self.entries:  # an index written before the title tables gets them now, once
-            add_titles(self.segments[e.name])
+        for e in self.entries:  # an index written before the title tables and locations.json gets them, once
+            add_tables(self.segments[e.name])
         chunks = _write_version(self, roots)
         return replace(self._report(old, keep, written, unreadable, chunks=chunks), embedded=self.embedded)
 

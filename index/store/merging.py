@@ -24,7 +24,7 @@ import numpy as np
 from index.npyfiles import NpyWriter, release, slices
 from index.store.filetable import write_table
 from index.store.merge_postings import Part, write_postings, write_sentence_keys
-from index.store.segments import FAISS_FILE, META, Segment, _write_json, finish, write_faiss
+from index.store.segments import FAISS_FILE, LOCATIONS, META, Segment, _write_json, finish, write_faiss
 
 FACTOR = 8
 SMALL = 1000  # segments below 8 * SMALL chunks share the lowest level
@@ -80,8 +80,9 @@ def merge(segments: Sequence[Segment], dead: Sequence[Sequence[int]], dead_idf: 
     for key in ("sources", "sha256", "indexed_at", "stat"):
         meta[key] = [p.segment.meta[key][d] for p in parts for d in p.keep.tolist()]
     kept = set(meta["sources"])
-    meta["locations"] = {src: loc for s in segments for src, loc in s.meta["locations"].items() if src in kept}
+    meta["locations"] = {src: loc for s in segments for src, loc in s.locations.items() if src in kept}
     _write_json(tmp / META, meta)
+    _write_json(tmp / LOCATIONS, meta["locations"])
     write_table(tmp, meta["sources"], meta["stat"], meta["sha256"])
     finish(tmp, folder)
 

@@ -143,8 +143,9 @@ def _load_version(path: Path, manifest: dict[str, Any]) -> StoredIndex:
     for s in segments:  # whole columns are read below (a deletion's live rows): with readahead
         s.read_randomly(False)
     layout = Layout(segments, [e["dead"] for e in entries])
-    for s in segments:  # open the FAISS indexes and read the JSON now, while the version's files are certainly there
-        _ = s.dense, s.postings, s.meta, s.sources
+    for s in segments:  # open the FAISS indexes and read what answers need now, while the version's files are there
+        _ = s.dense, s.postings, s.locations, s.sources
+        s.keep_meta()
     docs = _Documents(layout)
     manifest = {**manifest, "files": docs.files}
     stored = StoredIndex(
@@ -190,7 +191,7 @@ class _Documents:
     def _locations(self) -> dict[str, Any]:
         out = {}
         for s, d in self._live():
-            found = s.meta["locations"].get(s.sources[d])
+            found = s.locations.get(s.sources[d])
             if found:
                 out[s.sources[d]] = Locations.from_json(found)
         return out
@@ -278,7 +279,7 @@ class _Locations(_LazyMap):
         if self._value is not None:
             return self._value.get(key, default)
         for segment, dead in zip(reversed(self.layout.segments), reversed(self.layout.dead), strict=True):
-            found = segment.meta["locations"].get(key)
+            found = segment.locations.get(key)
             if found and (not dead or segment.sources.index(key) not in set(dead)):
                 return Locations.from_json(found)
         return default

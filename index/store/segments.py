@@ -38,6 +38,7 @@ from index.search.vectorstores import write_codes
 from index.store.filetable import read_sources, write_table
 
 META = "meta.json"
+LOCATIONS = "locations.json"  # meta.json's "locations" alone: each answer asks for its citations' pages
 FAISS_FILE = "chunks.faiss"
 CODES_FILE = (
     "chunks-sq8.faiss"  # 8-bit codes of a flat segment's chunk vectors (index/search/vectorstores.py ExactSearch)
@@ -93,7 +94,9 @@ def write_segment(folder: Path, batch: Batch, *, dim: int, faiss_spec: str) -> N
         counts.update(terms(s.text))
     _write_json(tmp / "idf.json", {"size": len(batch.sentences), "counts": counts})
     write_faiss(tmp / FAISS_FILE, np.load(tmp / "chunk-vectors.npy", mmap_mode="r"), spec=faiss_spec)
-    _write_json(tmp / META, _meta(batch.docs, len(batch.chunks), len(batch.sentences), faiss_spec))
+    meta = _meta(batch.docs, len(batch.chunks), len(batch.sentences), faiss_spec)
+    _write_json(tmp / META, meta)
+    _write_json(tmp / LOCATIONS, meta["locations"])
     write_table(tmp, [d.source for d in batch.docs], [d.stat for d in batch.docs], [d.sha256 for d in batch.docs])
     finish(tmp, folder)
 
@@ -184,23 +187,25 @@ def _gather(vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def add_titles(segment: Segment) -> None:
-    """Write the title table of a segment written before they existed (index/search/titles.py) into its folder.
+def add_tables(segment: Segment) -> None:
+    """Write the files a segment written before them lacks into its folder: its title table (index/search/titles.py)
+    and locations.json (meta.json's locations alone).
 
-    The table depends on the segment's sources alone, so a reader that computed it from them has the same one; its
-    files are written under temporary names, flushed, then renamed, the terms last (readers look for that one).
+    Both depend on the segment's own files alone, so a reader that computed them has the same; they are written under
+    temporary names, flushed, then renamed, the title terms last (readers look for that one).
     """
-    names = (INDPTR_FILE, DOCS_FILE, TERMS_FILE)
-    if (segment.folder / TERMS_FILE).exists():
+    names = [n for n in (INDPTR_FILE, DOCS_FILE, TERMS_FILE, LOCATIONS) if not (segment.folder / n).exists()]
+    if not names:
         return
-    tmp = segment.folder / ".tmp-titles"
+    tmp = segment.folder / ".tmp-tables"
     tmp.mkdir(exist_ok=True)
     try:
         segment.titles.save(tmp)
+        _write_json(tmp / LOCATIONS, segment.locations)
         for name in names:
             with open(tmp / name, "rb") as fh:
                 os.fsync(fh.fileno())
-        for name in names:
+        for name in sorted(names, key=lambda n: n == TERMS_FILE):
             os.replace(tmp / name, segment.folder / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -271,9 +276,26 @@ class Segment:
 
     @cached_property
     def meta(self) -> dict[str, Any]:
-        """Per document: sha256, when indexed, stat, locations (read when first asked for: it can be large)."""
-        value: dict[str, Any] = json.loads((self.folder / META).read_text(encoding="utf-8"))
-        return value
+        """Per document: sha256, when indexed, stat, locations (read when first asked for: it can be large; from the
+        file `keep_meta` opened, if it did, so it is read even once a later version has deleted it)."""
+        kept = self.__dict__.pop("_meta_file", None)
+        if kept is None:
+            return dict(json.loads((self.folder / META).read_text(encoding="utf-8")))
+        with kept:
+            return dict(json.loads(kept.read().decode("utf-8")))
+
+    def keep_meta(self) -> None:
+        """Open meta.json now, to read it when first asked for (at 1M chunks, 47 MB of JSON a load parsed before)."""
+        if "meta" not in self.__dict__ and "_meta_file" not in self.__dict__:
+            self.__dict__["_meta_file"] = open(self.folder / META, "rb")  # noqa: SIM115 (closed when read)
+
+    @cached_property
+    def locations(self) -> dict[str, Any]:
+        """Per source with any, its page and heading locations (locations.json, or meta.json's in an older segment)."""
+        try:
+            return dict(json.loads((self.folder / LOCATIONS).read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return dict(self.meta["locations"])
 
     @cached_property
     def sources(self) -> list[str]:

@@ -71,3 +71,20 @@ def test_json_and_terminal_show_page_and_location(
     assert (first["page"], first["location"]) == (2, "p. 2")
     assert main(["ask", "When was the new lens installed?", "--index-dir", str(located_index)]) == 0
     assert "[1] report.pdf p. 2 (" in capsys.readouterr().out
+
+
+def test_locations_are_found_without_meta_json_and_in_segments_written_before_locations_json(
+    located_index: Path, tmp_path: Path
+) -> None:
+    write_docs(tmp_path / "docs", {"guide.md": "# Guide\n\n## Setup\n\n### Linux\n\nRun apt to install.\n"})
+    index_paths([tmp_path / "docs"], hashing_settings(located_index), embedder=HashingEmbedder())  # old copy deleted
+    segments = sorted((located_index / "segments").iterdir())
+    assert len(segments) == 2 and all((s / "locations.json").exists() for s in segments)
+    asked = ["When was the new lens installed?", "How do I install on Linux with apt?"]
+    want = [("report.pdf", 2, "p. 2"), ("guide.md", None, "Guide › Setup › Linux")]
+    got = [_bot(located_index).answer(q).citations[0] for q in asked]
+    assert [(c.source, c.page, c.location) for c in got] == want
+    for segment in segments:  # as an index written before locations.json: meta.json's are read
+        (segment / "locations.json").unlink()
+    got = [_bot(located_index).answer(q).citations[0] for q in asked]
+    assert [(c.source, c.page, c.location) for c in got] == want
