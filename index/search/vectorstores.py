@@ -144,8 +144,11 @@ class ExactSearch:
         with _OneThread():
             if self.flat.ntotal > wide:
                 approx, ids = self.codes.search(query, wide)
-                scores, rows = self._exact(query, ids[0], k)
                 bound = float(np.abs(query[0]) @ self.step) + 1e-4
+                # the k best candidates score at least the k-th approximate score less `bound`, so a candidate whose
+                # approximate score is 2 bounds below it cannot be among the top k: its vector is not read
+                near = approx[0] + 2 * bound >= approx[0][k - 1]
+                scores, rows = self._exact(query, ids[0][near], k)
                 if approx[0][-1] + bound >= scores[0][k - 1]:
                     self.fallbacks += 1
                     scores, rows = self.flat.search(query, k)
