@@ -15,7 +15,9 @@ each asked once. Every step runs in a fresh process (peak RSS is that step's VmH
   the machine lets us: root, /proc/sys/vm/drop_caches) and with the pages the previous runs left;
 - update: one new file added, `citebot index` again (seconds, megabytes written into the index folder).
 With --workdir the corpus and index are kept, and a second run reuses them (the build's figures read from
-WORKDIR/build.json, marked "earlier"); --fresh builds again.
+WORKDIR/build<N>.json, marked "earlier"); --fresh builds again. --index and --docs measure an index built elsewhere
+(no build row), such as scale_replicated.py's 1M one, WORKDIR/ix-replicated of WORKDIR/docs-replicated (which a
+build of 1M chunks here takes 30-60 minutes to make: its ten hard-linked copies of the 100k index take 6).
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ def step_asking(index_dir: Path, asked: list[str], profile: str) -> dict[str, An
     from bot import Bot
 
     bot = Bot.load(settings=_settings(index_dir))
-    out: dict[str, Any] = {"load s": time.perf_counter() - started, "load MB read": (_read_bytes() - read) / 1e6}
+    out: dict[str, Any] = {"load s": time.perf_counter() - started, "load MB read": (_read_bytes() - read) / 1e6,
+                           "chunks": len(bot.stored.chunks)}  # fmt: skip
     profiler = _profiler(profile)
     first = _timed(bot, asked[:1])
     out.update({"first s": first[0][0], "first MB read": first[0][1] / 1e6})
@@ -182,8 +185,9 @@ def build(work: Path, chunks: int, *, fresh: bool) -> tuple[Path, Path, dict[str
     return docs, index_dir, {**json.loads(saved.read_text()), "earlier": True}
 
 
-def measure(work: Path, chunks: int, count: int, *, fresh: bool, drop: bool, profile: str) -> dict[str, Any]:
-    docs, index_dir, built = build(work, chunks, fresh=fresh)
+def measure(work: Path, chunks: int, count: int, *, fresh: bool, drop: bool, profile: str,
+            given: tuple[Path, Path] | None = None) -> dict[str, Any]:  # fmt: skip
+    docs, index_dir, built = build(work, chunks, fresh=fresh) if given is None else (*given, {"given": True})
     asked = questions(count)
     size, share = index_size(index_dir)
     dropped = drop and drop_caches()
@@ -205,10 +209,10 @@ def report(m: dict[str, Any], count: int) -> list[tuple[str, str, str]]:
     b, c, w = m["built"], m["cold"], m["cached"]
     pages = "cold pages (cache dropped)" if m["dropped"] else "pages as found (cache not dropped)"
     earlier = f" (built earlier: {b.get('when', '?')})" if b.get("earlier") else ""
+    built = "not by this run (--index)" if b.get("given") else f"{b['s']:,.0f} s, peak RSS {b['peak GB']:.2f} GB"
     rows = [
-        ("chunks", f"{b['chunks']:,}", ""),
-        (f"`citebot index` from scratch{earlier}", f"{b['s']:,.0f} s, peak RSS {b['peak GB']:.2f} GB",
-         f"{TARGETS['build s']}; {TARGETS['build peak GB']} GB"),
+        ("chunks", f"{c['chunks']:,}", ""),
+        (f"`citebot index` from scratch{earlier}", built, f"{TARGETS['build s']}; {TARGETS['build peak GB']} GB"),
         ("index on disk", f"{m['size GB']:.2f} GB ({m['sentence vectors share']:.0%} sentence vectors)",
          TARGETS["size GB"] + " GB"),
         (f"cold `citebot ask`, {pages}", f"{m['cold ask s']:.2f} s", TARGETS["cold ask s"] + " s"),
@@ -236,6 +240,8 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=50, help="distinct questions after the first answer")
     parser.add_argument("--workdir", type=Path, help="keep the corpus and index here (default: a temporary folder)")
     parser.add_argument("--fresh", action="store_true", help="build the index again even if --workdir has one")
+    parser.add_argument("--index", type=Path, help="measure this index (built elsewhere) of --docs: no build")
+    parser.add_argument("--docs", type=Path, help="the folder --index was built from")
     parser.add_argument("--no-drop", action="store_true", help="leave the page cache alone")
     parser.add_argument("--profile", default="", help="cProfile the cold-pages answers into this file")
     parser.add_argument("--answers", type=Path, help="write each question's citations here (JSON), to compare runs")
@@ -247,10 +253,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="citebot-asking-") as tmp:
         work = args.workdir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        m = measure(work, args.chunks, args.questions, fresh=args.fresh, drop=not args.no_drop, profile=args.profile)
+        given = (args.docs, args.index) if args.index else None
+        m = measure(work, args.chunks, args.questions, fresh=args.fresh, drop=not args.no_drop, profile=args.profile,
+                    given=given)  # fmt: skip
     if args.answers:
         args.answers.write_text(json.dumps(m["cold"]["answers"]), encoding="utf-8")
-    print(f"| measure at {m['built']['chunks']:,} chunks | measured | target |\n|---|---|---|")
+    print(f"| measure at {m['cold']['chunks']:,} chunks | measured | target |\n|---|---|---|")
     for name, value, target in report(m, args.questions):
         print(f"| {name} | {value} | {target} |")
     same = m["cold"]["answers"] == m["cached"]["answers"]

@@ -20,3 +20,6 @@ def test_first_asking_prints_every_row(tmp_path: Path) -> None:
         assert row in out
     assert "answers the same in both processes: True" in out
     assert (tmp_path / "build60.json").exists() and (tmp_path / "answers.json").exists()
+    given = [*argv[:6], "--no-drop", "--index", str(tmp_path / "ix60"), "--docs", str(tmp_path / "docs60")]
+    again = subprocess.run(given, env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+    assert "not by this run (--index)" in again.stdout and "3 new questions, p50 / p95" in again.stdout
