@@ -1,6 +1,7 @@
 """One immutable segment of an index: a batch of documents' text, chunks, sentences, vectors and BM25 postings.
 
-A segment folder is written once (to a `.tmp-` name, flushed, then renamed) and never changed; an index version lists
+A segment folder is written once (to a `.tmp-` name, flushed, then renamed) and never changed (but for the files
+`add_tables` gives a segment written before them); an index version lists
 its live segments and the sources deleted from them (index/store/build.py). Files of a segment:
 `meta.json` (counts, and per document its source, sha256, when indexed, locations; read only when asked for),
 `doc-sources.bin`/`doc-files.npy` (per document its source, size, mtime and sha256: index/store/filetable.py),
@@ -8,8 +9,10 @@ its live segments and the sources deleted from them (index/store/build.py). File
 `chunk-spans.npy`/`sentence-spans.npy` (per span: document, char start, char end, byte start, byte end),
 `chunk-vectors.npy`/`sentence-vectors.npy` (float32), `chunk-sentences-*.npy` (the sentences mostly inside each
 chunk), `chunks.faiss` (as llama-index's FaissVectorStore writes it), the BM25 postings `bm25-*`
-(index/search/lexical.py) and `idf.json` (sentence counts per term).
-Everything but the JSON is memory-mapped when read: opening a segment reads no text and no vector.
+(index/search/lexical.py), `idf.json` (sentence counts per term), `title-*` (documents by the words of their file
+names: index/search/titles.py) and `locations.json` (meta.json's locations alone, read when a version is loaded).
+Everything but the JSON is memory-mapped when read (the maps answering questions without readahead: `read_randomly`):
+opening a segment reads no text and no vector.
 """
 
 from __future__ import annotations
