@@ -23,7 +23,7 @@ from pathlib import Path
 from common import median, percentile, write_squad  # noqa: I001
 
 from bot import Bot, Settings
-from bot.conversations import ConversationStore
+from bot.chats.store import ConversationStore
 from bot.types import Answer, Citation, Passage
 from index.pipeline import index_paths
 

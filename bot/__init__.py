@@ -10,12 +10,12 @@ titles, spelling     documents named by title; misspelled question words respell
 overview             questions about a document as a whole, answered with its opening
 citations            compose [n] answers; check the citation invariant
 reader, reader_format  the reader model: the short answer and --strict's probability (docs/reader.md)
-llm, generative, prompts  LLM backends, an LLM reply's citations repaired into quotes, the prompt templates
-conversations        the conversation store (SQLite); conversation_export: one as Markdown or JSON
 library              the documents behind a Bot: list, add, replace, remove. It stays here, not in index/, because
                      it re-indexes with the Bot's Settings and swaps the new index into the Bot
 config, types, errors  Settings (the one reader of CITEBOT_*), the result types, the domain errors
 checks/              regression testing: question sets, comparisons, the HTML report, saved turns
+llm/                 answers written by an LLM: backends, citation repair, prompts
+chats/               saved conversations: the SQLite store, Markdown and JSON export
 """
 
 from bot.answerer import Bot, answer

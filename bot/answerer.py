@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.conversation import Context, History, queries_for
 from bot.engine import REFUSAL, Engine, Evidence
 from bot.errors import CitebotError, EmptyQuestion
-from bot.llm import LLMError, TextModel
+from bot.llm.backends import LLMError, TextModel
 from bot.reader import Reader, load_reader
 from bot.retrieval import Query
 from bot.types import Answer
@@ -64,7 +64,7 @@ class Bot:
         llm: TextModel | None = None,
     ) -> Bot:
         """Load the index at `index_dir` (default: settings.index_dir), the embedding model and the LLM backend."""
-        from bot.llm import make_llm
+        from bot.llm.backends import make_llm
         from index.access import load_index
         from index.embedding.query_embed import make_query_embedder
         from index.pipeline import index_config
@@ -184,7 +184,7 @@ class Bot:
         """Retrieval queries; with an LLM, a follow-up is first condensed into a standalone question."""
         if self.llm is None or not history:
             return queries_for(question, context)
-        from bot.llm import condense
+        from bot.llm.backends import condense
 
         try:
             return [Query(condense(self.llm, question, history))]
@@ -196,8 +196,8 @@ class Bot:
         self, engine: Engine, question: str, evidence: Evidence, fallback: Answer, warnings: list[str]
     ) -> Generator[str, None, Answer]:
         """Stream the model's reply, then repair its citations; fall back to `fallback` if it fails."""
-        from bot.generative import repair
-        from bot.prompts import number_passages, render
+        from bot.llm.prompts import number_passages, render
+        from bot.llm.repair import repair
 
         assert self.llm is not None
         passages = engine.passages(evidence)

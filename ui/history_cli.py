@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.chats.store import LIST_LIMIT, LOCAL_USER, ConversationStore, store_path
 from bot.config import Settings
-from bot.conversations import LIST_LIMIT, LOCAL_USER, ConversationStore, store_path
 from bot.errors import CitebotError
 
 EXAMPLE = """citebot history                         # your conversations, newest first
@@ -32,7 +32,7 @@ def register(sub: Any, common: argparse.ArgumentParser, command: Any) -> None:
 def cmd_history(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from bot.conversation_export import to_json, to_markdown
+    from bot.chats.export import to_json, to_markdown
 
     store = _existing_store(settings)
     if store is None:

@@ -148,7 +148,7 @@ def launch(
     """Build and start the app and the HTTP API: no share link, no analytics, uploads capped, no outside files."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from bot.conversations import open_for_chat
+    from bot.chats.store import open_for_chat
     from bot.library import Library
     from ui.api.routes import api_router
     from ui.api.viewer_routes import HEAD as VIEWER_HEAD

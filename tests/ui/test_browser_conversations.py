@@ -11,7 +11,7 @@ import pytest
 from fakes import HashingEmbedder, hashing_settings, write_docs
 from served import free_port
 
-from bot.conversations import ConversationStore
+from bot.chats.store import ConversationStore
 from bot.types import Answer
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

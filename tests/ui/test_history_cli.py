@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversations import LOCAL_USER, ConversationStore
+from bot.chats.store import LOCAL_USER, ConversationStore
 from bot.types import Answer, Citation
 from ui.cli import main
 

@@ -112,8 +112,8 @@ def test_chat_handler_streams_llm_tokens_then_the_verified_answer(tiny_index) ->
     from fakes import HashingEmbedder, hashing_settings
 
     from bot import Bot
-    from bot.conversations import Saving
-    from bot.llm import FunctionModel
+    from bot.chats.store import Saving
+    from bot.llm.backends import FunctionModel
     from ui.page.app import _respond
     from ui.page.conversations_panel import Memory
 
@@ -135,8 +135,8 @@ def test_saving_answers_from_the_page_handlers(tiny_index, docs_dir, tmp_path) -
     from fakes import HashingEmbedder, hashing_settings
 
     from bot import Bot
+    from bot.chats.store import LOCAL_USER, ConversationStore, Saving
     from bot.checks.eval import load_question_set
-    from bot.conversations import LOCAL_USER, ConversationStore, Saving
     from ui.page.app import _on_save_last, _respond, save_answer
     from ui.page.conversations_panel import Memory
 

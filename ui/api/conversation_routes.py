@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from bot.conversation_export import to_json, to_markdown
-from bot.conversations import LIST_LIMIT, ConversationStore, Saving
+from bot.chats.export import to_json, to_markdown
+from bot.chats.store import LIST_LIMIT, ConversationStore, Saving
 from bot.errors import CitebotError
 from bot.types import Citation
 

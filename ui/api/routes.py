@@ -18,7 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field
 
-from bot.conversations import LOCAL_USER, Saving
+from bot.chats.store import LOCAL_USER, Saving
 from bot.errors import EmptyQuestion
 from ui.api.errors import ApiError, JsonErrorRoute
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import gradio as gr
 
     from bot.answerer import Bot
-    from bot.conversations import Saving
+    from bot.chats.store import Saving
     from bot.library import Library
     from ui.page.conversations_panel import Memory
 
@@ -37,7 +37,7 @@ def build_app(
     """The chat page: saved conversations beside the chat, sources, uploads, documents, and the `/ask` API."""
     import gradio as gr
 
-    from bot.conversations import Saving
+    from bot.chats.store import Saving
     from bot.library import Library
     from ui.page.conversations_panel import Memory, conversations_panel, wire
     from ui.page.documents_tab import documents_tab

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from bot.chats.store import LOCAL_USER, Conversation, Saving
 from bot.checks.saved import Turn
 from bot.conversation import History, history_from_pairs
-from bot.conversations import LOCAL_USER, Conversation, Saving
 from bot.errors import CitebotError, ConversationNotFound
 from bot.types import Answer
 from ui.render import Chat, Kept, Pairs, escape_markdown, format_answer, render_sources

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bot.conversations import ConversationStore, Saving
+from bot.chats.store import ConversationStore, Saving
 from bot.types import Answer, Citation
 from ui.api.routes import api_router
 

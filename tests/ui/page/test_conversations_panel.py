@@ -7,7 +7,7 @@ from pathlib import Path
 
 from disks import fill
 
-from bot.conversations import LOCAL_USER, ConversationStore, Saving
+from bot.chats.store import LOCAL_USER, ConversationStore, Saving
 from bot.types import Answer, Citation
 from ui.page.conversations_panel import Memory, restore
 

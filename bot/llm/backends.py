@@ -109,7 +109,7 @@ def _llama_cpp(settings: Settings) -> TextModel:
 def condense(model: TextModel, question: str, history: History) -> str:
     """Ask the model to rewrite a follow-up as a standalone question (the last three turns as context)."""
     from bot.citations import MARKER
-    from bot.prompts import render
+    from bot.llm.prompts import render
 
     turns = []
     for q, a in list(history)[-3:]:

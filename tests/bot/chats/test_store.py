@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from disks import remount
 
+from bot.chats.export import to_json, to_markdown
+from bot.chats.store import SCHEMA, ConversationStore, make_title, match_query, open_for_chat, store_path
 from bot.config import Settings
-from bot.conversation_export import to_json, to_markdown
-from bot.conversations import SCHEMA, ConversationStore, make_title, match_query, open_for_chat, store_path
 from bot.errors import CitebotError, ConversationNotFound, ConversationsUnavailable, DiskFull, ReadOnly
 from bot.types import Answer, Citation, Passage, Short
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 HOSTILE = "<script>alert(1)</script> **bold** [x](javascript:alert(1)) # heading"
 
 
@@ -149,7 +149,7 @@ WRITER = """
 import sys
 sys.path.insert(0, {root!r})
 from pathlib import Path
-from bot.conversations import ConversationStore
+from bot.chats.store import ConversationStore
 from bot.types import Answer, Passage
 store = ConversationStore.open(Path({path!r}))
 cid = None
@@ -219,7 +219,7 @@ SESSIONS = """
 import sys, threading
 sys.path.insert(0, {root!r})
 from pathlib import Path
-from bot.conversations import ConversationStore
+from bot.chats.store import ConversationStore
 from bot.types import Answer
 store = ConversationStore.open(Path({path!r}))
 

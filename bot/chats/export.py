@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.conversations import Conversation
+from bot.chats.store import Conversation
 from bot.types import Answer, Citation
 
 Link = Callable[[Citation], str]  # the viewer's address at a citation's quote (when served): ui/render.py open_link

@@ -11,9 +11,9 @@ from bot import Bot
 from bot.citations import check
 from bot.errors import CitebotError
 from bot.extractive import Candidate, Vocabulary
-from bot.generative import UNSUPPORTED, repair
-from bot.llm import FunctionModel, LLMError, make_llm
-from bot.prompts import MissingVariables, number_passages, render
+from bot.llm.backends import FunctionModel, LLMError, make_llm
+from bot.llm.prompts import MissingVariables, number_passages, render
+from bot.llm.repair import UNSUPPORTED, repair
 from index.documents.chunking import Span
 
 SOURCE = "The gate opens at dawn. Guards change at noon. The moat is deep."

@@ -16,7 +16,7 @@ import pytest
 from bot.citations import check
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_gguf_model_answers_with_verified_citations(seed_bot, gguf: Path) -> None:  # type: ignore[no-untyped-def]
     from bot import Bot
-    from bot.llm import make_llm
+    from bot.llm.backends import make_llm
 
     settings = replace(seed_bot.settings, llm="llama-cpp", llm_model_path=str(gguf), llm_timeout=120)
     bot = Bot(seed_bot.stored, seed_bot.engine.retriever.embedder, settings, llm=make_llm(settings))
