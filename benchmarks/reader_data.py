@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.reader_format import question_text, sentence_text
-from index.chunking import split_sentences
+from index.documents.chunking import split_sentences
 
 SHA256 = {
     "squad": ("squad-v1.1-train-rebuilt.json.gz", "2f12ac39645a01fb05db22b8e9df8dda34bc2de315a8a433fe217be092c5b720"),

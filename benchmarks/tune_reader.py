@@ -49,6 +49,7 @@ class Read:
     span_f1: float | None  # the top reader sentence's span against the gold answers, when that sentence is right
     span_score: float
     evidence: list[float]  # each sentence's evidence (bot/extractive.py Candidate.evidence)
+    sources: list[str]
 
 
 def read_question(bot: Bot, name: str, question: str, source: str, answers: list[str]) -> Read:
@@ -67,7 +68,7 @@ def read_question(bot: Bot, name: str, question: str, source: str, answers: list
             span_f1, span_score = token_f1(top[i].sentence.text[r.start : r.end], answers), r.span_score
     return Read(name, [c.score for c in top], [r.score for r in readings], right,
                 [c.sentence.source == source for c in top], [len(c.sentence.text.split()) for c in top],
-                span_f1, span_score, [c.evidence for c in top])  # fmt: skip
+                span_f1, span_score, [c.evidence for c in top], [c.sentence.source for c in top])  # fmt: skip
 
 
 def logit(p: float) -> float:
@@ -146,7 +147,7 @@ def report(reads: list[Read], off_topic: list[Read], elsewhere: list[Read]) -> d
         row["gold paragraph removed"] = round(statistics.mean(g < t for g in gone), 3)
         row["off-topic"] = round(statistics.mean(a < t for a in away), 3) if away else None
         out["refused"][f"threshold {t}"] = row
-    for margin in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0):
+    for margin, same in [(m, same) for same in (False, True) for m in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)]:
         row = {}
         for s in sets:
             hits, words = [], []
@@ -154,12 +155,13 @@ def report(reads: list[Read], off_topic: list[Read], elsewhere: list[Read]) -> d
                 order = choose(r, PRESELECT, PRIOR)
                 if not order:
                     continue
-                rank = [logit(r.reader[i]) + PRIOR * r.fitted[i] for i in order]
-                chosen = order[:1] + [i for i, v in zip(order[1:2], rank[1:2], strict=False) if v >= rank[0] - margin]
+                rank = {i: logit(r.reader[i]) + PRIOR * r.fitted[i] for i in order}
+                runners = [i for i in order[1:] if not same or r.sources[i] == r.sources[order[0]]]
+                chosen = order[:1] + [i for i in runners[:1] if rank[i] >= rank[order[0]] - margin]
                 hits.append(any(r.right[i] for i in chosen))
                 words.append(sum(r.words[i] for i in chosen))
             row[s] = f"{statistics.mean(hits):.3f} @ {statistics.median(words):.0f} words"
-        out["second sentence"][f"margin {margin}"] = row
+        out["second sentence"][f"margin {margin}{' same document' if same else ''}"] = row
     for cut in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5):
         row = {}
         for s in sets:

@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from index.lexical import terms
+from index.search.lexical import terms
 
 __all__ = ["asks_what", "expected_type", "names_someone_new", "starts_with_pronoun", "topic_terms"]
 
@@ -148,7 +148,7 @@ _ASKED_KIND = re.compile(
 
 
 def topic_terms(question: str) -> set[str]:
-    """The question's content words (index/lexical.py terms) without those that ask for a kind of answer.
+    """The question's content words (index/search/lexical.py terms) without those that ask for a kind of answer.
 
     Example: topic_terms("How old is Bao?") -> {"bao"}; topic_terms("What day was it?") -> set()
     """

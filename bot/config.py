@@ -38,7 +38,8 @@ class Settings:
     """Everything tunable, with defaults that work on a laptop.
 
     `min_score` is the refusal threshold on the best sentence's evidence (bot/extractive.py); --strict also refuses
-    when the reader's probability that the first sentence answers is below `strict_min_score` (docs/reader.md).
+    when the probability that the documents answer (the reader's and the evidence's, bot/engine.py `answerable`) is
+    below `strict_min_score` (docs/reader.md).
     """
 
     docs_dir: Path = Path("seeds")
@@ -53,7 +54,7 @@ class Settings:
     top_k: int = 5
     min_score: float = 0.345
     strict: bool = False
-    strict_min_score: float = 0.2
+    strict_min_score: float = 0.1
     reader_dir: Path = field(default_factory=default_reader_dir)  # the reader model (bot/reader.py)
     max_sentences: int = 2
     respell: bool = True  # misspelled question words searched as the documents spell them (bot/spelling.py)

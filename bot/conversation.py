@@ -21,7 +21,7 @@ from bot.citations import MARKER
 from bot.errors import BadHistory
 from bot.retrieval import Query
 from bot.types import Answer
-from index.lexical import terms
+from index.search.lexical import terms
 
 Exchange = tuple[str, "str | Answer"]  # one earlier turn: its question, and its Answer or just the answer's text
 History = Sequence[Exchange]  # the one conversation type: Bot.answer, eval, the CLI chat, the page and the APIs

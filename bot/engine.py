@@ -21,8 +21,8 @@ from bot.retrieval import Hit, Query, Retriever
 from bot.spelling import respell
 from bot.titles import Titles, title
 from bot.types import Answer, Passage, Short
-from index.chunking import Span
-from index.lexical import is_english, stems, term_set
+from index.documents.chunking import Span
+from index.search.lexical import is_english, stems, term_set
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -40,7 +40,11 @@ ANTECEDENT_LOOK_BACK = 5  # sentences searched back for the one that names a quo
 SHORT_SCORE = 0.2  # the reader's confidence in a span from which it is shown as the short answer (docs/reader.md)
 PRESELECT = 12  # sentences the reader reads per question, the best by fitted score
 PRIOR = 0.3  # weight of the fitted score beside the reader's log-odds (benchmarks/tune_reader.py)
-SECOND_MARGIN = 1.0  # a runner-up within this much of the first (log-odds) is quoted too
+SECOND_MARGIN = 1.5  # a runner-up of the same document within this much of the first (log-odds) is quoted too
+# P(the documents answer) from the reader's log-odds for the first sentence and the best evidence: a logistic
+# regression fitted on the dev split (benchmarks/tune_reader.py "refusal, fitted"); --strict refuses below
+# Settings.strict_min_score
+ANSWERABLE = (0.538, 10.287, -5.503)
 
 
 @dataclass(frozen=True)
@@ -107,20 +111,7 @@ class Engine:
         and every word of it is in the documents, or one is in the document the previous answer quoted, or it is
         close in meaning (THREAD_COSINE) to the previous question or answer. A short question that brings in words
         the documents never use and has nothing to do with the previous turn ("What is the capital of Australia?"
-        after a question about the Normans) is a new one. benchmarks/quality.py asks data/off_topic.txt's 50
-        questions after each of 8 SQuAD turns: read as follow-ups whenever short, 80.8% were refused; with this
-        check 96.0% (alone: 100%). CoQA is unchanged (follow-up cite-hit 0.623, short 0.526): its short follow-ups
-        that don't refer back all pass one of the tests; without the quoted-document test, "What happened in 1949?"
-        after a turn on Bonn was refused. THREAD_COSINE 0.2 -> 0.25 when "who" answers began to name their "he" or
-        "she" (Engine._named_first): "Who discovered penicillin?" sits at 0.228 from "Who was the Norse leader?", and
-        the longer answer before it then carried it over the refusal threshold (96.3% -> 95.8%; at 0.25 96.5%, CoQA
-        unchanged at 0.649; at 0.3 CoQA 0.636). A short question that says its own subject by name and does not
-        refer back ("When was Dubai founded?" after a turn on Dubai's population) stands on its own: asked in turn,
-        squad 0.907 -> 0.912 and tydi 0.859 -> 0.864 (nq the same), off-topic refused after a turn 97.3% -> 98.0%
-        and, unseen, 95.3% -> 97.1% ("Who was Albert Einstein?" after "Who was the Norse leader?"); CoQA's answers
-        the same but one ("what is Toronto the center of?"), its cite-hit unchanged. The words checked are those the
-        question is about (bot/answer_types.py `topic_terms`): "How deep?" has none ("deep" is a kind of answer, and
-        the story said "depth"), so it continues: data/dialogues.json span turns refused 12.4% -> 11.4%.
+        after a question about the Normans) is a new one. What each test measured: docs/how-it-answers.md.
         """
         if refers_back(question):
             return True
@@ -199,7 +190,8 @@ class Engine:
             return None
         if self._names_elsewhere(question, context):
             return None
-        answer = self.extractive(question, evidence, replace(settings, min_score=min(settings.min_score, ON_THREAD)))
+        looser = replace(settings, min_score=min(settings.min_score, ON_THREAD))
+        answer = self.extractive(question, evidence, looser, opens=False)
         return None if answer.refused else answer
 
     def _names_elsewhere(self, question: str, context: Context) -> bool:
@@ -287,16 +279,20 @@ class Engine:
                 )
         return out
 
-    def extractive(self, question: str, evidence: Evidence, settings: Settings, history: Sequence[str] = ()) -> Answer:
+    def extractive(
+        self, question: str, evidence: Evidence, settings: Settings, history: Sequence[str] = (), *, opens: bool = True
+    ) -> Answer:
         """Cite the selected sentences, or refuse when the best evidence is below `min_score` (with --strict, also
-        when the reader gives the first sentence less than `strict_min_score`); the reader's short answer inside
-        the first sentence when it marks one with confidence (SHORT_SCORE)."""
+        when the probability that the documents answer (`answerable`) is below `strict_min_score`); the reader's
+        short answer inside the first sentence when it marks one with confidence (SHORT_SCORE)."""
         passages = self.passages(evidence)
         if not evidence.candidates or evidence.strength() < settings.min_score:
             return Answer(question, REFUSAL, True, [], passages)
-        chosen, reading = self.choose(question, evidence.candidates, history, max_sentences=settings.max_sentences)
+        chosen, reading = self.choose(
+            question, evidence.candidates, history, max_sentences=settings.max_sentences, opens=opens
+        )
         best = chosen[0]
-        if settings.strict and reading.score < settings.strict_min_score:
+        if settings.strict and answerable(reading, evidence.strength()) < settings.strict_min_score:
             return Answer(question, REFUSAL, True, [], passages)
         quotes = [(c.sentence, c.evidence) for c in chosen]
         if asks_what(question) and starts_with_pronoun(best.sentence.text):
@@ -305,22 +301,33 @@ class Engine:
         return Answer(question, text, False, citations, passages, short=_short(best, reading, quotes))
 
     def choose(
-        self, question: str, candidates: Sequence[Candidate], history: Sequence[str], *, max_sentences: int
+        self,
+        question: str,
+        candidates: Sequence[Candidate],
+        history: Sequence[str],
+        *,
+        max_sentences: int,
+        opens: bool = True,
     ) -> tuple[list[Candidate], Reading]:
         """The sentences to quote, best first, and the reader's reading of the first.
 
-        A question on its own: the reader reads the PRESELECT best-scored sentences, which are ordered by its
-        log-odds plus PRIOR times their fitted score, and a runner-up within SECOND_MARGIN is quoted too
-        (docs/reader.md). A follow-up keeps the fitted order, which weighs the conversation's document and quotes:
-        the reader took "Where is it located?" (after a turn on Bonn) to the sentence the turn had quoted.
+        A question asked alone or opening a conversation (`opens`): the reader reads the PRESELECT best-scored
+        sentences, which are ordered by its log-odds plus PRIOR times their fitted score; the best runner-up from
+        the same document is quoted too when within SECOND_MARGIN (one from another document is another answer,
+        and would carry a conversation to two documents). Constants from the dev split: docs/reader.md. Later in
+        a conversation the fitted order, which weighs the conversation's document and quotes, keeps the thread: the
+        reader took "Where is it located?" (after a turn on Bonn) to the sentence the turn had quoted, and a
+        question taken for a new one ("What is its most important city?") to another document, where the
+        follow-ups after it stayed.
         """
-        if history:
+        if history or not opens:
             chosen = select(candidates, max_sentences=max_sentences)
-            best = chosen[0].sentence
-            return chosen, self.reader.read(question, history, [(title(best.source), best.text)])[0]
+            first = chosen[0].sentence
+            return chosen, self.reader.read(question, history, [(title(first.source), first.text)])[0]
         read = self.read(question, candidates)
-        bar = _combined(read[0]) - SECOND_MARGIN
-        return [read[0][0]] + [c for c, r in read[1:max_sentences] if _combined((c, r)) >= bar], read[0][1]
+        (best, reading), bar = read[0], _combined(read[0]) - SECOND_MARGIN
+        same = [c for c, r in read[1:] if c.sentence.source == best.sentence.source and _combined((c, r)) >= bar]
+        return [best, *same[: max_sentences - 1]], reading
 
     def read(self, question: str, candidates: Sequence[Candidate]) -> list[tuple[Candidate, Reading]]:
         """The PRESELECT best-scored distinct sentences, read, best first by `_combined`."""
@@ -365,6 +372,13 @@ class Engine:
         return [by_chunk.get(h.chunk, []) for h in evidence.hits]
 
 
+def answerable(reading: Reading, strength: float) -> float:
+    """The probability that the documents answer the question, from the reader and the evidence (ANSWERABLE)."""
+    p = min(max(reading.score, 1e-6), 1 - 1e-6)
+    a, b, bias = ANSWERABLE
+    return float(1 / (1 + np.exp(-(a * np.log(p / (1 - p)) + b * strength + bias))))
+
+
 def _combined(read: tuple[Candidate, Reading]) -> float:
     """A read sentence's rank: the reader's log-odds plus PRIOR times its fitted score."""
     p = min(max(read[1].score, 1e-6), 1 - 1e-6)
@@ -399,11 +413,8 @@ def _near(sentence: Span, quote: Quote, *, gap: int = NEAR_CHARS) -> bool:
 
 
 def rerank(hits: Sequence[Hit], candidates: Sequence[Candidate]) -> list[Hit]:
-    """Order passages by their best sentence's rank, then by fused rank (stable).
-
-    Sentence evidence is sharper than passage similarity: on the SQuAD dev sample this lifts the gold paragraph
-    to first place for 94% of answerable questions, from 83% with fused ranks alone.
-    """
+    """Order passages by their best sentence's rank, then by fused rank (stable): sentence evidence is sharper than
+    passage similarity (docs/how-it-answers.md)."""
     best: dict[int, float] = {}
     for c in candidates:
         best[c.chunk] = max(best.get(c.chunk, -1e9), c.score)

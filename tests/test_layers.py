@@ -22,8 +22,6 @@ RANKS = {
     "index.milvus": 5,
     "index.pipeline": 6,
     "index.access": 6,
-    "index.chunking": 6,  # old names kept for the reader issue's modules until they import from the rooms
-    "index.lexical": 6,
     "bot": 10,
     "bot.checks": 11,
     "ui": 20,

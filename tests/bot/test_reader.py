@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine
+from bot.engine import Engine, answerable
 from bot.errors import ReaderUnavailable
 from bot.extractive import Candidate
 from bot.reader import MODEL_DIR, Reading, load_reader
@@ -105,8 +105,8 @@ class _ReaderSaying:
         return [Reading(self.scores[text]) for _, text in sentences]
 
 
-def _candidate(text: str, cosine: float, row: int) -> Candidate:
-    return Candidate(Span("a.txt", text, row * 100, row * 100 + len(text)), cosine=cosine, lexical=0.0,
+def _candidate(text: str, cosine: float, row: int, source: str = "a.txt") -> Candidate:
+    return Candidate(Span(source, text, row * 100, row * 100 + len(text)), cosine=cosine, lexical=0.0,
                      passage_cosine=0.0, row=row)  # fmt: skip
 
 
@@ -133,3 +133,29 @@ def test_a_follow_up_keeps_the_fitted_order_and_reads_only_its_first_sentence() 
     chosen, reading = _engine(reader).choose("When?", [wordy, likely], history, max_sentences=1)
     assert [c.sentence.text for c in chosen] == [wordy.sentence.text] and reading.score == 0.05
     assert reader.asked == [[wordy.sentence.text]]
+
+
+def test_a_close_runner_up_is_quoted_too_but_only_from_the_same_document() -> None:
+    best = _candidate("Olav founded the town in 997.", 0.5, 1)
+    mine = _candidate("The founding is dated to 997 by the sagas.", 0.5, 2)
+    other = _candidate("Bergen was founded in 1070.", 0.5, 3, source="b.txt")
+    reader = _ReaderSaying({best.sentence.text: 0.9, mine.sentence.text: 0.8, other.sentence.text: 0.85})
+    chosen, _ = _engine(reader).choose("When was it founded?", [other, mine, best], [], max_sentences=2)
+    assert [c.sentence.text for c in chosen] == [best.sentence.text, mine.sentence.text]
+    far = _ReaderSaying({best.sentence.text: 0.9, mine.sentence.text: 0.01, other.sentence.text: 0.85})
+    chosen, _ = _engine(far).choose("When was it founded?", [other, mine, best], [], max_sentences=2)
+    assert [c.sentence.text for c in chosen] == [best.sentence.text]
+
+
+def test_the_answerable_probability_grows_with_the_reader_and_the_evidence() -> None:
+    assert answerable(Reading(0.9), 0.5) > answerable(Reading(0.1), 0.5)
+    assert answerable(Reading(0.5), 0.6) > answerable(Reading(0.5), 0.3)
+    assert 0.0 < answerable(Reading(0.0), -1.0) < answerable(Reading(1.0), 1.0) < 1.0
+
+
+def test_a_new_question_later_in_a_conversation_keeps_the_fitted_order() -> None:
+    likely = _candidate("Olav founded the town in 997.", 0.5, 1)
+    wordy = _candidate("The town and its founding are famous.", 0.6, 2)
+    reader = _ReaderSaying({likely.sentence.text: 0.95, wordy.sentence.text: 0.05})
+    chosen, _ = _engine(reader).choose("When was the town founded?", [wordy, likely], [], max_sentences=1, opens=False)
+    assert [c.sentence.text for c in chosen] == [wordy.sentence.text]
