@@ -29,8 +29,8 @@ from quality_metrics import normalize, token_f1
 
 from bot import Bot
 from bot.engine import PRESELECT, PRIOR
+from bot.question.titles import title
 from bot.retrieval import Query
-from bot.titles import title
 
 SPLITS = ROOT / "benchmarks" / "out" / "reader"
 READ = 20  # sentences read per question (PRESELECT is chosen among the first READ)

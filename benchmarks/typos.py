@@ -1,4 +1,5 @@
-"""Misspelled questions: citebot with and without respelling (bot/spelling.py), plain llama-index and BM25, one run.
+"""Misspelled questions: citebot with and without respelling (bot/question/spelling.py), plain llama-index and
+BM25, one run.
 
     python benchmarks/typos.py [--sets squad,tydi,nq] [--seed 0]
 

@@ -4,15 +4,13 @@ answerer             Bot.load / Bot.answer / answer(): retrieve, score, cite or 
 engine               one loaded index: gather evidence, the extractive answer, passages; follow-up or new question
 retrieval            dense + BM25 retrieval fused by reciprocal rank
 extractive           sentence scoring and selection
-answer_types         what kind of answer a question asks for, and which of its words say what it is about
 conversation         conversation state and History, the one conversation type; which questions lean on it
-titles, spelling     documents named by title; misspelled question words respelled as the documents spell them
-overview             questions about a document as a whole, answered with its opening
 citations            compose [n] answers; check the citation invariant
-reader, reader_format  the reader model: the short answer and --strict's probability (docs/reader.md)
+reader, reader_format  the reader model: sentence order, the short answer, --strict's probability (docs/reader.md)
 library              the documents behind a Bot: list, add, replace, remove. It stays here, not in index/, because
                      it re-indexes with the Bot's Settings and swaps the new index into the Bot
 config, types, errors  Settings (the one reader of CITEBOT_*), the result types, the domain errors
+question/            what a question asks: kind of answer and topic words, titles it names, spelling, overview
 checks/              regression testing: question sets, comparisons, the HTML report, saved turns
 llm/                 answers written by an LLM: backends, citation repair, prompts
 chats/               saved conversations: the SQLite store, Markdown and JSON export

@@ -170,7 +170,7 @@ class Bot:
         yield _finished(result, engine, started, warnings, [q.text for q in queries])
 
     def _search(self, engine: Engine, queries: list[Query], context: Context | None) -> tuple[list[Query], Evidence]:
-        """Gather evidence; if the question has misspelled words, again with them corrected (bot/spelling.py)."""
+        """Gather evidence; if the question has misspelled words, again with them corrected (bot/question/)."""
         evidence = engine.gather(queries[0].text, queries, top_k=self.settings.top_k, context=context)
         if not self.settings.respell:
             return queries, evidence

@@ -57,7 +57,7 @@ class Settings:
     strict_min_score: float = 0.1
     reader_dir: Path = field(default_factory=default_reader_dir)  # the reader model (bot/reader.py)
     max_sentences: int = 2
-    respell: bool = True  # misspelled question words searched as the documents spell them (bot/spelling.py)
+    respell: bool = True  # misspelled question words searched as the documents spell them (bot/question/spelling.py)
     query_threads: int = 1
     cache_dir: Path = field(default_factory=default_cache_dir)  # the ONNX query model (index/query_embed.py)
     auth: str = ""

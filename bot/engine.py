@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.answer_types import asks_what, expected_type, names_someone_new, starts_with_pronoun, topic_terms
 from bot.citations import compose
 from bot.config import Settings
 from bot.conversation import Context, History, Quote, asks_for_more, context_of, elliptical, names, refers_back
 from bot.extractive import Candidate, select, terms
-from bot.overview import asks_for_overview
+from bot.question.answer_types import asks_what, expected_type, names_someone_new, starts_with_pronoun, topic_terms
+from bot.question.overview import asks_for_overview
+from bot.question.spelling import respell
+from bot.question.titles import Titles, title
 from bot.reader import Reader, Reading
 from bot.retrieval import Hit, Query, Retriever
-from bot.spelling import respell
-from bot.titles import Titles, title
 from bot.types import Answer, Passage, Short
 from index.documents.chunking import Span
 from index.search.lexical import is_english, stems, term_set
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 REFUSAL = "The documents don't contain an answer to that question."
 NEAR_CHARS = 3  # white space between a quote and the sentence after it
-NAMED_DOCUMENTS = 3  # documents a question names by title (bot/titles.py) whose nearest passage is scored too
+NAMED_DOCUMENTS = 3  # documents a question names by title (bot/question/titles.py) whose nearest passage is scored too
 THREAD_COSINE = 0.25  # a short question with words the documents lack continues the thread from this cosine on
 MOVE_ON = 0.4  # a follow-up-looking question that alone finds this much evidence in another document moves on
 ON_THREAD = 0.28  # the refusal threshold for a new question whose best sentence is in the conversation's document
@@ -73,7 +73,7 @@ class Engine:
     ) -> Evidence:
         """Retrieve with every query, score the sentences of the passages against `question`, rerank.
 
-        The nearest passage of a document the question names by title (bot/titles.py) is scored too, and for a
+        The nearest passage of a document the question names by title (bot/question/titles.py) is scored too, and for a
         follow-up the passages the previous answer quoted (and the ones after them).
         """
         vectors = [self.retriever.embed(q.text) for q in queries]
@@ -85,7 +85,7 @@ class Engine:
         return Evidence(rerank(hits, candidates)[:top_k], candidates)
 
     def respell(self, question: str, evidence: Evidence) -> str:
-        """The question with misspelled words spelled as the retrieved passages spell them (bot/spelling.py)."""
+        """The question with misspelled words spelled as the retrieved passages spell them (bot/question/)."""
         counts = self.vocabulary.counts
         texts = (self.stored.chunks[h.chunk].text for h in evidence.hits)
         return respell(
@@ -127,8 +127,9 @@ class Engine:
         return max((float(vector @ v) for v in earlier), default=0.0) >= THREAD_COSINE
 
     def overview(self, question: str, context: Context | None, settings: Settings) -> Answer | None:
-        """The opening sentences of the document a question asks about as a whole (bot/overview.py), or None when it
-        asks about none: it names no document by title, the conversation quotes none and the index holds several."""
+        """The opening sentences of the document a question asks about as a whole (bot/question/overview.py), or None
+        when it asks about none: it names no document by title, the conversation quotes none and the index holds
+        several."""
         named = self._titles.named(terms(question), limit=1)
         if not asks_for_overview(question, names_a_document=bool(named)):
             return None

@@ -59,7 +59,7 @@ class Candidate:
     typed: bool = True  # the sentence has the kind of answer the question asks for (or it asks for none)
     window: float = 0.0  # lexical, over the sentence and the one before it in its paragraph (a name, then "he")
     lead: bool = False  # the first sentence of its document
-    title: float = 0.0  # lexical, over its document's title (bot/titles.py)
+    title: float = 0.0  # lexical, over its document's title (bot/question/titles.py)
     titled: float = 0.0  # lexical, over the sentence and its document's title: the refusal's word evidence
     context: float = 0.0  # follow-ups: cosine(earlier questions + question, sentence)
     same_doc: bool = False  # follow-ups: in the document the previous answer cited

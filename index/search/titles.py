@@ -1,7 +1,7 @@
 """Documents by the words of their file names, written with each segment, so no question reads every name.
 
-A question that names a document finds it by title (bot/titles.py). Its terms were found by stemming the title of
-every indexed file on the first question: 5 s of a 1M-chunk index's first answer (333k files; issue 28). Each segment
+A question that names a document finds it by title (bot/question/titles.py). Its terms were found by stemming the
+title of every indexed file on the first question (docs/large-corpora.md). Each segment
 now keeps, per title term, its documents (`title-terms.json`, `title-indptr.npy`, `title-docs.npy`: one entry per
 distinct word of a title, so a title whose two words share a stem lists its document twice), written with its file
 table; a segment written before has them computed from its sources when first asked for, the same arrays.

@@ -10,7 +10,7 @@ import pytest
 from conftest import DOCS
 from fakes import HashingEmbedder, hashing_settings, write_docs
 
-from bot.titles import Titles
+from bot.question.titles import Titles
 from index.access import load_index
 from index.pipeline import index_paths
 from index.search.lexical import terms

@@ -1,10 +1,10 @@
-"""Questions about a document as a whole (bot/overview.py)."""
+"""Questions about a document as a whole (bot/question/overview.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.overview import asks_for_overview
+from bot.question.overview import asks_for_overview
 
 
 @pytest.mark.parametrize(

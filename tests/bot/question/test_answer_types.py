@@ -1,8 +1,8 @@
-"""What kind of answer a question asks for (bot/answer_types.py)."""
+"""What kind of answer a question asks for (bot/question/answer_types.py)."""
 
 import pytest
 
-from bot.answer_types import asks_what, expected_type, names_someone_new, starts_with_pronoun, topic_terms
+from bot.question.answer_types import asks_what, expected_type, names_someone_new, starts_with_pronoun, topic_terms
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Document titles (bot/titles.py) and a follow-up's thread: the hashing embedder for the logic, MiniLM end to end."""
+"""Document titles (bot/question/titles.py) and a follow-up's thread: the hashing embedder for the logic, MiniLM
+end to end."""
 
 from pathlib import Path
 
@@ -6,7 +7,7 @@ import pytest
 from fakes import HashingEmbedder, hashing_settings, write_docs
 
 from bot import Bot
-from bot.titles import Titles, title
+from bot.question.titles import Titles, title
 from index.pipeline import index_paths
 from index.search.lexical import terms
 

@@ -1,4 +1,4 @@
-"""Misspelled question words are searched as the documents spell them (bot/spelling.py)."""
+"""Misspelled question words are searched as the documents spell them (bot/question/spelling.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from fakes import HashingEmbedder, hashing_settings
 
 from bot import Bot
-from bot.spelling import distance, nearest, respell
+from bot.question.spelling import distance, nearest, respell
 from index.search.lexical import is_english
 
 PASSAGES = [
