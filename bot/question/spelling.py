@@ -7,15 +7,8 @@ same letter. Candidates come from those passages rather than from the whole voca
 surface forms (a stem is not a word) and on the question's topic, so "ultimatly" becomes "ultimately", not another
 word one letter away. The question is then searched again with the corrected words (bot/answerer.py).
 
-Measured with benchmarks/quality.py (2026-11-26): of the calibration questions this respells 30 of 468 SQuAD ones
-(with the off-topic ones; crowd workers' typos: "Primeier Leage", "parliment", "Sentanta"), 4 of 220 TyDi, 1 of 263
-NQ and none of the 50 off-topic ones; every change read by hand was a typo or a missing accent, but for one name
-("Recollet" -> "Recollect", which still found its answer). TyDi answers 0.836 -> 0.845, the others unchanged. With
-one word of four letters or more of each answerable question misspelled (benchmarks/typos.py, final scorer), answers
-go from 0.789 / 0.767 / 0.707 without respelling to 0.882 / 0.849 / 0.722 (SQuAD / TyDi / NQ; as written 0.897 /
-0.868 / 0.768) and refusals from 14.2 / 7.8 / 8.7% to 3.4 / 2.3 / 3.8%. MIN_LENGTH 5 instead of 4 changes no
-calibration question either and gives 0.858 / 0.836 / 0.726. The first-letter rule keeps real words apart ("Herve"
-is not "serve", "jello" not "cello").
+The first-letter rule keeps real words apart ("Herve" is not "serve", "jello" not "cello"). How often it respells
+calibration questions, and what it changes: `python benchmarks/typos.py` and docs/quality.md.
 """
 
 from __future__ import annotations
