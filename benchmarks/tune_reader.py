@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import statistics
 import sys
@@ -30,6 +29,7 @@ from quality_metrics import normalize, token_f1
 from bot import Bot
 from bot.engine import PRESELECT, PRIOR
 from bot.question.titles import title
+from bot.reader import log_odds as logit
 from bot.retrieval import Query
 
 SPLITS = ROOT / "benchmarks" / "out" / "reader"
@@ -69,11 +69,6 @@ def read_question(bot: Bot, name: str, question: str, source: str, answers: list
     return Read(name, [c.score for c in top], [r.score for r in readings], right,
                 [c.sentence.source == source for c in top], [len(c.sentence.text.split()) for c in top],
                 span_f1, span_score, [c.evidence for c in top], [c.sentence.source for c in top])  # fmt: skip
-
-
-def logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
 
 
 def choose(r: Read, preselect: int, prior: float, *, without_gold: bool = False) -> list[int]:

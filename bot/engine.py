@@ -362,15 +362,13 @@ class Engine:
 
 def answerable(reading: Reading, strength: float) -> float:
     """The probability that the documents answer the question, from the reader and the evidence (ANSWERABLE)."""
-    p = min(max(reading.score, 1e-6), 1 - 1e-6)
     a, b, bias = ANSWERABLE
-    return float(1 / (1 + np.exp(-(a * np.log(p / (1 - p)) + b * strength + bias))))
+    return float(1 / (1 + np.exp(-(a * reading.log_odds + b * strength + bias))))
 
 
 def _combined(read: tuple[Candidate, Reading]) -> float:
     """A read sentence's rank: the reader's log-odds plus PRIOR times its fitted score."""
-    p = min(max(read[1].score, 1e-6), 1 - 1e-6)
-    return float(np.log(p / (1 - p))) + PRIOR * read[0].score
+    return read[1].log_odds + PRIOR * read[0].score
 
 
 def _short(best: Candidate, reading: Reading, quotes: Sequence[tuple[Span, float]]) -> Short | None:

@@ -31,6 +31,17 @@ class Reading:
     end: int = -1
     span_score: float = 0.0
 
+    @property
+    def log_odds(self) -> float:
+        """The score on a log-odds scale, where it is added to other evidence."""
+        return log_odds(self.score)
+
+
+def log_odds(p: float) -> float:
+    """log(p / (1 - p)), with p kept off 0 and 1."""
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
+
 
 class Reader:
     """Scores (question, sentence) pairs in one batch. Thread-safe."""
