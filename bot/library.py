@@ -182,7 +182,11 @@ class Library:
 
 
 def watch(library: Library, stop: threading.Event, *, on_sync: Callable[[BuildReport], None] | None = None) -> None:
-    """Re-sync the index whenever documents in the indexed folders are added, changed or deleted, until `stop`."""
+    """Re-sync the index whenever documents in the indexed folders are added, changed or deleted, until `stop`.
+
+    Once the folders are watched, one sync catches what changed before: a file added while `serve` was loading (after
+    the index was read, before the watch began) raises no event of its own.
+    """
     from watchfiles import watch as changes
 
     from index.documents.loader import SUFFIXES
@@ -195,14 +199,25 @@ def watch(library: Library, stop: threading.Event, *, on_sync: Callable[[BuildRe
         name = Path(path).name
         return Path(path).suffix.lower() in SUFFIXES and not name.startswith(".")
 
-    for _ in changes(*folders, watch_filter=relevant, stop_event=stop, debounce=500, rust_timeout=1000):
-        try:
-            report = library.sync()
-        except CitebotError as exc:  # e.g. every document deleted: keep the last index, keep watching
-            print(f"citebot: warning: {exc}", file=sys.stderr)
-            continue
-        if on_sync is not None:
-            on_sync(report)
+    caught_up = False  # the first yield (a change, or 1 s without one) comes after the watch began
+    events = changes(
+        *folders, watch_filter=relevant, stop_event=stop, debounce=500, rust_timeout=1000, yield_on_timeout=True
+    )
+    for changed in events:
+        if changed or not caught_up:
+            caught_up = True
+            _sync(library, on_sync)
+
+
+def _sync(library: Library, on_sync: Callable[[BuildReport], None] | None) -> None:
+    """One re-sync for `watch`: a CitebotError (e.g. every document deleted) keeps the last index and is printed."""
+    try:
+        report = library.sync()
+    except CitebotError as exc:
+        print(f"citebot: warning: {exc}", file=sys.stderr)
+        return
+    if on_sync is not None:
+        on_sync(report)
 
 
 def _linked(path: Path) -> Path | None:

@@ -94,6 +94,25 @@ def test_cli_docs_and_rm(
     assert "No indexed document named 'cooking.txt'" in capsys.readouterr().err
 
 
+def test_watch_picks_up_a_file_added_before_the_folders_are_watched(library: Library, docs_dir: Path) -> None:
+    """`serve --watch` loads the index, then starts watching: a file added in between is indexed all the same."""
+    import threading
+
+    from bot.library import watch
+
+    (docs_dir / "owls.txt").write_text("Owls hunt at night.", encoding="utf-8")  # the index and bot are loaded
+    stop, synced = threading.Event(), threading.Event()
+    thread = threading.Thread(target=watch, args=(library, stop), kwargs={"on_sync": lambda r: synced.set()})
+    thread.start()
+    try:
+        synced.wait(timeout=20)
+        assert "owls.txt" in {d.name for d in library.documents()}, "a file added before watching was never indexed"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
 def test_watch_picks_up_added_changed_and_deleted_files(library: Library, docs_dir: Path) -> None:
     import threading
     import time
@@ -114,7 +133,6 @@ def test_watch_picks_up_added_changed_and_deleted_files(library: Library, docs_d
         return {d.name for d in library.documents()}
 
     try:
-        time.sleep(0.5)  # the watcher is set up
         (docs_dir / "owls.txt").write_text("Owls hunt at night.", encoding="utf-8")
         until(lambda: "owls.txt" in names())
         assert library.bot and library.bot.answer("When do owls hunt?").citations[0].source == "owls.txt"
