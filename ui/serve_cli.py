@@ -186,6 +186,8 @@ def start_watching(library: Any) -> threading.Event:
     stop = threading.Event()
 
     def report(r: Any) -> None:
+        if not (r.added or r.changed or r.removed):  # the catch-up sync at start, with nothing to catch up
+            return
         print(
             f"citebot: re-indexed: {len(r.added)} added, {len(r.changed)} changed, {len(r.removed)} removed", flush=True
         )
