@@ -229,7 +229,10 @@ def test_document_text_and_pdf_file_for_the_viewer(api: str) -> None:
 
 @pytest.mark.slow
 def test_citebot_serve_watch_picks_up_folder_changes(tmp_path: Path) -> None:
-    """The real command, in its own process with the real model: files added and deleted show in the API."""
+    """The real command, in its own process with the real model: files added and deleted show in the API.
+
+    owls.txt is added while the server loads, before the folder is watched (no event): the first sync must catch it.
+    """
     import os
     import subprocess
     import sys
@@ -257,6 +260,7 @@ def test_citebot_serve_watch_picks_up_folder_changes(tmp_path: Path) -> None:
         str(port),
     ]
     proc = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[3], env=dict(os.environ))
+    (docs / "owls.txt").write_text("Owls hunt at night with silent feathers.", encoding="utf-8")  # before the watch
     url = f"http://127.0.0.1:{port}"
 
     def names() -> set[str]:
@@ -272,9 +276,7 @@ def test_citebot_serve_watch_picks_up_folder_changes(tmp_path: Path) -> None:
         assert check()
 
     try:
-        until(lambda: names() == {"cats.txt"})
-        (docs / "owls.txt").write_text("Owls hunt at night with silent feathers.", encoding="utf-8")
-        until(lambda: "owls.txt" in names())
+        until(lambda: names() == {"cats.txt", "owls.txt"})
         answer = httpx.post(f"{url}/api/ask", json={"question": "When do owls hunt?"}, timeout=30).json()
         assert answer["citations"][0]["source"] == "owls.txt"
         (docs / "owls.txt").unlink()
