@@ -129,37 +129,69 @@ def scan_files(paths: Iterable[Path]) -> Scan:
 
 def _scan_folder(scan: Scan, top: str) -> None:
     """Depth first, each folder's files (by name) before its subfolders (by name); hidden names, symlinked folders and
-    unreadable folders are left out. One stat per document, plain strings, no Path and no call per file: a large
+    unreadable folders are left out. One listing per folder and one stat per document, plain strings, no Path: a large
     folder is scanned on every update (its cost at 1M chunks: docs/large-corpora.md)."""
     stack = [(top, "")]
-    sources, paths, sizes, mtimes, stat_of, is_dir = scan.sources, scan.paths, scan.sizes, scan.mtimes, os.stat, S_ISDIR
     while stack:
         folder, prefix = stack.pop()
         try:
             names = sorted(os.listdir(folder))
         except OSError:
             continue
-        base, subfolders, others = folder + os.sep, [], False
+        base = folder + os.sep
+        visible = [n for n in names if n[:1] != "."]
+        wanted = [n for n in visible if n.lower().endswith(SUFFIXES)]  # as os.path.splitext(n)[1].lower() in SUFFIXES
+        files, subfolders = _stat_folder(scan, base, prefix, wanted)
+        scan.sources.extend([prefix + n for n in files] if prefix else files)
+        scan.paths.extend([base + n for n in files])
+        folders = sorted({*subfolders, *(_folders(folder) if len(wanted) < len(visible) else ())})
+        stack += [(base + n, prefix + n + "/") for n in reversed(folders) if not os.path.islink(base + n)]
+
+
+def _stat_folder(scan: Scan, base: str, prefix: str, names: list[str]) -> tuple[list[str], list[str]]:
+    """Stat `names` in the folder `base` (following symlinks), each file's size and mtime into `scan`: returns the
+    files and the names that are folders. Relative to the open folder (no path walked per file: 10% of a scan); if a
+    stat fails, the folder again by path, one name at a time (_stat_each)."""
+    try:
+        fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY) if os.stat in os.supports_dir_fd else -1
+    except OSError:
+        fd = -1
+    if fd < 0:
+        return _stat_each(scan, base, prefix, names)
+    files, folders, sizes, mtimes, done, stat = [], [], scan.sizes, scan.mtimes, len(scan.sizes), os.stat
+    try:
         for name in names:
-            if name.startswith("."):
+            st = stat(name, dir_fd=fd)
+            if S_ISDIR(st.st_mode):
+                folders.append(name)
                 continue
-            if not name.lower().endswith(SUFFIXES):  # as os.path.splitext(name)[1].lower() in SUFFIXES: no leading dot
-                others = True
-                continue
-            try:
-                st = stat_of(base + name)
-            except OSError as exc:
-                scan.skipped.append(Skipped(prefix + name, str(exc) or type(exc).__name__))
-                continue
-            if is_dir(st.st_mode):
-                subfolders.append(name)
-                continue
-            sources.append(prefix + name)
-            paths.append(base + name)
+            files.append(name)
             sizes.append(st.st_size)
             mtimes.append(st.st_mtime_ns)
-        folders = sorted({*subfolders, *(_folders(folder) if others else ())})
-        stack += [(base + n, prefix + n + "/") for n in reversed(folders) if not os.path.islink(base + n)]
+    except OSError:
+        del sizes[done:], mtimes[done:]
+        return _stat_each(scan, base, prefix, names)
+    finally:
+        os.close(fd)
+    return files, folders
+
+
+def _stat_each(scan: Scan, base: str, prefix: str, names: list[str]) -> tuple[list[str], list[str]]:
+    """_stat_folder by path, one name at a time, each name that cannot be stat-ed in `scan.skipped` with why."""
+    files, folders = [], []
+    for name in names:
+        try:
+            st = os.stat(base + name)
+        except OSError as exc:
+            scan.skipped.append(Skipped(prefix + name, str(exc) or type(exc).__name__))
+            continue
+        if S_ISDIR(st.st_mode):
+            folders.append(name)
+            continue
+        files.append(name)
+        scan.sizes.append(st.st_size)
+        scan.mtimes.append(st.st_mtime_ns)
+    return files, folders
 
 
 def _folders(folder: str) -> list[str]:

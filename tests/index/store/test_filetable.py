@@ -39,6 +39,7 @@ def test_the_scan_lists_what_os_walk_did_in_its_order(tmp_path: Path) -> None:
     scan = scan_files([tmp_path / "docs"])
     assert scan.sources == [s for s in _walk(tmp_path / "docs") if s != "gone.txt"]
     assert [s.source for s in scan.skipped] == ["gone.txt"] and "No such file" in scan.skipped[0].reason
+    assert str(tmp_path / "docs" / "gone.txt") in scan.skipped[0].reason, "the reason names the file's path"
     assert "folder.txt/inner.txt" in scan.sources and "link.txt" in scan.sources
     st = os.stat(tmp_path / "docs" / "z" / "1.txt")
     at = scan.sources.index("z/1.txt")
