@@ -112,7 +112,7 @@ def _find(paths: Sequence[Path], live: LiveFiles) -> _Found:
     """Scan `paths` and hash only the files whose size or mtime differ from what `live` recorded (or are not in it)."""
     scan = scan_files(paths)
     sizes, mtimes = np.asarray(scan.sizes, dtype=np.int64), np.asarray(scan.mtimes, dtype=np.int64)
-    rows = live.rows_of(scan.sources)
+    rows = live.rows_of_scan(scan.sources) if len(paths) == 1 else live.rows_of(scan.sources)  # one root: no name twice
     same = live.same_stat(rows, sizes, mtimes)
     documents, skipped = hash_scanned(scan, np.flatnonzero(~same).tolist())
     return _Found(documents, rows[same], live, skipped)

@@ -147,16 +147,17 @@ class _Writer:
         old = self.live
         keep = np.zeros(len(old.sources), dtype=bool)
         keep[unchanged] = True
-        same = [d.source for d in documents if d.source in old.row and old.sha256(old.row[d.source]) == d.sha256]
-        keep[[old.row[s] for s in same]] = True  # touched, but the same bytes
+        row = dict(zip((d.source for d in documents), old.rows_of([d.source for d in documents]).tolist(), strict=True))
+        same = [d.source for d in documents if row[d.source] >= 0 and old.sha256(row[d.source]) == d.sha256]
+        keep[[row[s] for s in same]] = True  # touched, but the same bytes
         if int(keep.sum()) != len(unchanged) + len(same):
             raise IndexMismatch(f"The index at {self.index_dir} changed while indexing: run `citebot index` again")
-        fresh = [d for d in documents if d.source not in old.row or not keep[old.row[d.source]]]
+        fresh = [d for d in documents if row[d.source] < 0 or not keep[row[d.source]]]
         gone = np.flatnonzero(~keep).tolist()
         unchanged_roots = self.previous is not None and self.previous.get("roots") == roots
         before = int(self.previous["chunks"]) if self.previous else 0
         if unchanged_roots and not fresh and not gone:
-            return self._report(old, keep, [], [], chunks=before)
+            return self._report(old, keep, [], [], chunks=before, row=row)
         self._check_space(build_bytes([_size(d) for d in fresh], dim=self.config.dim,
                                       chunk_size=self.config.chunk_size), "the new documents")  # fmt: skip
         self._delete([old.where(r) for r in gone])
@@ -166,7 +167,7 @@ class _Writer:
         if not written and not gone and (unchanged_roots or not self.previous):
             if not self.previous:
                 raise NoDocuments("No readable files to index")
-            return self._report(old, keep, [], unreadable, chunks=before)
+            return self._report(old, keep, [], unreadable, chunks=before, row=row)
         if not written and not keep.any():
             raise NoDocuments("No readable files to index")  # every indexed file gone: keep the index as it is
         self._merge()
@@ -174,14 +175,16 @@ class _Writer:
         for e in self.entries:  # an index written before the title tables and locations.json gets them, once
             add_tables(self.segments[e.name])
         chunks = _write_version(self, roots)
-        return replace(self._report(old, keep, written, unreadable, chunks=chunks), embedded=self.embedded)
+        report = self._report(old, keep, written, unreadable, chunks=chunks, row=row)
+        return replace(report, embedded=self.embedded)
 
     def _report(self, old: LiveFiles, keep: np.ndarray, written: list[str], unreadable: list[Skipped], *,
-                chunks: int) -> BuildReport:  # fmt: skip
+                chunks: int, row: dict[str, int]) -> BuildReport:  # fmt: skip
+        """What an update did; `row` is each document's row in `old` (-1: a new file)."""
         new = set(written)
         return BuildReport(
-            added=sorted(s for s in written if s not in old.row),
-            changed=sorted(s for s in written if s in old.row),
+            added=sorted(s for s in written if row[s] < 0),
+            changed=sorted(s for s in written if row[s] >= 0),
             removed=sorted(old.sources[r] for r in np.flatnonzero(~keep).tolist() if old.sources[r] not in new),
             unchanged=sorted([old.sources[r] for r in np.flatnonzero(keep).tolist()]),  # nearly sorted already
             embedded=0,

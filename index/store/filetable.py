@@ -24,6 +24,9 @@ from index.search.titles import TitleTable
 SOURCES_FILE = "doc-sources.bin"
 FILES_FILE = "doc-files.npy"
 META = "meta.json"  # index/store/segments.py's; read only for a segment without a table
+FEW = 8  # rows_of looks this many sources up one by one rather than through a dict of every indexed file
+RESYNC = 64  # align looks this far ahead for where two lists agree again
+DETOURS = 1024  # and gives up doing so after this many places where they disagree (a dict finds the rest)
 
 
 def write_table(folder: Path, sources: Sequence[str], stats: Sequence[Sequence[int]], sha256: Sequence[str]) -> None:
@@ -83,8 +86,15 @@ class LiveFiles:
         return dict(zip(self.sources, range(len(self.sources)), strict=True))
 
     def rows_of(self, sources: Sequence[str]) -> np.ndarray:
-        """Each source's row, -1 for a source not indexed."""
+        """Each source's row, -1 for a source not indexed (a few sources found by scanning the list, in C: no dict of
+        every indexed file for them)."""
+        if len(sources) <= FEW and "row" not in self.__dict__:
+            return np.asarray([_position(self.sources, s) for s in sources], dtype=np.int64)
         return np.fromiter(map(self.row.get, sources, repeat(-1)), dtype=np.int64, count=len(sources))
+
+    def rows_of_scan(self, sources: Sequence[str]) -> np.ndarray:
+        """rows_of for a folder's scan, which names each file once, in about the order the index holds them: `align`."""
+        return align(sources, self.sources)
 
     def sha256(self, row: int) -> str:
         return self.table[row, 2:].astype("<i8").tobytes().hex()
@@ -123,3 +133,67 @@ def live_files(folders: Sequence[Path], dead: Sequence[Sequence[int]]) -> LiveFi
         np.concatenate(doc) if doc else empty,
         np.concatenate(tables) if tables else np.zeros((0, 6), dtype=np.int64),
     )
+
+
+def align(names: Sequence[str], known: Sequence[str]) -> np.ndarray:
+    """Each name's position in `known` (-1: not in it), for names and `known` each holding a name once: what a dict of
+    `known` gives, without one of every name when the two lists are mostly in the same order, as a folder's scan and
+    the index's files are (segments hold files in the order they were scanned, new ones at the end). Runs the lists
+    share are compared a slice at a time (in C); only the names outside them go through a dict.
+
+    Example: align(["new", "a", "b", "c", "moved"], ["a", "b", "moved", "c", "gone"]) -> [-1, 0, 1, 3, 2]
+    """
+    rows = np.full(len(names), -1, dtype=np.int64)
+    outside: tuple[list[int], list[int]] = ([], [])  # positions in `names` and in `known` not in a shared run
+    i = j = detours = 0
+    while i < len(names) and j < len(known) and detours <= DETOURS:
+        run = _shared_run(names, i, known, j)
+        rows[i : i + run] = np.arange(j, j + run)
+        skip_names, skip_known = _resync(names, i + run, known, j + run)
+        outside[0].extend(range(i + run, i + run + skip_names))
+        outside[1].extend(range(j + run, j + run + skip_known))
+        i, j, detours = i + run + skip_names, j + run + skip_known, detours + 1
+    outside[0].extend(range(i, len(names)))
+    outside[1].extend(range(j, len(known)))
+    if outside[0] and outside[1]:
+        where = {known[r]: r for r in outside[1]}
+        rows[outside[0]] = [where.get(names[r], -1) for r in outside[0]]
+    return rows
+
+
+def _shared_run(a: Sequence[str], i: int, b: Sequence[str], j: int) -> int:
+    """How many items a[i:] and b[j:] share before they first differ: slices compared growing, then halving.
+
+    Example: _shared_run(["x", "a", "b", "c"], 1, ["a", "b", "d"], 0) -> 2
+    """
+    limit, run, step = min(len(a) - i, len(b) - j), 0, 1
+    while step <= limit - run and a[i + run : i + run + step] == b[j + run : j + run + step]:
+        run, step = run + step, step * 2
+    while step > 1:
+        step //= 2
+        if step <= limit - run and a[i + run : i + run + step] == b[j + run : j + run + step]:
+            run += step
+    return run
+
+
+def _resync(a: Sequence[str], i: int, b: Sequence[str], j: int) -> tuple[int, int]:
+    """Where a[i:] and b[j:], which differ at their first item, agree again within RESYNC items: how many of a and of
+    b to step over (one of each if neither's next item is near in the other; none at the end of either).
+
+    Example: _resync(["new", "a"], 0, ["a", "b"], 0) -> (1, 0)
+    """
+    if i >= len(a) or j >= len(b):
+        return 0, 0
+    ahead_a = _position(a, b[j], i + 1, i + 1 + RESYNC)
+    ahead_b = _position(b, a[i], j + 1, j + 1 + RESYNC)
+    if ahead_a >= 0 and (ahead_b < 0 or ahead_a - i <= ahead_b - j):
+        return ahead_a - i, 0
+    return (0, ahead_b - j) if ahead_b >= 0 else (1, 1)
+
+
+def _position(items: Sequence[str], item: str, start: int = 0, stop: int | None = None) -> int:
+    """The first position of `item` in items[start:stop] (-1: none), found by the list's own scan."""
+    try:
+        return items.index(item, start, len(items) if stop is None else stop)
+    except ValueError:
+        return -1

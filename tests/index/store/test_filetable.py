@@ -5,8 +5,10 @@ the tables."""
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import DOCS
 from fakes import HashingEmbedder, hashing_settings, write_docs
@@ -15,7 +17,7 @@ import index.documents.loader
 from index.access import load_index
 from index.documents.loader import SUFFIXES, scan_files
 from index.pipeline import index_paths
-from index.store.filetable import FILES_FILE, SOURCES_FILE, read_files, write_table
+from index.store.filetable import FILES_FILE, SOURCES_FILE, LiveFiles, align, read_files, write_table
 
 
 def _walk(root: Path) -> list[str]:
@@ -123,3 +125,63 @@ def test_a_touched_file_with_the_same_bytes_is_hashed_but_not_parsed(
     report, _ = index_paths([docs], settings, embedder=HashingEmbedder())
     assert hashed == ["animals.txt"] and read == [] and report.unchanged == sorted(DOCS) and report.embedded == 0
     assert (tmp_path / "ix" / "CURRENT").read_text() == version, "nothing changed, so nothing was written"
+
+
+def _edited(known: list[str], rng: random.Random, edits: int) -> list[str]:
+    """`known` after `edits` random additions, deletions, block moves and swaps: a folder's scan against its index."""
+    names = list(known)
+    for n in range(edits):
+        kind, at = rng.randrange(4), rng.randrange(len(names) + 1)
+        if kind == 0:
+            names.insert(at, f"new/{n}.txt")
+        elif kind == 1 and names:
+            del names[at % len(names)]
+        elif kind == 2 and names:
+            block = names[at : at + rng.randrange(1, 200)]
+            del names[at : at + len(block)]
+            spot = rng.randrange(len(names) + 1)
+            names[spot:spot] = block
+        elif names:
+            a, b = at % len(names), rng.randrange(len(names))
+            names[a], names[b] = names[b], names[a]
+    return names
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_align_finds_each_name_where_a_dict_of_the_index_does(seed: int) -> None:
+    rng = random.Random(seed)
+    known = [f"c{i // 500:02d}/doc{i:06d}.txt" for i in range(rng.choice([0, 1, 5, 300, 4000]))]
+    names = _edited(known, rng, rng.choice([0, 1, 2, 10, 100]))
+    if seed % 10 == 9:  # no order in common: the aligner gives up and the dict finds them all
+        rng.shuffle(names)
+    where = dict(zip(known, range(len(known)), strict=True))
+    expected = [where.get(n, -1) for n in names]
+    assert align(names, known).tolist() == expected
+    assert align(known, names).tolist() == [dict(zip(names, range(len(names)), strict=True)).get(n, -1) for n in known]
+    live = LiveFiles(known, [], np.zeros(0), np.zeros(0), np.zeros((len(known), 6)))
+    assert live.rows_of(names[:3]).tolist() == expected[:3] and live.rows_of(names).tolist() == expected
+
+
+def test_align_examples() -> None:
+    assert align(["new", "a", "b", "c", "moved"], ["a", "b", "moved", "c", "gone"]).tolist() == [-1, 0, 1, 3, 2]
+    assert align([], ["a"]).tolist() == [] and align(["a"], []).tolist() == [-1]
+
+
+def test_an_update_after_renames_and_moves_finds_them_and_reads_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = write_docs(tmp_path / "docs", {f"d{i % 3}/f{i:03d}.txt": f"Text number {i}." for i in range(60)})
+    settings = hashing_settings(tmp_path / "ix")
+    index_paths([docs], settings, embedder=HashingEmbedder())
+    (docs / "d1" / "f010.txt").write_text("Changed, so indexed again into a segment of its own.", encoding="utf-8")
+    index_paths([docs], settings, embedder=HashingEmbedder())  # the index now holds its files in another order
+    (docs / "d0" / "f003.txt").rename(docs / "d2" / "f003.txt")
+    (docs / "d1" / "f004.txt").rename(docs / "d1" / "renamed.txt")
+    (docs / "d2").rename(docs / "a2")
+    read = _reads(monkeypatch)
+    report, _ = index_paths([docs], settings, embedder=HashingEmbedder())
+    moved = sorted(f"a2/f{i:03d}.txt" for i in [3, *range(2, 60, 3)])
+    assert sorted(read) == sorted([*moved, "d1/renamed.txt"])
+    assert report.added == sorted([*moved, "d1/renamed.txt"]) and report.changed == []
+    assert report.removed == sorted(["d0/f003.txt", "d1/f004.txt", *(f"d2/f{i:03d}.txt" for i in range(2, 60, 3))])
+    assert len(report.unchanged) == 60 - 1 - len(moved)
