@@ -140,7 +140,7 @@ def _scan_folder(scan: Scan, top: str) -> None:
             continue
         base = folder + os.sep
         visible = [n for n in names if n[:1] != "."]
-        wanted = [n for n in visible if n.lower().endswith(SUFFIXES)]  # as os.path.splitext(n)[1].lower() in SUFFIXES
+        wanted = [n for n in visible if n.endswith(SUFFIXES) or n.lower().endswith(SUFFIXES)]  # as splitext, lowered
         files, subfolders = _stat_folder(scan, base, prefix, wanted)
         scan.sources.extend([prefix + n for n in files] if prefix else files)
         scan.paths.extend([base + n for n in files])
