@@ -16,8 +16,24 @@ llm/                 answers written by an LLM: backends, citation repair, promp
 chats/               saved conversations: the SQLite store, Markdown and JSON export
 """
 
-from bot.answerer import Bot, answer
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from bot.config import Settings
 from bot.types import Answer, Citation, Passage
 
+if TYPE_CHECKING:
+    from bot.answerer import Bot, answer
+
 __all__ = ["Answer", "Bot", "Citation", "Passage", "Settings", "answer"]
+
+
+def __getattr__(name: str) -> Any:
+    """Bot and answer, imported when first asked for: `citebot index` reads only the settings, and bot.answerer
+    imports the whole of answering (about 0.1 s of a one-file update, docs/large-corpora.md)."""
+    if name in ("Bot", "answer"):
+        from bot import answerer
+
+        return getattr(answerer, name)
+    raise AttributeError(f"module 'bot' has no attribute {name!r}")
