@@ -13,11 +13,14 @@ each asked once. Every step runs in a fresh process (peak RSS is that step's VmH
   faults of the memory-mapped segments and file reads alike) and its RSS; then the same questions again (repeated:
   their pages are in memory now). Run twice: with cold pages (the page cache dropped before the process starts, when
   the machine lets us: root, /proc/sys/vm/drop_caches) and with the pages the previous runs left;
-- update: one new file added, `citebot index` again (seconds, megabytes written into the index folder).
+- update: one new file added, `citebot index` again in a new process (interpreter, imports, the scan of every
+  file, the write: wall and CPU seconds, megabytes written into the index folder), then the file removed and
+  indexed again; `--updates N` does it N times and reports the medians (the wall time follows the machine's load).
 With --workdir the corpus and index are kept, and a second run reuses them (the build's figures read from
 WORKDIR/build<N>.json, marked "earlier"); --fresh builds again. --index and --docs measure an index built elsewhere
 (no build row), such as scale_replicated.py's 1M one, WORKDIR/ix-replicated of WORKDIR/docs-replicated (which a
 build of 1M chunks here takes 30-60 minutes to make: its ten hard-linked copies of the 100k index take 6).
+--update-only measures the update alone (of --index and --docs, or of the --workdir corpus).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -163,6 +167,34 @@ def cold_ask(index_dir: Path, question: str) -> float:
     return time.perf_counter() - started
 
 
+def cli_index(docs: Path, index_dir: Path) -> dict[str, float]:
+    """`citebot index` of `docs` in a new process: wall and CPU seconds (user and system), megabytes written."""
+    before, env = _files(index_dir), {**os.environ, "CITEBOT_EMBED_MODEL": "hash"}
+    argv = [sys.executable, "-m", "ui.cli", "index", str(docs), "--index-dir", str(index_dir), "-q"]
+    cpu, started = _children_cpu(), time.perf_counter()
+    subprocess.run(argv, env=env, cwd=ROOT, check=True, capture_output=True)
+    return {"s": time.perf_counter() - started, "cpu s": _children_cpu() - cpu, "MB": _written_mb(before, index_dir)}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def one_file_updates(docs: Path, index_dir: Path, count: int) -> dict[str, float]:
+    """Add one file and `citebot index`, then remove it and index again, `count` times: the medians of each."""
+    added, removed = [], []
+    for _ in range(count):
+        (docs / "zz-new.txt").write_text(NEW_FILE, encoding="utf-8")
+        try:
+            added.append(cli_index(docs, index_dir))
+        finally:
+            (docs / "zz-new.txt").unlink()
+        removed.append(cli_index(docs, index_dir))  # the folder as it was, for the next run
+    out = {k: median([a[k] for a in added]) for k in added[0]}
+    return {**out, "removed s": median([r["s"] for r in removed]), "count": count}
+
+
 def index_size(index_dir: Path) -> tuple[float, float]:
     """GB on disk of the index folder, and the share of it in sentence vectors."""
     sizes = _files(index_dir)
@@ -186,8 +218,11 @@ def build(work: Path, chunks: int, *, fresh: bool) -> tuple[Path, Path, dict[str
 
 
 def measure(work: Path, chunks: int, count: int, *, fresh: bool, drop: bool, profile: str,
-            given: tuple[Path, Path] | None = None) -> dict[str, Any]:  # fmt: skip
+            given: tuple[Path, Path] | None = None, updates: int = 1,
+            update_only: bool = False) -> dict[str, Any]:  # fmt: skip
     docs, index_dir, built = build(work, chunks, fresh=fresh) if given is None else (*given, {"given": True})
+    if update_only:
+        return {"update": one_file_updates(docs, index_dir, updates)}
     asked = questions(count)
     size, share = index_size(index_dir)
     dropped = drop and drop_caches()
@@ -196,10 +231,7 @@ def measure(work: Path, chunks: int, count: int, *, fresh: bool, drop: bool, pro
         drop_caches()
     cold_pages = run("asking", str(docs), str(index_dir), json.dumps(asked), profile)
     cached_pages = run("asking", str(docs), str(index_dir), json.dumps(asked), "")
-    (docs / "zz-new.txt").write_text(NEW_FILE, encoding="utf-8")
-    update = run("build", str(docs), str(index_dir))
-    (docs / "zz-new.txt").unlink()
-    run("build", str(docs), str(index_dir))  # the folder as it was, for the next run
+    update = one_file_updates(docs, index_dir, updates)
     return {"built": built, "size GB": size, "sentence vectors share": share, "dropped": dropped,
             "cold ask s": cold, "cold": cold_pages, "cached": cached_pages, "update": update}  # fmt: skip
 
@@ -228,10 +260,15 @@ def report(m: dict[str, Any], count: int) -> list[tuple[str, str, str]]:
             (f"{name}: the same questions again, p50", f"{r['repeated p50 ms']:.1f} ms", ""),
             (f"{name}: RSS after", f"{r['RSS GB']:.2f} GB", ""),
         ]  # fmt: skip
-    u = m["update"]
-    rows.append(("add one file, `citebot index`", f"{u['s']:.2f} s ({u['MB']:.2f} MB written, CPU {u['cpu s']:.2f} s)",
-                 TARGETS["update s"] + " s"))  # fmt: skip
-    return rows
+    return [*rows, update_row(m["update"])]
+
+
+def update_row(u: dict[str, float]) -> tuple[str, str, str]:
+    """The one-file update's row: (measure, value, target)."""
+    runs = f", median of {u['count']:.0f}" if u["count"] > 1 else ""
+    value = (f"{u['s']:.2f} s (CPU {u['cpu s']:.2f} s, {u['MB']:.2f} MB written{runs}; "
+             f"removing it again {u['removed s']:.2f} s)")  # fmt: skip
+    return "add one file, `citebot index` (a new process)", value, TARGETS["update s"] + " s"
 
 
 def main() -> int:
@@ -245,6 +282,8 @@ def main() -> int:
     parser.add_argument("--no-drop", action="store_true", help="leave the page cache alone")
     parser.add_argument("--profile", default="", help="cProfile the cold-pages answers into this file")
     parser.add_argument("--answers", type=Path, help="write each question's citations here (JSON), to compare runs")
+    parser.add_argument("--updates", type=int, default=1, help="one-file updates to measure (medians reported)")
+    parser.add_argument("--update-only", action="store_true", help="measure the one-file update alone")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -255,7 +294,11 @@ def main() -> int:
         work.mkdir(parents=True, exist_ok=True)
         given = (args.docs, args.index) if args.index else None
         m = measure(work, args.chunks, args.questions, fresh=args.fresh, drop=not args.no_drop, profile=args.profile,
-                    given=given)  # fmt: skip
+                    given=given, updates=args.updates, update_only=args.update_only)  # fmt: skip
+    if args.update_only:
+        print("| measure | measured | target |\n|---|---|---|\n| {} | {} | {} |".format(*update_row(m["update"])))
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return 0
     if args.answers:
         args.answers.write_text(json.dumps(m["cold"]["answers"]), encoding="utf-8")
     print(f"| measure at {m['cold']['chunks']:,} chunks | measured | target |\n|---|---|---|")
