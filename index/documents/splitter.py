@@ -26,6 +26,7 @@ DEFERRED = ("llama_index.core", "llama_index.core.callbacks", "llama_index.core.
             "llama_index.core.node_parser.text")  # fmt: skip
 # What the splitter's modules import from a package standing in, and its submodule: callbacks' `__init__` imports its
 # token counter, which imports llama-index's LLM types (0.25 s of the 0.6 s the splitter took)
+NLTK = ("nltk", "nltk.tokenize")  # stand in while the sentence tokenizer is imported: nltk's __init__ imports scipy
 EXPORTS = {"llama_index.core.callbacks": (("base", "CallbackManager"), ("schema", "CBEventType"),
                                           ("schema", "EventPayload"))}  # fmt: skip
 GLOBALS = ("global_handler", "global_tokenizer")  # llama_index.core's own globals, which the splitter reads and sets
@@ -60,6 +61,9 @@ def _narrow(chunk_size: int, chunk_overlap: int) -> Any | None:
     try:
         splitter = _build(chunk_size, chunk_overlap)
         splitter.split_text("Load the tokenizers now.\n\n\nWhile the imports are narrow.")
+        if "nltk" not in sys.modules:
+            stand_ins.update(_stand_in(NLTK))
+            _sentence_tokenizer()
         return splitter
     except Exception:  # a llama-index whose splitter needs more of it: import it whole instead
         return None
@@ -70,6 +74,20 @@ def _narrow(chunk_size: int, chunk_overlap: int) -> Any | None:
                 _stand_ins[name] = module
         if _Complete not in sys.meta_path:
             sys.meta_path.insert(0, _Complete)
+
+
+def _sentence_tokenizer() -> None:
+    """Give llama-index the sentence tokenizer it would make (`PunktSentenceTokenizer()`, no data), imported alone: its
+    own getter imports the whole of nltk first, which imports scipy.stats (2 s of the first file longer than a chunk).
+    If that fails, llama-index makes it as usual when a file first needs it."""
+    from llama_index.core.utils import globals_helper
+
+    try:
+        from nltk.tokenize.punkt import PunktSentenceTokenizer
+    except Exception:  # an nltk whose punkt needs more of it
+        return
+    if globals_helper._punkt_tokenizer is None:
+        globals_helper._punkt_tokenizer = PunktSentenceTokenizer()
 
 
 def _build(chunk_size: int, chunk_overlap: int) -> Any:
@@ -97,7 +115,8 @@ def _stand_in(names: Sequence[str]) -> dict[str, ModuleType]:
         module.__dict__.update(dict.fromkeys(GLOBALS) if name == DEFERRED[0] else {})
         sys.modules[name] = module
         parent, _, child = name.rpartition(".")
-        setattr(sys.modules[parent], child, module)
+        if parent:
+            setattr(sys.modules[parent], child, module)
         for submodule, attr in EXPORTS.get(name, ()):
             setattr(module, attr, getattr(importlib.import_module(f"{name}.{submodule}"), attr))
     return made

@@ -29,7 +29,10 @@ def test_the_narrow_splitter_chunks_as_llama_index_does_and_llama_index_still_im
         text = open("data/squad2-dev-sample.json", encoding="utf-8").read()[:30000].replace(", ", ",\\n\\n\\n")
         narrow = [(c.start, c.end) for c in split_text("a", text, size=200, overlap=40)]
         other = [(c.start, c.end) for c in split_text("a", text, size=120, overlap=20)]  # more sizes, same modules
+        prose = " ".join(f"Sentence {i} says Dr. Who came at {i} p.m. and left." for i in range(200))  # punkt splits it
+        sentences = [(c.start, c.end) for c in split_text("b", prose, size=200, overlap=40)]
         indices = "llama_index.core.indices" in sys.modules
+        nltk = "nltk.corpus" in sys.modules or "scipy" in sys.modules
         from llama_index.core.settings import Settings  # a module the splitter did not need: a cycle, if done wrong
         from llama_index.core import VectorStoreIndex, Settings as Again
         from llama_index.core.node_parser import SentenceSplitter
@@ -37,12 +40,15 @@ def test_the_narrow_splitter_chunks_as_llama_index_does_and_llama_index_still_im
         whole = SentenceSplitter(chunk_size=200, chunk_overlap=40).split_text(text)
         same = [text[a:b] for a, b in narrow] == whole
         same &= [text[a:b] for a, b in other] == SentenceSplitter(chunk_size=120, chunk_overlap=20).split_text(text)
-        print(json.dumps({"indices": indices, "same": same, "n": len(whole),
+        same &= [prose[a:b] for a, b in sentences] == SentenceSplitter(chunk_size=200, chunk_overlap=40).split_text(
+            prose)
+        print(json.dumps({"indices": indices, "same": same, "n": len(whole), "nltk": nltk,
                           "settings": Settings is Again, "class": type(sentence_splitter(200, 40)) is SentenceSplitter,
                           "tokenizer": llama_index.core.global_tokenizer is not None}))
         """
     )
     assert out["indices"] is False, "the splitter imported llama_index.core's indices"
+    assert out["nltk"] is False, "the sentence tokenizer imported the whole of nltk"
     assert out["same"] is True and int(out["n"]) > 20  # type: ignore[call-overload]
     assert out["settings"] and out["class"] and out["tokenizer"]
 
