@@ -1,6 +1,10 @@
 """Answer quality on every calibration set: citebot, plain llama-index and BM25 side by side, in one run.
 
     python benchmarks/quality.py [--sets squad,tydi,nq,coqa,dialogues,dialogues-unseen,seed,library] [--json FILE]
+    python benchmarks/quality.py --split fresh --sets squad,tydi,nq
+
+--split dev|fresh asks the articles held back from the training files (benchmarks/train_reader.py writes them) in
+place of the calibration sets: `fresh` was never looked at while choosing anything (docs/reader.md).
 
 squad, tydi, nq: each paragraph a document, one index per set, every question asked alone (squad also asks
 data/off_topic.txt and data/off_topic_unseen.txt, which must all be refused). coqa: every story one file in one
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import sys
 import time
@@ -51,6 +56,7 @@ QUESTIONS = {"seed": ROOT / "tests" / "questions", "library": ROOT / "tests" / "
 CORPORA = {"seed": ROOT / "seeds", "library": QUESTIONS["library"] / "docs"}  # what each question folder asks about
 OFF_TOPIC = [ROOT / "data" / "off_topic.txt", ROOT / "data" / "off_topic_unseen.txt"]  # fitted on / never fitted on
 IN_TURN = "citebot in turn"  # the set asked as one conversation: each question after the ones before it
+SPLITS = ROOT / "benchmarks" / "out" / "reader"  # the training files' held-back splits (benchmarks/train_reader.py)
 OPENERS = 8  # off-topic questions are asked again after each of the first 8 answerable squad questions
 
 
@@ -73,9 +79,13 @@ class Runner:
         return replies
 
 
-def qa_set(name: str, path: Path, settings: Settings, run: Runner, off_topic: Sequence[Path]) -> list[SetReport]:
-    """A SQuAD-format set: every question alone, against each system."""
+def qa_set(
+    name: str, path: Path, settings: Settings, run: Runner, off_topic: Sequence[Path], limit: int | None = None
+) -> list[SetReport]:
+    """A SQuAD-format set: every question (or a seeded sample of `limit`) alone, against each system."""
     _, questions = read_squad(path)
+    if limit is not None and limit < len(questions):
+        questions = random.Random(0).sample(questions, limit)
     bot = run.bot(settings)
     answer_fns: dict[str, AnswerFn] = {"citebot": bot.answer}
     if any(q.impossible for q in questions):
@@ -231,6 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated: {','.join(SETS)}")
     parser.add_argument("--data", type=Path, default=DATA, help=f"folder of the calibration files (default {DATA})")
+    parser.add_argument("--split", choices=("dev", "fresh"), help="ask a held-back split of the training files instead")
+    parser.add_argument("--limit", type=int, help="ask a seeded sample of this many questions of each squad-format set")
     parser.add_argument(
         "--off-topic",
         type=Path,
@@ -246,12 +258,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown set(s) {', '.join(sorted(unknown))}; choose from {','.join(SETS)}")
     started = time.perf_counter()
+    if args.split:
+        args.data = split_folder(args.split, [s for s in chosen if s in QA_FILES])
     runs = prepare(chosen, args.data)  # every index first: loading a Bot sets torch to one thread
     run = Runner(fresh_baselines=args.fresh_baselines)
     reports: list[SetReport] = []
     for name, (path, settings, _) in runs.items():
         if name in QA_FILES:
-            reports += qa_set(name, path, settings, run, args.off_topic if name == "squad" else [])
+            reports += qa_set(name, path, settings, run, args.off_topic if name == "squad" else [], args.limit)
         elif name in DIALOGUES:
             reports += coqa_set(name, path, settings, run)
         else:
@@ -294,6 +308,21 @@ def prepare(chosen: Sequence[str], data: Path) -> dict[str, tuple[Path, Settings
             continue
         runs[name] = (path, *build_index(name, path.read_bytes(), partial(write_documents, documents=documents)))
     return runs
+
+
+def split_folder(split: str, names: Sequence[str]) -> Path:
+    """A folder where a held-back split's files (benchmarks/out/reader/<split>/<set>.json) go by the calibration
+    files' names, so that every set reads them as it reads those."""
+    folder = SPLITS / split / "named"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        target = SPLITS / split / f"{name}.json"
+        if not target.exists():
+            sys.exit(f"{target} is missing: `python benchmarks/train_reader.py --splits-only` writes the splits")
+        link = folder / QA_FILES[name]
+        if not link.exists():
+            link.symlink_to(target)
+    return folder
 
 
 def _data_file(data: Path, name: str) -> Path:

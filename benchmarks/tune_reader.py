@@ -14,25 +14,31 @@ data/off_topic.txt on the squad split's index.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import itertools
 import json
+import pickle
 import random
+import re
 import statistics
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from common import ROOT, read_squad  # noqa: I001
-from quality import OFF_TOPIC, QA_FILES, Runner, prepare
+from quality import OFF_TOPIC, SPLITS, Runner, prepare, split_folder
 from quality_metrics import normalize, token_f1
+from reader_data import pronoun_version
 
-from bot import Bot
+from bot import Bot, extractive
+from bot.conversation import queries_for
 from bot.engine import PRESELECT, PRIOR
 from bot.question.titles import title
 from bot.reader import log_odds as logit
 from bot.retrieval import Query
 
-SPLITS = ROOT / "benchmarks" / "out" / "reader"
 READ = 20  # sentences read per question (PRESELECT is chosen among the first READ)
 
 
@@ -50,6 +56,50 @@ class Read:
     span_score: float
     evidence: list[float]  # each sentence's evidence (bot/extractive.py Candidate.evidence)
     sources: list[str]
+    repeats: list[bool] | None = None  # a follow-up's sentences: quoted by the answer before it
+    features: list[dict[str, float]] | None = None  # a follow-up's sentences: bot/extractive.py Candidate.features
+
+
+def read_followup(bot: Bot, name: str, first: str, second: str, source: str, answers: list[str]) -> Read | None:
+    """A follow-up asked after `first` (answered by the bot) as bot/answerer.py asks it: the sentences its evidence
+    gives, in fitted order, read with the conversation. None when the first question was refused."""
+    engine = bot.engine
+    opener = bot.answer(first)
+    if opener.refused:
+        return None
+    context = engine.context([(first, opener)])
+    assert context is not None
+    follows = engine.follows(second, context) and not engine.moves_on(second, context, top_k=bot.settings.top_k)
+    kept = context if follows else None
+    evidence = engine.gather(second, queries_for(second, kept), top_k=bot.settings.top_k, context=kept)
+    said = [context.question, context.answer] if kept else []
+    distinct = {c.sentence.text: c for c in sorted(evidence.candidates, key=lambda c: c.score)}
+    top = sorted(distinct.values(), key=lambda c: -c.score)[:READ]
+    readings = engine.reader.read(second, said, [(title(c.sentence.source), c.sentence.text) for c in top])
+    golds = [normalize(a) for a in answers if normalize(a)]
+    quoted = {c.quote for c in opener.citations}
+    return Read(f"{name} follow-up", [c.score for c in top], [r.score for r in readings],
+                [any(g in normalize(c.sentence.text) for g in golds) for c in top],
+                [c.sentence.source == source for c in top], [len(c.sentence.text.split()) for c in top],
+                None, 0.0, [c.evidence for c in top], [c.sentence.source for c in top],
+                [c.sentence.text in quoted for c in top], [c.features() for c in top])  # fmt: skip
+
+
+def followup_questions(path: Path, limit: int) -> list[tuple[str, str, str, list[str]]]:
+    """(first, follow-up, source, answers): a paragraph's second question with its subject turned into a pronoun
+    (benchmarks/reader_data.py, as in training), after its first question."""
+    out = []
+    rng = random.Random(0)
+    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+        for k, paragraph in enumerate(article["paragraphs"]):
+            qas = paragraph["qas"]
+            for a, b in itertools.pairwise(qas):
+                second = pronoun_version(b["question"], article["title"].replace("_", " "), a["question"], rng)
+                if second:
+                    source = f"{re.sub(r'[^A-Za-z0-9]+', '_', article['title'])}-{k:03d}.txt"  # as read_squad names it
+                    out.append((a["question"], second, source, [x["text"] for x in b["answers"]]))
+    random.Random(0).shuffle(out)
+    return out[:limit]
 
 
 def read_question(bot: Bot, name: str, question: str, source: str, answers: list[str]) -> Read:
@@ -121,9 +171,46 @@ def refusal(reads: list[Read], off_topic: list[Read], elsewhere: list[Read]) -> 
     return out
 
 
-def report(reads: list[Read], off_topic: list[Read], elsewhere: list[Read]) -> dict:
+FOLLOW_GRID = {"context": (0.0, 2.0, 4.0, 6.0), "same_doc": (0.0, 1.5, 3.0), "near": (-1.0, 0.0, 0.5, 1.0)}
+
+
+def followup_report(follow: list[Read]) -> dict[str, Any]:
+    """Top-1 of follow-ups: the fitted order under each point of FOLLOW_GRID (bot/extractive.py's follow-up weights),
+    or the reader's log-odds plus `prior` times the fitted score over the `preselect` best, with or without the
+    sentences the answer before quoted."""
+    out: dict[str, Any] = {}
+    if not follow:
+        return out
+    out["today's order"] = {"hit": round(statistics.mean(r.right[0] for r in follow), 3), "n": len(follow)}
+    points = []
+    for point in itertools.product(*FOLLOW_GRID.values()):
+        weights = extractive.WEIGHTS | dict(zip(FOLLOW_GRID, point, strict=True))
+        scores = [[sum(weights[k] * v for k, v in f.items()) for f in r.features or []] for r in follow]
+        fitted = statistics.mean(
+            r.right[max(range(len(s)), key=s.__getitem__)] for r, s in zip(follow, scores, strict=True)
+        )
+        row = {"fitted": round(fitted, 3)}
+        for prior in (0.3, 1.0):
+            for fresh_only in (False, True):
+                hits = []
+                for r, s in zip(follow, scores, strict=True):
+                    order = sorted(range(len(s)), key=lambda i: -s[i])[:PRESELECT]
+                    keep = [i for i in order if not (fresh_only and r.repeats and r.repeats[i])] or order
+                    hits.append(r.right[max(keep, key=lambda i: logit(r.reader[i]) + prior * s[i])])
+                row[f"reader+{prior}{' unquoted' if fresh_only else ''}"] = round(statistics.mean(hits), 3)
+        points.append((dict(zip(FOLLOW_GRID, point, strict=True)), row))
+    for column in points[0][1]:
+        for weights, row in sorted(points, key=lambda p: -p[1][column])[:3]:
+            out[f"best by {column}: {weights}"] = row
+    today = {k: extractive.WEIGHTS[k] for k in FOLLOW_GRID}
+    out[f"today {today}"] = next((row for w, row in points if w == today), {})
+    return out
+
+
+def report(reads: list[Read], off_topic: list[Read], elsewhere: list[Read], follow: list[Read]) -> dict:
     sets = sorted({r.set for r in reads})
     out: dict = {"top-1 holds the answer": {}, "refused": {}, "second sentence": {}, "short": {}}
+    out["follow-ups"] = followup_report([r for r in follow if r.features])
     out["refusal, fitted"] = refusal(reads, off_topic, elsewhere)
     for preselect in (4, 8, 12, 16, 20):
         for prior in (0.0, 0.1, 0.2, 0.3, 0.5, 1.0):
@@ -142,7 +229,9 @@ def report(reads: list[Read], off_topic: list[Read], elsewhere: list[Read]) -> d
         row["gold paragraph removed"] = round(statistics.mean(g < t for g in gone), 3)
         row["off-topic"] = round(statistics.mean(a < t for a in away), 3) if away else None
         out["refused"][f"threshold {t}"] = row
-    for margin, same in [(m, same) for same in (False, True) for m in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)]:
+    options = [(m, same, 1.0) for same in (False, True) for m in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)]
+    options += [(m, True, gate) for m in (1.5, 2.0, 3.0) for gate in (0.5, 0.7, 0.8, 0.9, 0.95)]
+    for margin, same, gate in options:
         row = {}
         for s in sets:
             hits, words = [], []
@@ -152,11 +241,13 @@ def report(reads: list[Read], off_topic: list[Read], elsewhere: list[Read]) -> d
                     continue
                 rank = {i: logit(r.reader[i]) + PRIOR * r.fitted[i] for i in order}
                 runners = [i for i in order[1:] if not same or r.sources[i] == r.sources[order[0]]]
-                chosen = order[:1] + [i for i in runners[:1] if rank[i] >= rank[order[0]] - margin]
+                sure = r.reader[order[0]] >= gate  # the reader is sure of the first: no runner-up
+                chosen = order[:1] + [i for i in runners[:1] if rank[i] >= rank[order[0]] - margin and not sure]
                 hits.append(any(r.right[i] for i in chosen))
                 words.append(sum(r.words[i] for i in chosen))
             row[s] = f"{statistics.mean(hits):.3f} @ {statistics.median(words):.0f} words"
-        out["second sentence"][f"margin {margin}{' same document' if same else ''}"] = row
+        gated = f" first below {gate}" if gate < 1 else ""
+        out["second sentence"][f"margin {margin}{' same document' if same else ''}{gated}"] = row
     for cut in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5):
         row = {}
         for s in sets:
@@ -172,16 +263,16 @@ def main() -> int:
     parser.add_argument("--split", default="dev", choices=("dev", "fresh"))
     parser.add_argument("--sets", default="squad,tydi,nq")
     parser.add_argument("--limit", type=int, default=500, help="questions per set (a seeded sample)")
+    parser.add_argument("--followups", type=int, default=300, help="pronoun follow-ups made from the squad split")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    folder = SPLITS / args.split / "named"
-    folder.mkdir(parents=True, exist_ok=True)
+    cache = SPLITS / args.split / f"reads-{_version(args)}.pickle"  # replaying new choices needs no new reading
+    if cache.exists():
+        result = report(*pickle.loads(cache.read_bytes()))
+        _print(result, args.json)
+        return 0
     chosen = [s for s in args.sets.split(",") if s]
-    for name in chosen:
-        link = folder / QA_FILES[name]
-        if not link.exists():
-            link.symlink_to(SPLITS / args.split / f"{name}.json")
-    runs = prepare(chosen, folder)
+    runs = prepare(chosen, split_folder(args.split, chosen))
     run = Runner()
     reads: list[Read] = []
     off_topic: list[Read] = []
@@ -202,14 +293,34 @@ def main() -> int:
             lines = OFF_TOPIC[0].read_text(encoding="utf-8").splitlines()
             off_topic = [read_question(bot, "off", t, "", ["\0"]) for t in lines if t.strip()]
         print(f"{name}: {len(asked[name])} questions read", file=sys.stderr)
-    result = report(reads, off_topic, elsewhere)
+    follow: list[Read] = []
+    if "squad" in runs and args.followups:
+        bot = run.bot(runs["squad"][1])
+        for first, second, source, answers in followup_questions(runs["squad"][0], args.followups):
+            read = read_followup(bot, "squad", first, second, source, answers)
+            follow += [read] if read else []
+        print(f"squad: {len(follow)} follow-ups read", file=sys.stderr)
+    cache.write_bytes(pickle.dumps((reads, off_topic, elsewhere, follow)))
+    _print(report(reads, off_topic, elsewhere, follow), args.json)
+    return 0
+
+
+def _version(args: argparse.Namespace) -> str:
+    """What the readings depend on: the options, the model and the code that scores and reads."""
+    digest = hashlib.sha256(f"{args.sets} {args.limit} {args.followups}".encode())
+    code = [*(ROOT / "bot").rglob("*.py"), *(ROOT / "index").rglob("*.py")]
+    for path in [*sorted(code), ROOT / "models" / "reader" / "model.onnx"]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _print(result: dict[str, Any], json_path: Path | None) -> None:
     for section, rows in result.items():
         print(f"\n## {section}")
         for key, row in rows.items():
             print(f"{key:32} " + "  ".join(f"{k} {v}" for k, v in row.items()))
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    return 0
+    if json_path:
+        json_path.write_text(json.dumps(result, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":
