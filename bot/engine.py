@@ -44,7 +44,7 @@ SECOND_MARGIN = 1.5  # a runner-up of the same document within this much of the 
 # P(the documents answer) from the reader's log-odds for the first sentence and the best evidence: a logistic
 # regression fitted on the dev split (benchmarks/tune_reader.py "refusal, fitted"); --strict refuses below
 # Settings.strict_min_score
-ANSWERABLE = (0.538, 10.287, -5.503)
+ANSWERABLE = (0.517, 10.198, -5.479)
 
 
 @dataclass(frozen=True)
@@ -299,28 +299,30 @@ class Engine:
     ) -> tuple[list[Candidate], Reading]:
         """The sentences to quote, best first, and the reader's reading of the first.
 
-        A question asked alone or opening a conversation (`opens`): the reader reads the PRESELECT best-scored
-        sentences, which are ordered by its log-odds plus PRIOR times their fitted score; the best runner-up from
-        the same document is quoted too when within SECOND_MARGIN (one from another document is another answer,
-        and would carry a conversation to two documents). Constants from the dev split: docs/reader.md. Later in
-        a conversation the fitted order, which weighs the conversation's document and quotes, keeps the thread: the
-        reader took "Where is it located?" (after a turn on Bonn) to the sentence the turn had quoted, and a
-        question taken for a new one ("What is its most important city?") to another document, where the
-        follow-ups after it stayed.
+        A question asked alone, opening a conversation (`opens`) or following up on it (`history`: the turn it leans
+        on): the reader reads the PRESELECT best-scored sentences (with the conversation), which are ordered by its
+        log-odds plus PRIOR times their fitted score; the best runner-up from the same document is quoted too when
+        within SECOND_MARGIN (one from another document is another answer, and would carry a conversation to two
+        documents). A new question later in a conversation keeps the fitted order, which weighs the conversation's
+        document: read alone, "What is its most important city?" went to another document, and the follow-ups
+        after it stayed there. So does "Tell me more", which has nothing to read: the fitted order prefers the
+        sentences after the ones quoted. Constants from the dev split: docs/reader.md.
         """
-        if history or not opens:
+        if (not history and not opens) or asks_for_more(question):
             chosen = select(candidates, max_sentences=max_sentences)
             first = chosen[0].sentence
             return chosen, self.reader.read(question, history, [(title(first.source), first.text)])[0]
-        read = self.read(question, candidates)
+        read = self.read(question, candidates, history)
         (best, reading), bar = read[0], _combined(read[0]) - SECOND_MARGIN
         same = [c for c, r in read[1:] if c.sentence.source == best.sentence.source and _combined((c, r)) >= bar]
         return [best, *same[: max_sentences - 1]], reading
 
-    def read(self, question: str, candidates: Sequence[Candidate]) -> list[tuple[Candidate, Reading]]:
-        """The PRESELECT best-scored distinct sentences, read, best first by `_combined`."""
+    def read(
+        self, question: str, candidates: Sequence[Candidate], history: Sequence[str] = ()
+    ) -> list[tuple[Candidate, Reading]]:
+        """The PRESELECT best-scored distinct sentences, read (after `history`), best first by `_combined`."""
         top = select(candidates, max_sentences=PRESELECT, margin=float("inf"))
-        readings = self.reader.read(question, [], [(title(c.sentence.source), c.sentence.text) for c in top])
+        readings = self.reader.read(question, history, [(title(c.sentence.source), c.sentence.text) for c in top])
         return sorted(zip(top, readings, strict=True), key=lambda cr: -_combined(cr))
 
     def _named_first(

@@ -3,9 +3,11 @@
 - `Candidate.score` ranks a question's sentences: a weighted sum of evidence features (WEIGHTS: sentence and passage
   cosine, lexical coverage of the question's topic words over the sentence, its window, passage and title, the
   passage's dense rank, first sentence, answer type present; for follow-ups, the conversation's cosine, its
-  document and quotes), fitted as a conditional logit by benchmarks/train_scorer.py and benchmarks/tune_followups.py.
-  The reader (bot/reader.py) re-orders the best of them for a question on its own (bot/engine.py `Engine.choose`).
-- `select` quotes the best sentence and a runner-up within SECOND_SENTENCE_MARGIN (follow-ups).
+  document and quotes), fitted as a conditional logit on the dev split of the training files (benchmarks/train_scorer.py;
+  the follow-up weights checked by benchmarks/tune_reader.py). The reader (bot/reader.py) re-orders the best of them
+  for a question on its own or a follow-up (bot/engine.py `Engine.choose`).
+- `select` quotes the best sentence and a runner-up within SECOND_SENTENCE_MARGIN (a new question later in a
+  conversation).
 - `Candidate.evidence` is the refusal signal: the mean of sentence cosine, lexical coverage (sentence and title) and
   passage cosine; a question with no content words ("When?") leaves coverage out; below COSINE_FLOOR only the cosine
   counts (a shared word alone is no evidence: "How do I tie a tie?" - "... closer ties of blood").
@@ -27,18 +29,18 @@ __all__ = ["Candidate", "Vocabulary", "select", "terms"]
 SECOND_SENTENCE_MARGIN = 0.85
 COSINE_FLOOR = 0.15
 
-# How a sentence is ranked: a weighted sum of Candidate.features(), fitted by benchmarks/train_scorer.py (first eight)
-# and benchmarks/tune_followups.py (the two for follow-ups); numbers in the module docstring.
+# How a sentence is ranked: a weighted sum of Candidate.features(), fitted on the dev split of the training files by
+# benchmarks/train_scorer.py (the first nine) and checked by benchmarks/tune_reader.py (the three for follow-ups).
 WEIGHTS: dict[str, float] = {
-    "cosine": 8.574,
-    "lexical": 2.607,
-    "passage": 0.299,
-    "passage_lexical": 4.93,
-    "dense": 1.035,
-    "window": 2.472,
-    "lead": 0.421,
-    "title": 10.584,
-    "typed": 3.247,
+    "cosine": 10.865,
+    "lexical": 1.321,
+    "passage": 0.263,
+    "passage_lexical": 4.71,
+    "dense": 0.821,
+    "window": 2.889,
+    "lead": 0.89,
+    "title": 10.032,
+    "typed": 3.661,
     "context": 4.0,
     "same_doc": 3.0,
     "near": 0.5,

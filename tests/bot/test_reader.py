@@ -125,14 +125,24 @@ def test_a_question_on_its_own_is_answered_by_the_sentence_the_reader_prefers() 
     assert sorted(reader.asked[0]) == sorted([likely.sentence.text, wordy.sentence.text])
 
 
-def test_a_follow_up_keeps_the_fitted_order_and_reads_only_its_first_sentence() -> None:
+class _ReaderWithHistory(_ReaderSaying):
+    """Records the conversation each read was given."""
+
+    def read(self, question: str, history: object, sentences: list[tuple[str, str]]) -> list[Reading]:
+        self.histories = [*getattr(self, "histories", []), history]
+        return super().read(question, history, sentences)
+
+
+def test_a_follow_up_is_read_with_the_conversation_and_answered_by_the_sentence_the_reader_prefers() -> None:
     likely = _candidate("Olav founded the town in 997.", 0.5, 1)
     wordy = _candidate("The town and its founding are famous.", 0.6, 2)
-    reader = _ReaderSaying({likely.sentence.text: 0.95, wordy.sentence.text: 0.05})
+    reader = _ReaderWithHistory({likely.sentence.text: 0.95, wordy.sentence.text: 0.05})
     history = ["Who founded the town?", "Olav founded the town in 997."]
-    chosen, reading = _engine(reader).choose("When?", [wordy, likely], history, max_sentences=1)
-    assert [c.sentence.text for c in chosen] == [wordy.sentence.text] and reading.score == 0.05
-    assert reader.asked == [[wordy.sentence.text]]
+    chosen, reading = _engine(reader).choose("When?", [wordy, likely], history, max_sentences=1, opens=False)
+    assert [c.sentence.text for c in chosen] == [likely.sentence.text] and reading.score == 0.95
+    assert reader.histories == [history] and sorted(reader.asked[0]) == sorted(
+        [likely.sentence.text, wordy.sentence.text]
+    )
 
 
 def test_a_close_runner_up_is_quoted_too_but_only_from_the_same_document() -> None:
