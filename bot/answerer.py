@@ -160,7 +160,7 @@ class Bot:
         with self._lock:
             queries, evidence = self._search(engine, queries, context)
         said = [context.question, context.answer] if context is not None else []
-        result = engine.extractive(question, evidence, self.settings, said, opens=not history)
+        result = engine.extractive(question, evidence, self.settings, said)
         if result.refused and thread is not None and context is None:  # a new question, but on the same document?
             result = engine.on_thread(question, evidence, thread, self.settings) or result
         if self.llm is not None and not result.refused:  # weak evidence: refuse without calling the model

@@ -179,7 +179,7 @@ class Engine:
         if self._names_elsewhere(question, context):
             return None
         looser = replace(settings, min_score=min(settings.min_score, ON_THREAD))
-        answer = self.extractive(question, evidence, looser, opens=False)
+        answer = self.extractive(question, evidence, looser)
         return None if answer.refused else answer
 
     def _names_elsewhere(self, question: str, context: Context) -> bool:
@@ -267,18 +267,14 @@ class Engine:
                 )
         return out
 
-    def extractive(
-        self, question: str, evidence: Evidence, settings: Settings, history: Sequence[str] = (), *, opens: bool = True
-    ) -> Answer:
+    def extractive(self, question: str, evidence: Evidence, settings: Settings, history: Sequence[str] = ()) -> Answer:
         """Cite the selected sentences, or refuse when the best evidence is below `min_score` (with --strict, also
         when the probability that the documents answer (`answerable`) is below `strict_min_score`); the reader's
         short answer inside the first sentence when it marks one with confidence (SHORT_SCORE)."""
         passages = self.passages(evidence)
         if not evidence.candidates or evidence.strength() < settings.min_score:
             return Answer(question, REFUSAL, True, [], passages)
-        chosen, reading = self.choose(
-            question, evidence.candidates, history, max_sentences=settings.max_sentences, opens=opens
-        )
+        chosen, reading = self.choose(question, evidence.candidates, history, max_sentences=settings.max_sentences)
         best = chosen[0]
         if settings.strict and answerable(reading, evidence.strength()) < settings.strict_min_score:
             return Answer(question, REFUSAL, True, [], passages)
@@ -295,20 +291,16 @@ class Engine:
         history: Sequence[str],
         *,
         max_sentences: int,
-        opens: bool = True,
     ) -> tuple[list[Candidate], Reading]:
         """The sentences to quote, best first, and the reader's reading of the first.
 
-        A question asked alone, opening a conversation (`opens`) or following up on it (`history`: the turn it leans
-        on): the reader reads the PRESELECT best-scored sentences (with the conversation), which are ordered by its
-        log-odds plus PRIOR times their fitted score; the best runner-up from the same document is quoted too when
-        within SECOND_MARGIN (one from another document is another answer, and would carry a conversation to two
-        documents). A new question later in a conversation keeps the fitted order, which weighs the conversation's
-        document: read alone, "What is its most important city?" went to another document, and the follow-ups
-        after it stayed there. So does "Tell me more", which has nothing to read: the fitted order prefers the
-        sentences after the ones quoted. Constants from the dev split: docs/reader.md.
+        The reader reads the PRESELECT best-scored sentences (after `history`, the turn a follow-up leans on), which
+        are ordered by its log-odds plus PRIOR times their fitted score; the best runner-up from the same document
+        is quoted too when within SECOND_MARGIN (one from another document is another answer, and would carry a
+        conversation to two documents). "Tell me more" has nothing to read and keeps the fitted order, which prefers
+        the sentences after the ones quoted. Constants from the dev split: docs/reader.md.
         """
-        if (not history and not opens) or asks_for_more(question):
+        if asks_for_more(question):
             chosen = select(candidates, max_sentences=max_sentences)
             first = chosen[0].sentence
             return chosen, self.reader.read(question, history, [(title(first.source), first.text)])[0]

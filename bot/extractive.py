@@ -3,11 +3,10 @@
 - `Candidate.score` ranks a question's sentences: a weighted sum of evidence features (WEIGHTS: sentence and passage
   cosine, lexical coverage of the question's topic words over the sentence, its window, passage and title, the
   passage's dense rank, first sentence, answer type present; for follow-ups, the conversation's cosine, its
-  document and quotes), fitted as a conditional logit on the dev split of the training files (benchmarks/train_scorer.py;
-  the follow-up weights checked by benchmarks/tune_reader.py). The reader (bot/reader.py) re-orders the best of them
-  for a question on its own or a follow-up (bot/engine.py `Engine.choose`).
-- `select` quotes the best sentence and a runner-up within SECOND_SENTENCE_MARGIN (a new question later in a
-  conversation).
+  document and quotes), fitted as a conditional logit on the dev split of the training files
+  (benchmarks/train_scorer.py; the follow-up weights checked by benchmarks/tune_reader.py). The reader (bot/reader.py)
+  re-orders the best of them (bot/engine.py `Engine.choose`).
+- `select` gives the best sentences; with its runner-up within SECOND_SENTENCE_MARGIN it answers "Tell me more".
 - `Candidate.evidence` is the refusal signal: the mean of sentence cosine, lexical coverage (sentence and title) and
   passage cosine; a question with no content words ("When?") leaves coverage out; below COSINE_FLOOR only the cosine
   counts (a shared word alone is no evidence: "How do I tie a tie?" - "... closer ties of blood").

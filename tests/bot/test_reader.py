@@ -138,7 +138,7 @@ def test_a_follow_up_is_read_with_the_conversation_and_answered_by_the_sentence_
     wordy = _candidate("The town and its founding are famous.", 0.6, 2)
     reader = _ReaderWithHistory({likely.sentence.text: 0.95, wordy.sentence.text: 0.05})
     history = ["Who founded the town?", "Olav founded the town in 997."]
-    chosen, reading = _engine(reader).choose("When?", [wordy, likely], history, max_sentences=1, opens=False)
+    chosen, reading = _engine(reader).choose("When?", [wordy, likely], history, max_sentences=1)
     assert [c.sentence.text for c in chosen] == [likely.sentence.text] and reading.score == 0.95
     assert reader.histories == [history] and sorted(reader.asked[0]) == sorted(
         [likely.sentence.text, wordy.sentence.text]
@@ -163,9 +163,10 @@ def test_the_answerable_probability_grows_with_the_reader_and_the_evidence() -> 
     assert 0.0 < answerable(Reading(0.0), -1.0) < answerable(Reading(1.0), 1.0) < 1.0
 
 
-def test_a_new_question_later_in_a_conversation_keeps_the_fitted_order() -> None:
+def test_tell_me_more_has_nothing_to_read_and_keeps_the_fitted_order() -> None:
     likely = _candidate("Olav founded the town in 997.", 0.5, 1)
     wordy = _candidate("The town and its founding are famous.", 0.6, 2)
     reader = _ReaderSaying({likely.sentence.text: 0.95, wordy.sentence.text: 0.05})
-    chosen, _ = _engine(reader).choose("When was the town founded?", [wordy, likely], [], max_sentences=1, opens=False)
+    history = ["Who founded the town?", "Olav founded the town in 997."]
+    chosen, _ = _engine(reader).choose("Tell me more", [wordy, likely], history, max_sentences=1)
     assert [c.sentence.text for c in chosen] == [wordy.sentence.text]
