@@ -1,8 +1,9 @@
 """Answer latency against the retrieval floor, measured side by side in one run.
 
 The floor is what no answerer can avoid: MiniLM encoding the question and one dense (FAISS) search. citebot adds BM25,
-fusion, sentence scoring and citation. Target: warm `bot.answer()` p50 <= 1.5x the floor. A second table shows
-torch's thread setting for single queries with the machine idle and with the other core busy.
+fusion, sentence scoring, the reader model reading the best sentences, and citation. Target: warm `bot.answer()` p50
+<= 8x the floor (issue 25; 1.5x before the reader). A second table shows the thread setting for single queries with
+the machine idle and with the other core busy.
 
     python benchmarks/latency.py
 """
