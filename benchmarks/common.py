@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import random
 import re
 import statistics
 import sys
@@ -13,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,12 +40,30 @@ def read_squad(path: Path = SQUAD) -> tuple[dict[str, str], list[Question]]:
     questions = []
     for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
         for i, paragraph in enumerate(article["paragraphs"]):
-            name = f"{re.sub(r'[^A-Za-z0-9]+', '_', article['title'])}-{i:03d}.txt"
+            name = document_name(article["title"], i)
             documents[name] = paragraph["context"]
             for qa in paragraph["qas"]:
                 answers = tuple(a["text"] for a in qa["answers"])
                 questions.append(Question(str(qa["id"]), qa["question"], name, answers, bool(qa.get("is_impossible"))))
     return documents, questions
+
+
+T = TypeVar("T")
+
+
+def document_name(title: str, i: int) -> str:
+    """The file name of an article's i-th paragraph as a document.
+
+    Example: document_name("Sky (United Kingdom)", 3) -> "Sky_United_Kingdom_-003.txt"
+    """
+    return f"{re.sub(r'[^A-Za-z0-9]+', '_', title)}-{i:03d}.txt"
+
+
+def seeded_sample(items: Sequence[T], limit: int) -> list[T]:
+    """The first `limit` of `items` shuffled with seed 0: the same sample for every script that asks a split."""
+    out = list(items)
+    random.Random(0).shuffle(out)
+    return out[:limit]
 
 
 def write_documents(folder: Path, documents: dict[str, str]) -> None:

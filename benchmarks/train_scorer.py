@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import argparse
 import pickle
-import random
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from common import ROOT, read_squad  # noqa: I001
+from common import ROOT, read_squad, seeded_sample  # noqa: I001
 from quality import QA_FILES, Runner, prepare, split_folder
 from quality_metrics import normalize
 from quality_systems import OUT
@@ -65,9 +64,7 @@ def candidates(bot: Bot, question: str) -> tuple[np.ndarray, list[extractive.Can
 
 def groups(name: str, bot: Bot, path: object, limit: int) -> list[Group]:
     out = []
-    questions = read_squad(path)[1]  # type: ignore[arg-type]
-    random.Random(0).shuffle(questions)
-    for q in questions[:limit]:
+    for q in seeded_sample(read_squad(path)[1], limit):  # type: ignore[arg-type]
         x, cands = candidates(bot, q.text)
         right = [c.sentence.source == q.source and any(normalize(a) in normalize(c.sentence.text) for a in q.answers)
                  for c in cands]  # fmt: skip

@@ -19,7 +19,6 @@ import itertools
 import json
 import pickle
 import random
-import re
 import statistics
 import sys
 from dataclasses import dataclass
@@ -27,14 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import ROOT, read_squad  # noqa: I001
+from common import ROOT, document_name, read_squad, seeded_sample  # noqa: I001
 from quality import OFF_TOPIC, SPLITS, Runner, prepare, split_folder
 from quality_metrics import normalize, token_f1
 from reader_data import pronoun_version
 
 from bot import Bot, extractive
 from bot.conversation import queries_for
-from bot.engine import PRESELECT, PRIOR
+from bot.engine import PRESELECT, PRIOR, Evidence
 from bot.question.titles import title
 from bot.reader import log_odds as logit
 from bot.retrieval import Query
@@ -73,16 +72,8 @@ def read_followup(bot: Bot, name: str, first: str, second: str, source: str, ans
     kept = context if follows else None
     evidence = engine.gather(second, queries_for(second, kept), top_k=bot.settings.top_k, context=kept)
     said = [context.question, context.answer] if kept else []
-    distinct = {c.sentence.text: c for c in sorted(evidence.candidates, key=lambda c: c.score)}
-    top = sorted(distinct.values(), key=lambda c: -c.score)[:READ]
-    readings = engine.reader.read(second, said, [(title(c.sentence.source), c.sentence.text) for c in top])
-    golds = [normalize(a) for a in answers if normalize(a)]
     quoted = {c.quote for c in opener.citations}
-    return Read(f"{name} follow-up", [c.score for c in top], [r.score for r in readings],
-                [any(g in normalize(c.sentence.text) for g in golds) for c in top],
-                [c.sentence.source == source for c in top], [len(c.sentence.text.split()) for c in top],
-                None, 0.0, [c.evidence for c in top], [c.sentence.source for c in top],
-                [c.sentence.text in quoted for c in top], [c.features() for c in top])  # fmt: skip
+    return _read(bot, f"{name} follow-up", second, said, evidence, source, answers, quoted=quoted)
 
 
 def followup_questions(path: Path, limit: int) -> list[tuple[str, str, str, list[str]]]:
@@ -96,29 +87,37 @@ def followup_questions(path: Path, limit: int) -> list[tuple[str, str, str, list
             for a, b in itertools.pairwise(qas):
                 second = pronoun_version(b["question"], article["title"].replace("_", " "), a["question"], rng)
                 if second:
-                    source = f"{re.sub(r'[^A-Za-z0-9]+', '_', article['title'])}-{k:03d}.txt"  # as read_squad names it
+                    source = document_name(article["title"], k)
                     out.append((a["question"], second, source, [x["text"] for x in b["answers"]]))
-    random.Random(0).shuffle(out)
-    return out[:limit]
+    return seeded_sample(out, limit)
 
 
 def read_question(bot: Bot, name: str, question: str, source: str, answers: list[str]) -> Read:
-    engine = bot.engine
-    evidence = engine.gather(question, [Query(question)], top_k=bot.settings.top_k)
+    evidence = bot.engine.gather(question, [Query(question)], top_k=bot.settings.top_k)
+    return _read(bot, name, question, [], evidence, source, answers)
+
+
+def _read(bot: Bot, name: str, question: str, history: list[str], evidence: Evidence, source: str,
+          answers: list[str], *, quoted: set[str] | None = None) -> Read:  # fmt: skip
+    """The READ best-scored distinct sentences of `evidence`, read after `history`; for a follow-up (`quoted`: the
+    answer before it), which of them that answer quoted and their features."""
     distinct = {c.sentence.text: c for c in sorted(evidence.candidates, key=lambda c: c.score)}  # best kept
     top = sorted(distinct.values(), key=lambda c: -c.score)[:READ]
-    readings = engine.reader.read(question, [], [(title(c.sentence.source), c.sentence.text) for c in top])
+    readings = bot.engine.reader.read(question, history, [(title(c.sentence.source), c.sentence.text) for c in top])
     golds = [normalize(a) for a in answers if normalize(a)]
     right = [any(g in normalize(c.sentence.text) for g in golds) for c in top]
     span_f1, span_score = None, 0.0
-    if readings:
+    if readings and quoted is None:
         i = max(range(len(top)), key=lambda k: readings[k].score)
         r = readings[i]
         if right[i] and r.end > r.start:
             span_f1, span_score = token_f1(top[i].sentence.text[r.start : r.end], answers), r.span_score
+    follow_up = quoted is not None
     return Read(name, [c.score for c in top], [r.score for r in readings], right,
                 [c.sentence.source == source for c in top], [len(c.sentence.text.split()) for c in top],
-                span_f1, span_score, [c.evidence for c in top], [c.sentence.source for c in top])  # fmt: skip
+                span_f1, span_score, [c.evidence for c in top], [c.sentence.source for c in top],
+                [c.sentence.text in quoted for c in top] if follow_up else None,
+                [c.features() for c in top] if follow_up else None)  # fmt: skip
 
 
 def choose(r: Read, preselect: int, prior: float, *, without_gold: bool = False) -> list[int]:
@@ -280,8 +279,7 @@ def main() -> int:
     asked = {}
     for name, (path, _, _) in runs.items():
         questions = [q for q in read_squad(path)[1] if not q.impossible]
-        random.Random(0).shuffle(questions)
-        asked[name] = questions[: args.limit]
+        asked[name] = seeded_sample(questions, args.limit)
     names = list(runs)
     for k, (name, (_, settings, _)) in enumerate(runs.items()):
         bot = run.bot(settings)
