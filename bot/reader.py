@@ -59,18 +59,18 @@ class Reader:
         seconds = [sentence_text(title, text) for title, text in sentences]
         with self._lock:
             encodings = self.tokenizer.encode_batch([(first, s) for s, _ in seconds])
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        types, mask = np.zeros_like(ids), np.zeros_like(ids)
-        for row, e in enumerate(encodings):
-            n = len(e.ids)
-            ids[row, :n], types[row, :n], mask[row, :n] = e.ids, e.type_ids, 1
-        score, start, end = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
-        probability = 1 / (1 + np.exp(-score))
-        return [
-            _reading(float(p), s, e, enc, offset)
-            for p, s, e, enc, (_, offset) in zip(probability, start, end, encodings, seconds, strict=True)
-        ]
+        readings = []
+        for encoding, (_, offset) in zip(encodings, seconds, strict=True):
+            score, start, end = self.session.run(None, _feed(encoding))
+            readings.append(_reading(float(1 / (1 + np.exp(-score[0]))), start[0], end[0], encoding, offset))
+        return readings
+
+
+def _feed(encoding: Any) -> dict[str, np.ndarray]:
+    """The model's inputs for one pair. Pairs run one at a time: batched, they would be padded to the longest, and
+    the int8 model's activation scale would depend on the other pairs in the batch."""
+    ids = np.array([encoding.ids], dtype=np.int64)
+    return {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.array([encoding.type_ids])}
 
 
 def _reading(probability: float, start: np.ndarray, end: np.ndarray, encoding: Any, offset: int) -> Reading:

@@ -38,6 +38,13 @@ def test_it_prefers_the_sentence_that_answers_and_marks_the_answer_inside_it() -
     assert readings[2].score < 0.5  # another city's sentence does not answer
 
 
+def test_a_sentence_reads_the_same_whatever_else_is_read_with_it() -> None:
+    reader = load_reader(MODEL_DIR)
+    alone = reader.read("When was Trondheim founded?", [], TRONDHEIM[:1])[0]
+    with_others = reader.read("When was Trondheim founded?", [], TRONDHEIM[::-1])[2]
+    assert with_others == alone
+
+
 def test_a_follow_up_is_read_with_the_conversation_before_it() -> None:
     reader = load_reader(MODEL_DIR)
     founded = [("Norway", "Trondheim was founded in 997 by Olav.")]
