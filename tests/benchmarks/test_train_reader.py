@@ -80,18 +80,24 @@ def test_a_training_file_that_differs_from_the_readme_is_refused(tmp_path: Path)
 @pytest.mark.slow
 @pytest.mark.skipif(not TRAIN.is_dir(), reason="../shared/data/train is not beside the repository")
 def test_the_training_command_runs_end_to_end_on_a_tiny_sample(tmp_path: Path) -> None:
+    import onnx
+
     from bot.reader import load_reader
 
     out, model = tmp_path / "out", tmp_path / "model"
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "train_reader.py"), "--tiny", "--out", str(out),
-         "--model-dir", str(model)],
+         "--model-dir", str(model), "--layers", "2"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert (out / "dev" / "squad.json").is_file() and (out / "fresh" / "tydi.json").is_file()
     readings = load_reader(model).read("When was it founded?", [], [("Trondheim", "It was founded in 997.")])
     assert 0.0 <= readings[0].score <= 1.0
+    weight_scales = [i for i in onnx.load(model / "model.onnx").graph.initializer
+                     if "MatMul" in i.name and i.name.endswith("_scale")]  # fmt: skip
+    assert weight_scales and all(len(i.dims) == 1 and i.dims[0] > 1 for i in weight_scales)  # one per column
+    assert "2 of its 6 layers kept" in (model / "MODEL_CARD.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(not TRAIN.is_dir(), reason="../shared/data/train is not beside the repository")
