@@ -101,7 +101,9 @@ def qa_set(
         for i, q in enumerate(questions)
     ]  # fmt: skip
     unanswerable = sum(q.impossible for q in questions)
-    line = f"{name}: {path.name}, {len({q.source for q in questions})} paragraphs, {len(questions)} questions"
+    file = path.resolve()  # a held-back split's file, where --split links it: "dev/squad.json"
+    label = f"{file.parent.name}/{file.name}" if path.is_symlink() else path.name
+    line = f"{name}: {label}, {len({q.source for q in questions})} paragraphs, {len(questions)} questions"
     reports = [SetReport(name, line + f" ({unanswerable} unanswerable)" * bool(unanswerable), columns, records)]
     openers = [q.text for q in questions if not q.impossible][:OPENERS]
     reports += [off_topic_set(bot, p, openers) for p in off_topic]
