@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from index.npyfiles import NpyWriter, release, slices
+from index.store import sentence_codes
 from index.store.filetable import write_table
 from index.store.merge_postings import Part, write_postings, write_sentence_keys
 from index.store.segments import FAISS_FILE, LOCATIONS, META, Segment, _write_json, finish, write_faiss
@@ -68,7 +69,8 @@ def merge(segments: Sequence[Segment], dead: Sequence[Sequence[int]], dead_idf: 
     _copy_text(parts, tmp)
     for kind in ("chunk", "sentence"):
         _write_spans(parts, tmp / f"{kind}-spans.npy", sentences=kind == "sentence")
-        _copy_vectors(parts, tmp / f"{kind}-vectors.npy", sentences=kind == "sentence")
+    _copy_vectors(parts, tmp / "chunk-vectors.npy")
+    sentence_codes.write_rows(tmp, [(p.segment.sentence_vectors, p.sent_rows) for p in parts])
     _write_members(parts, tmp)
     write_sentence_keys(parts, tmp)
     write_postings(parts, tmp)
@@ -151,15 +153,12 @@ def _write_spans(parts: Sequence[Part], path: Path, *, sentences: bool) -> None:
                 release(table)
 
 
-def _copy_vectors(parts: Sequence[Part], path: Path, *, sentences: bool) -> None:
-    """The live vectors, a slice at a time."""
-    first = parts[0].segment
-    dim = (first.sentence_vectors if sentences else first.chunk_vectors).shape[1]
-    total = sum(len(p.sent_rows if sentences else p.chunk_rows) for p in parts)
-    with NpyWriter(path, np.float32, (total, dim)) as out:
+def _copy_vectors(parts: Sequence[Part], path: Path) -> None:
+    """The live chunk vectors, a slice at a time."""
+    total = sum(len(p.chunk_rows) for p in parts)
+    with NpyWriter(path, np.float32, (total, parts[0].segment.chunk_vectors.shape[1])) as out:
         for p in parts:
-            source = p.segment.sentence_vectors if sentences else p.segment.chunk_vectors
-            rows = p.sent_rows if sentences else p.chunk_rows
+            source, rows = p.segment.chunk_vectors, p.chunk_rows
             for a, b in slices(len(rows)):
                 out.write(source[rows[a:b]])
                 release(source)

@@ -7,7 +7,8 @@ its live segments and the sources deleted from them (index/store/build.py). File
 `doc-sources.bin`/`doc-files.npy` (per document its source, size, mtime and sha256: index/store/filetable.py),
 `text.bin` (the documents' UTF-8 text, one after another) with `docs.npy` (each document's byte range),
 `chunk-spans.npy`/`sentence-spans.npy` (per span: document, char start, char end, byte start, byte end),
-`chunk-vectors.npy`/`sentence-vectors.npy` (float32), `chunk-sentences-*.npy` (the sentences mostly inside each
+`chunk-vectors.npy` (float32), `sentence-vectors-q8.npy` (8-bit, or float32 `sentence-vectors.npy` in a segment
+written before: index/store/sentence_codes.py), `chunk-sentences-*.npy` (the sentences mostly inside each
 chunk), `chunks.faiss` (as llama-index's FaissVectorStore writes it), the BM25 postings `bm25-*`
 (index/search/lexical.py), `idf.json` (sentence counts per term), `title-*` (documents by the words of their file
 names: index/search/titles.py) and `locations.json` (meta.json's locations alone, read when a version is loaded).
@@ -38,7 +39,9 @@ from index.npyfiles import advise, release, slices
 from index.search.lexical import Postings, terms
 from index.search.titles import DOCS_FILE, INDPTR_FILE, TERMS_FILE, TitleTable
 from index.search.vectorstores import write_codes
+from index.store import sentence_codes
 from index.store.filetable import read_sources, write_table
+from index.store.sentence_codes import SentenceVectors
 
 META = "meta.json"
 LOCATIONS = "locations.json"  # meta.json's "locations" alone: each answer asks for its citations' pages
@@ -88,7 +91,7 @@ def write_segment(folder: Path, batch: Batch, *, dim: int, faiss_spec: str) -> N
     for name, spans in (("chunk", batch.chunks), ("sentence", batch.sentences)):
         np.save(tmp / f"{name}-spans.npy", _span_table(spans, doc_of, bases, maps))
     np.save(tmp / "chunk-vectors.npy", batch.chunk_vectors.reshape(-1, dim).astype(np.float32))
-    np.save(tmp / "sentence-vectors.npy", batch.sentence_vectors.reshape(-1, dim).astype(np.float32))
+    sentence_codes.save(tmp, batch.sentence_vectors.reshape(-1, dim))
     _save_members(tmp, batch.inside)
     save_sentence_keys(tmp, np.array([text_key(s.text) for s in batch.sentences], dtype=np.uint64))
     Postings.build(c.text for c in batch.chunks).save(tmp)
@@ -263,7 +266,7 @@ class Segment:
         self.chunk_spans = _mapped(folder / "chunk-spans.npy")
         self.sentence_spans = _mapped(folder / "sentence-spans.npy")
         self.chunk_vectors = _mapped(folder / "chunk-vectors.npy")
-        self.sentence_vectors = _mapped(folder / "sentence-vectors.npy")
+        self.sentence_vectors = SentenceVectors.open(folder)
         self.members_indptr = _mapped(folder / "chunk-sentences-indptr.npy")
         self.members = _mapped(folder / "chunk-sentences.npy")
         self.sentence_keys = _mapped(folder / "sentence-keys.npy")
@@ -273,7 +276,7 @@ class Segment:
         """Tell the kernel that the maps answering questions are read a few rows at a time (MADV_RANDOM: no
         readahead, index/npyfiles.py `advise`), or (`on` False) give the readahead back for a merge's scans."""
         how = mmap.MADV_RANDOM if on else mmap.MADV_NORMAL
-        arrays = [self.blob, self.chunk_spans, self.sentence_spans, self.chunk_vectors, self.sentence_vectors,
+        arrays = [self.blob, self.chunk_spans, self.sentence_spans, self.chunk_vectors, self.sentence_vectors.array,
                   self.members_indptr, self.members, self.sentence_keys, self.sentence_key_rows]  # fmt: skip
         advise(*arrays, self.postings.indptr, self.postings.rows, self.postings.tf, how=how)
 

@@ -18,6 +18,7 @@ from index.documents.chunking import Span
 from index.search.lexical import BM25, Part, Vocabulary
 from index.search.lexical_topk import TopKBM25
 from index.store.segments import Segment
+from index.store.sentence_codes import SentenceVectors
 from index.threads import each
 
 
@@ -147,10 +148,9 @@ class Vectors:
     def shape(self) -> tuple[int, int]:
         return len(self), self.dim
 
-    def _matrix(self, seg: int) -> np.ndarray:
+    def _matrix(self, seg: int) -> np.ndarray | SentenceVectors:
         s = self.layout.segments[seg]
-        matrix: np.ndarray = s.sentence_vectors if self.sentences else s.chunk_vectors
-        return matrix
+        return s.sentence_vectors if self.sentences else s.chunk_vectors
 
     def __getitem__(self, i: Any) -> np.ndarray:
         if isinstance(i, (int, np.integer)):

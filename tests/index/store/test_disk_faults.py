@@ -71,7 +71,7 @@ def sizes(docs: Path, scratch: Path, capsys: pytest.CaptureFixture[str]) -> tupl
 def test_a_fresh_build_too_large_for_the_disk_is_refused_before_writing(
     small_disk: Path, tmp_path: Path, hash_model: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    docs = write_big_docs(tmp_path / "docs", files=40)
+    docs = write_big_docs(tmp_path / "docs", files=120)
     index_dir = small_disk / "ix"
     code, _, err = cli(capsys, "index", str(docs), "--index-dir", str(index_dir))
     assert code == 1
@@ -105,7 +105,7 @@ def test_an_update_that_fills_the_disk_keeps_the_previous_version(
     index_dir = small_disk / "ix"
     assert cli(capsys, "index", str(docs_dir), "-q", "--index-dir", str(index_dir))[0] == 0
     before, kept = ask(capsys, index_dir), segments(index_dir)
-    new = write_big_docs(tmp_path / "new", files=40 if when == "before" else 6)
+    new = write_big_docs(tmp_path / "new", files=120 if when == "before" else 6)
     filler = None
     if when == "midway":
         estimate, taken = sizes(new, tmp_path / "scratch", capsys)
