@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.store import sentence_codes
 from index.store.reading import SEGMENTS
-from index.store.sentence_codes import CODES_FILE, FLOAT_FILE, SentenceVectors
+from index.store.sentence_codes import CODES_FILE, FLOAT_FILE, SentenceVectors, write_rows
 
 
 def convert(segment: Path) -> bool:
@@ -29,7 +28,7 @@ def convert(segment: Path) -> bool:
     tmp = segment / ".tmp-codes"
     tmp.mkdir(exist_ok=True)
     vectors = SentenceVectors.open(segment)
-    sentence_codes.write_rows(tmp, [(vectors, np.arange(len(vectors)))])
+    write_rows(tmp, [(vectors, np.arange(len(vectors)))])
     with open(tmp / CODES_FILE, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp / CODES_FILE, segment / CODES_FILE)

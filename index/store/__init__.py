@@ -2,6 +2,7 @@
 
 build           build and update the index: diff, write segments, merge, swap the version
 segments        one immutable segment: text, chunks, sentences, vectors, BM25 postings
+sentence_codes  sentence vectors on disk: 8-bit codes with a scale per row (float32 in older segments)
 filetable       the indexed files as compact tables, for a cheap folder-vs-index diff
 merging         which segments to merge, and writing the merged one without re-embedding
 merge_postings  the merged segment's BM25 postings and sentence keys, a slice at a time

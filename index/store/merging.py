@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from index.npyfiles import NpyWriter, release, slices
-from index.store import sentence_codes
 from index.store.filetable import write_table
 from index.store.merge_postings import Part, write_postings, write_sentence_keys
 from index.store.segments import FAISS_FILE, LOCATIONS, META, Segment, _write_json, finish, write_faiss
+from index.store.sentence_codes import write_rows
 
 FACTOR = 8
 SMALL = 1000  # segments below 8 * SMALL chunks share the lowest level
@@ -70,7 +70,7 @@ def merge(segments: Sequence[Segment], dead: Sequence[Sequence[int]], dead_idf: 
     for kind in ("chunk", "sentence"):
         _write_spans(parts, tmp / f"{kind}-spans.npy", sentences=kind == "sentence")
     _copy_vectors(parts, tmp / "chunk-vectors.npy")
-    sentence_codes.write_rows(tmp, [(p.segment.sentence_vectors, p.sent_rows) for p in parts])
+    write_rows(tmp, [(p.segment.sentence_vectors, p.sent_rows) for p in parts])
     _write_members(parts, tmp)
     write_sentence_keys(parts, tmp)
     write_postings(parts, tmp)

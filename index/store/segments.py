@@ -39,9 +39,8 @@ from index.npyfiles import advise, release, slices
 from index.search.lexical import Postings, terms
 from index.search.titles import DOCS_FILE, INDPTR_FILE, TERMS_FILE, TitleTable
 from index.search.vectorstores import write_codes
-from index.store import sentence_codes
 from index.store.filetable import read_sources, write_table
-from index.store.sentence_codes import SentenceVectors
+from index.store.sentence_codes import SentenceVectors, save_vectors
 
 META = "meta.json"
 LOCATIONS = "locations.json"  # meta.json's "locations" alone: each answer asks for its citations' pages
@@ -91,7 +90,7 @@ def write_segment(folder: Path, batch: Batch, *, dim: int, faiss_spec: str) -> N
     for name, spans in (("chunk", batch.chunks), ("sentence", batch.sentences)):
         np.save(tmp / f"{name}-spans.npy", _span_table(spans, doc_of, bases, maps))
     np.save(tmp / "chunk-vectors.npy", batch.chunk_vectors.reshape(-1, dim).astype(np.float32))
-    sentence_codes.save(tmp, batch.sentence_vectors.reshape(-1, dim))
+    save_vectors(tmp, batch.sentence_vectors.reshape(-1, dim))
     _save_members(tmp, batch.inside)
     save_sentence_keys(tmp, np.array([text_key(s.text) for s in batch.sentences], dtype=np.uint64))
     Postings.build(c.text for c in batch.chunks).save(tmp)

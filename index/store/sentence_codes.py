@@ -45,7 +45,7 @@ def decode(records: np.ndarray) -> np.ndarray:
     return np.asarray(records["codes"], dtype=np.float32) * np.asarray(records["scale"], dtype=np.float32)[..., None]
 
 
-def save(folder: Path, vectors: np.ndarray) -> None:
+def save_vectors(folder: Path, vectors: np.ndarray) -> None:
     """Write a new segment's sentence vectors (float32 rows) as codes."""
     np.save(folder / CODES_FILE, encode(vectors))
 

@@ -15,9 +15,9 @@ from fakes import HashingEmbedder, hashing_settings, write_docs
 import index.store.build
 import index.store.merging
 import index.store.segments
+import index.store.sentence_codes as sentence_codes
 from index.access import load_index
 from index.pipeline import index_paths
-from index.store import sentence_codes
 from index.store.segments import Segment
 from index.store.sentence_codes import CODES_FILE, FLOAT_FILE, SentenceVectors, decode, encode
 
@@ -56,7 +56,7 @@ def test_a_float32_file_is_read_as_it_is(tmp_path: Path) -> None:
 
 def test_a_codes_file_is_read_as_float32_rows(tmp_path: Path) -> None:
     rows = _unit_rows(9)
-    sentence_codes.save(tmp_path, rows)
+    sentence_codes.save_vectors(tmp_path, rows)
     vectors = SentenceVectors.open(tmp_path)
     assert vectors.coded and vectors.shape == (9, 384) and vectors[3].dtype == np.float32
     assert (vectors[3] == decode(encode(rows[3:4]))[0]).all()
@@ -68,7 +68,7 @@ def test_rows_written_a_slice_at_a_time_are_the_bytes_np_save_writes(tmp_path: P
     np.save(tmp_path / FLOAT_FILE, rows)
     for name in ("saved", "written"):
         (tmp_path / name).mkdir()
-    sentence_codes.save(tmp_path / "saved", rows)
+    sentence_codes.save_vectors(tmp_path / "saved", rows)
     vectors = SentenceVectors.open(tmp_path)
     sentence_codes.write_rows(tmp_path / "written", [(vectors, np.arange(4)), (vectors, np.arange(4, 10))])
     assert filecmp.cmp(tmp_path / "saved" / CODES_FILE, tmp_path / "written" / CODES_FILE, shallow=False)
@@ -96,7 +96,7 @@ def test_a_build_writes_codes_and_an_index_written_before_them_still_answers(
     new = _build(tmp_path, "new", monkeypatch)
     assert len(new) >= 3
     assert all((s.folder / CODES_FILE).exists() and not (s.folder / FLOAT_FILE).exists() for s in new)
-    monkeypatch.setattr(index.store.segments.sentence_codes, "save", _save_float32)
+    monkeypatch.setattr(index.store.segments, "save_vectors", _save_float32)
     old = _build(tmp_path, "old", monkeypatch)
     assert all((s.folder / FLOAT_FILE).exists() and not (s.folder / CODES_FILE).exists() for s in old)
     for a, b in zip(old, new, strict=True):
@@ -115,7 +115,7 @@ def test_a_merge_of_segments_written_before_the_codes_writes_what_a_build_writes
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     new = _build(tmp_path, "new", monkeypatch)
-    monkeypatch.setattr(index.store.segments.sentence_codes, "save", _save_float32)
+    monkeypatch.setattr(index.store.segments, "save_vectors", _save_float32)
     old = _build(tmp_path, "old", monkeypatch)
     mixed = [old[0], *new[1:]]  # a float32 segment merged with coded ones
     dead = [[1] if i == 0 else [] for i in range(len(new))]
