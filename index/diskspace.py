@@ -121,19 +121,19 @@ def human(size: int) -> str:
 
 def segment_bytes(text: int, chunks: int, sentences: int, *, dim: int) -> int:
     """A little under what a segment of `text` bytes in `chunks` and `sentences` takes (index/store/segments.py): per
-    chunk its vector, exact FAISS index and 8-bit codes; per sentence its 8-bit vector and scale
-    (index/store/sentence_codes.py); text, postings and IDF counts ~2x text.
+    chunk its vector, exact FAISS index and 8-bit codes; per sentence its float16 vector
+    (index/store/sentence_vectors.py); text, postings and IDF counts ~2x text.
 
-    Example: segment_bytes(3000, 4, 17, dim=384) -> 24884 (the seeds/ segment takes 68 kB, in 4 kB blocks)
+    Example: segment_bytes(3000, 4, 17, dim=384) -> 31344 (the seeds/ segment takes 68 kB, in 4 kB blocks)
     """
-    return 2 * text + chunks * 8 * dim + sentences * (dim + 4)
+    return 2 * text + chunks * 8 * dim + sentences * 2 * dim
 
 
 def build_bytes(files: list[tuple[str, int]], *, dim: int, chunk_size: int) -> int:
     """A low estimate of the segments that files (name, size in bytes) make: their text (a low share of a file's
     size), a sentence per 200 bytes of it and a chunk per 5 * chunk_size bytes.
 
-    Example: build_bytes([("a.txt", 3000), ("b.pdf", 10_000)], dim=384, chunk_size=200) -> 28048
+    Example: build_bytes([("a.txt", 3000), ("b.pdf", 10_000)], dim=384, chunk_size=200) -> 35648
     """
     text = int(sum(size * TEXT_SHARE.get(Path(name).suffix.lower(), 0.1) for name, size in files))
     return segment_bytes(text, text // (5 * chunk_size), text // 200, dim=dim)

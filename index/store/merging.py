@@ -25,7 +25,7 @@ from index.npyfiles import NpyWriter, release, slices
 from index.store.filetable import write_table
 from index.store.merge_postings import Part, write_postings, write_sentence_keys
 from index.store.segments import FAISS_FILE, LOCATIONS, META, Segment, _write_json, finish, write_faiss
-from index.store.sentence_codes import write_rows
+from index.store.sentence_vectors import write_rows
 
 FACTOR = 8
 SMALL = 1000  # segments below 8 * SMALL chunks share the lowest level

@@ -7,8 +7,8 @@ its live segments and the sources deleted from them (index/store/build.py). File
 `doc-sources.bin`/`doc-files.npy` (per document its source, size, mtime and sha256: index/store/filetable.py),
 `text.bin` (the documents' UTF-8 text, one after another) with `docs.npy` (each document's byte range),
 `chunk-spans.npy`/`sentence-spans.npy` (per span: document, char start, char end, byte start, byte end),
-`chunk-vectors.npy` (float32), `sentence-vectors-q8.npy` (8-bit, or float32 `sentence-vectors.npy` in a segment
-written before: index/store/sentence_codes.py), `chunk-sentences-*.npy` (the sentences mostly inside each
+`chunk-vectors.npy` (float32), `sentence-vectors-f16.npy` (float16, or float32 `sentence-vectors.npy` in a segment
+written before: index/store/sentence_vectors.py), `chunk-sentences-*.npy` (the sentences mostly inside each
 chunk), `chunks.faiss` (as llama-index's FaissVectorStore writes it), the BM25 postings `bm25-*`
 (index/search/lexical.py), `idf.json` (sentence counts per term), `title-*` (documents by the words of their file
 names: index/search/titles.py) and `locations.json` (meta.json's locations alone, read when a version is loaded).
@@ -40,7 +40,7 @@ from index.search.lexical import Postings, terms
 from index.search.titles import DOCS_FILE, INDPTR_FILE, TERMS_FILE, TitleTable
 from index.search.vectorstores import write_codes
 from index.store.filetable import read_sources, write_table
-from index.store.sentence_codes import SentenceVectors, save_vectors
+from index.store.sentence_vectors import SentenceVectors, save_vectors
 
 META = "meta.json"
 LOCATIONS = "locations.json"  # meta.json's "locations" alone: each answer asks for its citations' pages

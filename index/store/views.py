@@ -18,7 +18,7 @@ from index.documents.chunking import Span
 from index.search.lexical import BM25, Part, Vocabulary
 from index.search.lexical_topk import TopKBM25
 from index.store.segments import Segment
-from index.store.sentence_codes import SentenceVectors
+from index.store.sentence_vectors import SentenceVectors
 from index.threads import each
 
 

@@ -193,7 +193,8 @@ def test_pooled_chunk_vectors_embed_each_sentence_once(
     faiss_index = stored.dense.layout.segments[0].dense.flat  # type: ignore[attr-defined]
     members = stored.chunk_sentences[0]
     mean = stored.sentence_vectors[members].mean(axis=0)
-    assert np.allclose(faiss_index.reconstruct(0), mean / np.linalg.norm(mean), atol=1e-6)
+    # pooled from the float32 sentence vectors, stored as float16 (index/store/sentence_vectors.py)
+    assert np.allclose(faiss_index.reconstruct(0), mean / np.linalg.norm(mean), atol=1e-3)
     assert np.allclose(stored.chunk_vectors[0], faiss_index.reconstruct(0))
     assert stored.manifest["chunk_vectors"] == "pool"
     embedder.calls.clear()

@@ -1,5 +1,5 @@
-"""Sentence vectors as 8-bit codes: the round trip's error bound, a build writing codes, a merge writing what a build
-writes, and segments written before the codes (float32) still read."""
+"""Sentence vectors as float16: the round trip's error bound, a build writing float16, a merge writing what a build
+writes, and segments written before (float32) still read."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from fakes import HashingEmbedder, hashing_settings, write_docs
 import index.store.build
 import index.store.merging
 import index.store.segments
-import index.store.sentence_codes as sentence_codes
+import index.store.sentence_vectors as sentence_vectors
 from index.access import load_index
 from index.pipeline import index_paths
 from index.store.segments import Segment
-from index.store.sentence_codes import CODES_FILE, FLOAT_FILE, SentenceVectors, decode, encode
+from index.store.sentence_vectors import FILE, FLOAT32_FILE, SentenceVectors, decode, encode
 
 
 def _unit_rows(n: int, dim: int = 384, seed: int = 0) -> np.ndarray:
@@ -27,51 +27,50 @@ def _unit_rows(n: int, dim: int = 384, seed: int = 0) -> np.ndarray:
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
-def test_each_component_comes_back_within_half_its_rows_scale() -> None:
+def test_each_component_comes_back_within_its_float16_rounding() -> None:
     rows = np.concatenate([_unit_rows(500), np.zeros((1, 384), np.float32), -np.eye(1, 384, 7, dtype=np.float32)])
-    codes = encode(rows)
-    back = decode(codes)
-    assert back.dtype == np.float32 and back.shape == rows.shape
-    assert (np.abs(back - rows) <= codes["scale"][:, None] / 2 * (1 + 1e-5)).all()
-    assert (np.abs(codes["codes"]).max(axis=1)[:-2] == 127).all()  # each row's largest component is +-127 codes
+    stored = encode(rows)
+    back = decode(stored)
+    assert stored.dtype == np.float16 and back.dtype == np.float32 and back.shape == rows.shape
+    assert (np.abs(back - rows) <= np.abs(rows) * 2.0**-11 + 2.0**-25).all()  # half a unit in float16's last place
     assert not back[-2].any() and back[-1][7] == -1.0
+    assert (decode(encode(back)) == back).all()  # stored again: the same
     query = _unit_rows(1, seed=1)[0]
-    assert np.abs(back[:500] @ query - rows[:500] @ query).max() < 2e-3  # cosines move less than the scores' 4th place
+    assert np.abs(back[:500] @ query - rows[:500] @ query).max() < 1e-3
 
 
 def test_the_docstring_example() -> None:
-    (record,) = encode(np.array([[0.5, -0.25]], np.float32))
-    assert record["scale"] == np.float32(0.5 / 127) and record["codes"].tolist() == [127, -64]
-    assert decode(record).shape == (2,)
+    (row,) = encode(np.array([[0.1]], np.float32))
+    assert row.dtype == np.float16 and round(float(row[0]), 5) == 0.09998
 
 
 def test_a_float32_file_is_read_as_it_is(tmp_path: Path) -> None:
     rows = _unit_rows(9)
-    np.save(tmp_path / FLOAT_FILE, rows)
+    np.save(tmp_path / FLOAT32_FILE, rows)
     vectors = SentenceVectors.open(tmp_path)
-    assert not vectors.coded and vectors.shape == (9, 384) and len(vectors) == 9
+    assert vectors.array.dtype == np.float32 and vectors.shape == (9, 384) and len(vectors) == 9
     assert (vectors[3] == rows[3]).all() and (vectors[np.array([1, 4])] == rows[[1, 4]]).all()
-    assert (vectors.records(np.arange(9)) == encode(rows)).all()
+    assert (vectors.stored(np.arange(9)) == encode(rows)).all()
 
 
-def test_a_codes_file_is_read_as_float32_rows(tmp_path: Path) -> None:
+def test_a_float16_file_is_read_as_float32_rows(tmp_path: Path) -> None:
     rows = _unit_rows(9)
-    sentence_codes.save_vectors(tmp_path, rows)
+    sentence_vectors.save_vectors(tmp_path, rows)
     vectors = SentenceVectors.open(tmp_path)
-    assert vectors.coded and vectors.shape == (9, 384) and vectors[3].dtype == np.float32
-    assert (vectors[3] == decode(encode(rows[3:4]))[0]).all()
+    assert vectors.array.dtype == np.float16 and vectors.shape == (9, 384) and vectors[3].dtype == np.float32
+    assert (vectors[3] == decode(encode(rows))[3]).all()
     assert (vectors[2:5] == decode(encode(rows))[2:5]).all()
 
 
 def test_rows_written_a_slice_at_a_time_are_the_bytes_np_save_writes(tmp_path: Path) -> None:
     rows = _unit_rows(10)
-    np.save(tmp_path / FLOAT_FILE, rows)
+    np.save(tmp_path / FLOAT32_FILE, rows)
     for name in ("saved", "written"):
         (tmp_path / name).mkdir()
-    sentence_codes.save_vectors(tmp_path / "saved", rows)
+    sentence_vectors.save_vectors(tmp_path / "saved", rows)
     vectors = SentenceVectors.open(tmp_path)
-    sentence_codes.write_rows(tmp_path / "written", [(vectors, np.arange(4)), (vectors, np.arange(4, 10))])
-    assert filecmp.cmp(tmp_path / "saved" / CODES_FILE, tmp_path / "written" / CODES_FILE, shallow=False)
+    sentence_vectors.write_rows(tmp_path / "written", [(vectors, np.arange(4)), (vectors, np.arange(4, 10))])
+    assert filecmp.cmp(tmp_path / "saved" / FILE, tmp_path / "written" / FILE, shallow=False)
 
 
 def _build(tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> list[Segment]:
@@ -86,21 +85,21 @@ def _build(tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> list[S
 
 
 def _save_float32(folder: Path, vectors: np.ndarray) -> None:
-    """What a segment written before the codes holds."""
-    np.save(folder / FLOAT_FILE, vectors.astype(np.float32))
+    """What a segment written before float16 holds."""
+    np.save(folder / FLOAT32_FILE, vectors.astype(np.float32))
 
 
-def test_a_build_writes_codes_and_an_index_written_before_them_still_answers(
+def test_a_build_writes_float16_and_an_index_written_before_still_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     new = _build(tmp_path, "new", monkeypatch)
     assert len(new) >= 3
-    assert all((s.folder / CODES_FILE).exists() and not (s.folder / FLOAT_FILE).exists() for s in new)
+    assert all((s.folder / FILE).exists() and not (s.folder / FLOAT32_FILE).exists() for s in new)
     monkeypatch.setattr(index.store.segments, "save_vectors", _save_float32)
     old = _build(tmp_path, "old", monkeypatch)
-    assert all((s.folder / FLOAT_FILE).exists() and not (s.folder / CODES_FILE).exists() for s in old)
+    assert all((s.folder / FLOAT32_FILE).exists() and not (s.folder / FILE).exists() for s in old)
     for a, b in zip(old, new, strict=True):
-        assert (encode(a.sentence_vectors[:]) == b.sentence_vectors.array).all()  # the codes of the same float32
+        assert (encode(a.sentence_vectors[:]) == b.sentence_vectors.array).all()  # the float16 of the same float32
     before, after = load_index(tmp_path / "old"), load_index(tmp_path / "new")
     assert [s.text for s in before.sentences] == [s.text for s in after.sentences]
     rows = range(len(before.sentences))
@@ -111,16 +110,16 @@ def test_a_build_writes_codes_and_an_index_written_before_them_still_answers(
     )
 
 
-def test_a_merge_of_segments_written_before_the_codes_writes_what_a_build_writes(
+def test_a_merge_of_segments_written_before_writes_what_a_build_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     new = _build(tmp_path, "new", monkeypatch)
     monkeypatch.setattr(index.store.segments, "save_vectors", _save_float32)
     old = _build(tmp_path, "old", monkeypatch)
-    mixed = [old[0], *new[1:]]  # a float32 segment merged with coded ones
+    mixed = [old[0], *new[1:]]  # a float32 segment merged with float16 ones
     dead = [[1] if i == 0 else [] for i in range(len(new))]
     idf: list[dict[str, int]] = [{} for _ in new]
     index.store.merging.merge(new, dead, idf, tmp_path / "from-new", spec="Flat")
     index.store.merging.merge(mixed, dead, idf, tmp_path / "from-mixed", spec="Flat")
-    assert not (tmp_path / "from-mixed" / FLOAT_FILE).exists()
-    assert filecmp.cmp(tmp_path / "from-new" / CODES_FILE, tmp_path / "from-mixed" / CODES_FILE, shallow=False)
+    assert not (tmp_path / "from-mixed" / FLOAT32_FILE).exists()
+    assert filecmp.cmp(tmp_path / "from-new" / FILE, tmp_path / "from-mixed" / FILE, shallow=False)
