@@ -24,7 +24,9 @@ from index.search.vectorstores import DenseSearch, LexicalSearch, RowVectors
 from index.store.segments import Segment, open_segment
 from index.store.views import ChunkSentences, Dense, Layout, Spans, Vectors, find_sentence, lexical, vocabulary
 
-FORMAT = 4  # 3: one folder per version, rewritten whole; 4: segments, versions list them with deletions
+FORMAT = 5  # 3: one folder per version, rewritten whole; 4: segments, versions list them with deletions;
+# 5: sentence vectors float16, so a citebot that reads only float32 refuses the index instead of missing a file
+OLDEST_READABLE = 4  # format 4's float32 sentence vectors are read as they are
 CURRENT = "CURRENT"
 SEGMENTS = "segments"
 MANIFEST = "manifest.json"
@@ -95,7 +97,7 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict[str, Any]]:
         raise IndexNotFound(f"No index at {index_dir} ({hint})") from exc
     if not isinstance(manifest, dict) or manifest.get("format", FORMAT + 1) > FORMAT:
         raise IndexMismatch(f"The index at {index_dir} was written by a newer citebot (upgrade citebot, or {hint})")
-    if manifest["format"] < FORMAT:
+    if manifest["format"] < OLDEST_READABLE:
         raise IndexMismatch(f"The index at {index_dir} was written by an older citebot: run `citebot index --rebuild`")
     manifest["_version"] = version
     return path, manifest

@@ -18,6 +18,7 @@ import index.store.segments
 import index.store.sentence_vectors as sentence_vectors
 from index.access import load_index
 from index.pipeline import index_paths
+from index.store.reading import CURRENT, MANIFEST
 from index.store.segments import Segment
 from index.store.sentence_vectors import FILE, FLOAT32_FILE, SentenceVectors, decode, encode
 
@@ -98,6 +99,9 @@ def test_a_build_writes_float16_and_an_index_written_before_still_answers(
     monkeypatch.setattr(index.store.segments, "save_vectors", _save_float32)
     old = _build(tmp_path, "old", monkeypatch)
     assert all((s.folder / FLOAT32_FILE).exists() and not (s.folder / FILE).exists() for s in old)
+    live = tmp_path / "old" / json.loads((tmp_path / "old" / CURRENT).read_text(encoding="utf-8"))
+    manifest = json.loads((live / MANIFEST).read_text(encoding="utf-8"))
+    (live / MANIFEST).write_text(json.dumps({**manifest, "format": 4}), encoding="utf-8")  # as written before
     for a, b in zip(old, new, strict=True):
         assert (encode(a.sentence_vectors[:]) == b.sentence_vectors.array).all()  # the float16 of the same float32
     before, after = load_index(tmp_path / "old"), load_index(tmp_path / "new")

@@ -24,7 +24,7 @@ def test_build_and_load_round_trip(docs_dir: Path, tmp_path: Path, embedder: Has
     assert report.added == ["animals.txt", "cooking.txt", "space/planets.md"]
     stored = load_index(tmp_path / "ix")
     assert len(stored.chunks) == report.chunks == 3
-    assert stored.manifest["format"] == 4 and stored.manifest["dim"] == 384
+    assert stored.manifest["format"] == 5 and stored.manifest["dim"] == 384
     assert set(stored.manifest["files"]) == set(report.added)
     for chunk in stored.chunks:
         assert (docs_dir / chunk.source).read_text(encoding="utf-8")[chunk.start : chunk.end] == chunk.text
