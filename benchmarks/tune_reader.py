@@ -31,7 +31,7 @@ from quality import OFF_TOPIC, SPLITS, Runner, prepare, split_folder
 from quality_metrics import normalize, token_f1
 from reader_data import pronoun_version
 
-from bot import Bot, extractive
+from bot import Bot, Settings, extractive
 from bot.conversation import queries_for
 from bot.engine import PRESELECT, PRIOR, Evidence
 from bot.question.titles import title
@@ -304,10 +304,11 @@ def main() -> int:
 
 
 def _version(args: argparse.Namespace) -> str:
-    """What the readings depend on: the options, the model and the code that scores and reads."""
+    """What the readings depend on: the options, the model (CITEBOT_READER_DIR's, if set) and the code that scores
+    and reads."""
     digest = hashlib.sha256(f"{args.sets} {args.limit} {args.followups}".encode())
     code = [*(ROOT / "bot").rglob("*.py"), *(ROOT / "index").rglob("*.py")]
-    for path in [*sorted(code), ROOT / "models" / "reader" / "model.onnx"]:
+    for path in [*sorted(code), Settings.from_env().reader_dir / "model.onnx"]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
