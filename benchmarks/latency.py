@@ -2,8 +2,9 @@
 
 The floor is what no answerer can avoid: MiniLM encoding the question and one dense (FAISS) search. citebot adds BM25,
 fusion, sentence scoring, the reader model reading the best sentences, and citation. Target: warm `bot.answer()` p50
-<= 8x the floor (issue 25; 1.5x before the reader). A second table shows the thread setting for single queries with
-the machine idle and with the other core busy.
+<= 8x the floor (issue 25; 1.5x before the reader). Each question is asked once, as users ask. A second table reads
+the reader's pairs one after another and two at once (CITEBOT_READER_WORKERS), a third shows the thread setting for
+single queries with the machine idle and with the other core busy.
 
     python benchmarks/latency.py
 """
@@ -21,9 +22,9 @@ from bot import Bot, Settings
 from index.pipeline import index_paths
 
 
-def measure(bot: Bot, questions: list[str], rounds: int = 3) -> tuple[list[float], list[float]]:
+def measure(bot: Bot, questions: list[str], rounds: int = 1) -> tuple[list[float], list[float]]:
     """Per question: floor (encode + the index's dense search) and full answer times in ms, interleaved, best of
-    `rounds`."""
+    `rounds` (1: each question asked once)."""
     embedder = bot.engine.retriever.embedder
     dense = bot.stored.dense  # FAISS over every segment (index/store/views.py)
     import numpy as np
@@ -68,6 +69,13 @@ def main() -> int:
         print(f"{'corpus (1 thread)':<22}{HEADER}")
         for name, (_, questions) in corpora.items():
             print(row(f"{name} ({len(questions)} q)", *measure(bots[name], questions)))
+        print(f"\n{'reader workers, squad':<22}{HEADER}")
+        halves = squad_questions[::2], squad_questions[1::2]  # each question asked once: a half per setting
+        for workers, questions in zip((1, 2), halves, strict=True):
+            settings = Settings.from_env({}, index_dir=Path(tmp) / "ix-squad sample", reader_workers=workers)
+            bot = Bot.load(settings=settings)
+            bot.answer("warm up")
+            print(row(f"{workers} ({len(questions)} q)", *measure(bot, questions)))
         print(f"\n{'threads, neighbour':<22}{HEADER}")
         questions = corpora["seed"][1]
         for busy in (False, True):

@@ -44,7 +44,7 @@ class Bot:
         self.settings = settings
         self.llm = llm
         self.warnings: list[str] = []  # set-up problems shown with every answer (e.g. a broken LLM backend)
-        self.reader = reader or load_reader(settings.reader_dir)
+        self.reader = reader or load_reader(settings.reader_dir, workers=settings.reader_workers)
         self.engine = Engine(stored, embedder, self.reader)
         self._lock = threading.Lock()  # torch, FAISS and BM25 calls are not guaranteed thread-safe
         self._swap = threading.Lock()  # one index load at a time (reload, or following CURRENT)
@@ -71,7 +71,8 @@ class Bot:
         from index.threads import configure
 
         settings = settings or Settings.from_env()
-        reader = load_reader(settings.reader_dir, threads=settings.query_threads)  # a damaged install fails first
+        # a damaged install fails first
+        reader = load_reader(settings.reader_dir, threads=settings.query_threads, workers=settings.reader_workers)
         configure(settings.query_threads)  # threads per question: the query encoder's and the segment searches
         if index_dir is not None:
             settings = replace(settings, index_dir=Path(index_dir))

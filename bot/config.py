@@ -59,6 +59,7 @@ class Settings:
     max_sentences: int = 2
     respell: bool = True  # misspelled question words searched as the documents spell them (bot/question/spelling.py)
     query_threads: int = 1
+    reader_workers: int = 2  # (question, sentence) pairs the reader reads at once, each on one of query_threads
     cache_dir: Path = field(default_factory=default_cache_dir)  # the ONNX query model (index/query_embed.py)
     auth: str = ""
     max_upload_mb: int = 10

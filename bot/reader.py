@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,12 +45,13 @@ def log_odds(p: float) -> float:
 
 
 class Reader:
-    """Scores (question, sentence) pairs in one batch. Thread-safe."""
+    """Scores (question, sentence) pairs, each pair alone, `workers` pairs at once. Thread-safe."""
 
-    def __init__(self, session: Any, tokenizer: Any) -> None:
+    def __init__(self, session: Any, tokenizer: Any, workers: int = 1) -> None:
         self.session = session
         self.tokenizer = tokenizer
         self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="reader") if workers > 1 else None
 
     def read(self, question: str, history: Sequence[str], sentences: Sequence[tuple[str, str]]) -> list[Reading]:
         """One Reading per (title, sentence), for `question` asked after `history` (question, answer, ...)."""
@@ -59,11 +61,16 @@ class Reader:
         seconds = [sentence_text(title, text) for title, text in sentences]
         with self._lock:
             encodings = self.tokenizer.encode_batch([(first, s) for s, _ in seconds])
-        readings = []
-        for encoding, (_, offset) in zip(encodings, seconds, strict=True):
-            score, start, end = self.session.run(None, _feed(encoding))
-            readings.append(_reading(float(1 / (1 + np.exp(-score[0]))), start[0], end[0], encoding, offset))
-        return readings
+        feeds = [_feed(encoding) for encoding in encodings]
+        runs = self._pool.map(self._run, feeds) if self._pool and len(feeds) > 1 else map(self._run, feeds)
+        return [
+            _reading(float(1 / (1 + np.exp(-score[0]))), start[0], end[0], encoding, offset)
+            for (score, start, end), encoding, (_, offset) in zip(runs, encodings, seconds, strict=True)
+        ]
+
+    def _run(self, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """One pair through the model (ONNX Runtime runs sessions concurrently and releases the GIL)."""
+        return list(self.session.run(None, feed))
 
 
 def _feed(encoding: Any) -> dict[str, np.ndarray]:
@@ -96,19 +103,21 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return np.asarray(z / z.sum())
 
 
-_loaded: dict[Path, Reader] = {}
+_loaded: dict[tuple[Path, int], Reader] = {}
 _load_lock = threading.Lock()
 
 
-def load_reader(directory: Path = MODEL_DIR, *, threads: int = 1) -> Reader:
-    """The reader in `directory`, its files checked against SHA256SUMS there (loaded once per folder)."""
+def load_reader(directory: Path = MODEL_DIR, *, threads: int = 1, workers: int = 1) -> Reader:
+    """The reader in `directory`, its files checked against SHA256SUMS there (loaded once per folder and workers).
+    `threads` run each pair; `workers` pairs are read at once."""
     with _load_lock:
-        if directory not in _loaded:
-            _loaded[directory] = _load(directory, threads)
-        return _loaded[directory]
+        key = (directory, workers)
+        if key not in _loaded:
+            _loaded[key] = _load(directory, threads, workers)
+        return _loaded[key]
 
 
-def _load(directory: Path, threads: int) -> Reader:
+def _load(directory: Path, threads: int, workers: int) -> Reader:
     _verify(directory)
     import onnxruntime as ort
     from tokenizers import Tokenizer
@@ -120,7 +129,7 @@ def _load(directory: Path, threads: int) -> Reader:
     tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
     tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
     tokenizer.no_padding()
-    return Reader(session, tokenizer)
+    return Reader(session, tokenizer, workers)
 
 
 def _verify(directory: Path) -> None:

@@ -45,6 +45,14 @@ def test_a_sentence_reads_the_same_whatever_else_is_read_with_it() -> None:
     assert with_others == alone
 
 
+def test_pairs_read_at_once_give_what_one_at_a_time_gives_in_order() -> None:
+    question = "When was Trondheim founded?"
+    one = load_reader(MODEL_DIR, workers=1).read(question, [], TRONDHEIM)
+    two = load_reader(MODEL_DIR, workers=2).read(question, [], TRONDHEIM)
+    assert two == one
+    assert len({r.score for r in two}) == len(TRONDHEIM)  # distinct readings: the order is checked
+
+
 def test_a_follow_up_is_read_with_the_conversation_before_it() -> None:
     reader = load_reader(MODEL_DIR)
     founded = [("Norway", "Trondheim was founded in 997 by Olav.")]
