@@ -38,7 +38,7 @@ ON_THREAD = 0.28  # the refusal threshold for a new question whose best sentence
 _DIGIT = re.compile(r"\d")
 ANTECEDENT_LOOK_BACK = 5  # sentences searched back for the one that names a quote's "he" or "she"
 SHORT_SCORE = 0.2  # the reader's confidence in a span from which it is shown as the short answer (docs/reader.md)
-PRESELECT = 12  # sentences the reader reads per question, the best by fitted score
+PRESELECT = 8  # sentences the reader reads per question, the best by fitted score
 PRIOR = 0.3  # weight of the fitted score beside the reader's log-odds (benchmarks/tune_reader.py)
 SECOND_MARGIN = 1.5  # a runner-up of the same document within this much of the first (log-odds) is quoted too
 # P(the documents answer) from the reader's log-odds for the first sentence and the best evidence: a logistic
