@@ -44,7 +44,9 @@ class Bot:
         self.settings = settings
         self.llm = llm
         self.warnings: list[str] = []  # set-up problems shown with every answer (e.g. a broken LLM backend)
-        self.reader = reader or load_reader(settings.reader_dir, workers=settings.reader_workers)
+        self.reader = reader or load_reader(
+            settings.reader_dir, threads=settings.query_threads, workers=settings.reader_workers
+        )
         self.engine = Engine(stored, embedder, self.reader)
         self._lock = threading.Lock()  # torch, FAISS and BM25 calls are not guaranteed thread-safe
         self._swap = threading.Lock()  # one index load at a time (reload, or following CURRENT)

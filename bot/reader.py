@@ -103,15 +103,15 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return np.asarray(z / z.sum())
 
 
-_loaded: dict[tuple[Path, int], Reader] = {}
+_loaded: dict[tuple[Path, int, int], Reader] = {}
 _load_lock = threading.Lock()
 
 
 def load_reader(directory: Path = MODEL_DIR, *, threads: int = 1, workers: int = 1) -> Reader:
-    """The reader in `directory`, its files checked against SHA256SUMS there (loaded once per folder and workers).
-    `threads` run each pair; `workers` pairs are read at once."""
+    """The reader in `directory`, its files checked against SHA256SUMS there (loaded once per folder, threads and
+    workers). `threads` run each pair; `workers` pairs are read at once."""
     with _load_lock:
-        key = (directory, workers)
+        key = (directory, threads, workers)
         if key not in _loaded:
             _loaded[key] = _load(directory, threads, workers)
         return _loaded[key]
