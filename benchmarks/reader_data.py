@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import math
 import random
 import re
 from collections.abc import Iterator
@@ -152,13 +153,59 @@ def swapped(question: str, sentence: str, names: list[str], rng: random.Random) 
     return question[: m.start()] + rng.choice(same_kind) + question[m.end() :]
 
 
+class Lexical:
+    """The sentences of every article, searchable by the IDF-weighted words they share with a question: another
+    article's best match is the "not in the documents" negative retrieval meets in a many-article index (far="lexical").
+    """
+
+    MAX_DF = 0.02  # words in more of the sentences than this share (and than 100) are too common to match by
+
+    def __init__(self, pool: list[tuple[str, _Sentence]]) -> None:
+        import numpy as np
+
+        postings: dict[str, list[int]] = {}
+        for i, (_, s) in enumerate(pool):
+            for w in s.words:
+                postings.setdefault(w, []).append(i)
+        cap = max(100, int(self.MAX_DF * len(pool)))
+        self.pool = pool
+        self.postings = {w: np.array(ids, np.int64) for w, ids in postings.items() if len(ids) <= cap}
+        self.idf = {w: math.log(len(pool) / len(ids)) for w, ids in self.postings.items()}
+
+    def best(self, q_words: set[str], title: str, answer: str) -> tuple[str, _Sentence] | None:
+        """The other article's sentence sharing most IDF weight with `q_words` and lacking `answer` (first on ties)."""
+        import numpy as np
+
+        found = [w for w in sorted(q_words) if w in self.postings]
+        if not found:
+            return None
+        ids = np.concatenate([self.postings[w] for w in found])
+        weights = np.concatenate([np.full(len(self.postings[w]), self.idf[w]) for w in found])
+        rows, inverse = np.unique(ids, return_inverse=True)
+        scores = np.bincount(inverse, weights=weights)
+        for k in np.lexsort((rows, -scores))[:64]:
+            other, sentence = self.pool[int(rows[k])]
+            if other != title and answer.lower() not in sentence.text.lower():
+                return other, sentence
+        return None
+
+
 def pairs(
-    articles: list[dict], *, rng: random.Random, per_article: int | None, follow_share: float, swap_share: float = 0.0
+    articles: list[dict],
+    *,
+    rng: random.Random,
+    per_article: int | None,
+    follow_share: float,
+    swap_share: float = 0.0,
+    far: str = "sample",
 ) -> Iterator[Pair]:
     """Positive and negative pairs for up to `per_article` questions of each article (all when None); `swap_share`
-    of them also give a swapped question (see `swapped`) paired, as a negative, with the answer sentence."""
+    of them also give a swapped question (see `swapped`) paired, as a negative, with the answer sentence. The
+    other-article negative is the best word match among 64 random sentences (far="sample") or among all of them
+    (far="lexical", see `Lexical`)."""
     parsed = [(a["title"], [(p, _sentences(p["context"])) for p in a["paragraphs"]]) for a in articles]
     pool = [(t, s) for t, ps in parsed for _, ss in ps for s in ss]
+    lexical = Lexical(pool) if far == "lexical" else None
     for title, paragraphs in parsed:
         names = sorted({m.group() for p, _ in paragraphs for m in _NAME.finditer(p["context"]) if m.start() > 0})
         questions = [(p, ss, qa) for p, ss in paragraphs for qa in p["qas"]]
@@ -195,7 +242,12 @@ def pairs(
                 if changed:
                     yield Pair(question_text(changed), second, 0.0, kind="swapped")
             elsewhere = [s for p, ss in paragraphs if p is not paragraph for s in ss]
-            for other_title, sentence in _negatives(title, sentences, elsewhere, pool, gold, text, q_words, rng):
+            negatives = _negatives(title, sentences, elsewhere, pool, gold, text, q_words, rng)
+            if lexical is not None:  # the other article's negative: the best match in all of them
+                best = lexical.best(q_words, title, text)
+                mine = [n for n in negatives if n[0] == title]
+                negatives = ([best] if best else []) + mine
+            for other_title, sentence in negatives:
                 yield Pair(first_text, sentence_text(other_title, sentence.text)[0], 0.0, kind=kind)
 
 

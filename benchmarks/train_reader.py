@@ -45,6 +45,7 @@ SPAN_WEIGHT = 0.5
 CHECKPOINT_EVERY = 200
 LAYERS = 6  # MiniLM's transformer layers kept (--layers): fewer read faster
 POOL = "cls"  # what the sentence logit reads (--pool): [CLS], or the mean of the pair's tokens as MiniLM was trained
+FAR = "sample"  # the other-article negative (--far): see benchmarks/reader_data.py pairs
 STEPS = 1600  # batches trained on (of about 3,400 the pairs make): about an hour on 2 cores
 
 
@@ -74,7 +75,8 @@ def build(args: argparse.Namespace) -> list[Pair]:
             train = train[:3]
         per = 3 if args.tiny else PER_ARTICLE[name]
         for _ in range(REPEAT[name]):
-            made = list(pairs(train, rng=rng, per_article=per, follow_share=FOLLOW_SHARE, swap_share=args.swap_share))
+            made = list(pairs(train, rng=rng, per_article=per, follow_share=FOLLOW_SHARE, swap_share=args.swap_share,
+                              far=args.far))  # fmt: skip
             out += made
         print(f"{name}: {len(train)} articles for training -> {len(out)} pairs so far", flush=True)
     rng.shuffle(out)
@@ -240,7 +242,7 @@ def train(args: argparse.Namespace) -> None:
               "per_article": PER_ARTICLE, "repeat": REPEAT, "follow_share": FOLLOW_SHARE, "swap_share": args.swap_share,
               "init": str(args.init or ""), "init_record": _record(args.init),
               "held_out_articles": HELD_OUT, "threads": args.threads,
-              "layers": args.layers, "pool": args.pool}  # fmt: skip
+              "layers": args.layers, "pool": args.pool, "far": args.far}  # fmt: skip
     (args.out / "training.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
     print(json.dumps(record), flush=True)
 
@@ -384,6 +386,12 @@ def main() -> None:
         type=float,
         default=SWAP_SHARE,
         help=f"share of questions that also give a swapped-name unanswerable (default {SWAP_SHARE})",
+    )
+    parser.add_argument(
+        "--far",
+        choices=("sample", "lexical"),
+        default=FAR,
+        help="the other-article negative: best word match of 64 random sentences, or of all (default %(default)s)",
     )
     parser.add_argument("--init", type=Path, help="start from the weights of this checkpoint.pt (a second stage)")
     parser.add_argument("--tiny", action="store_true", help="3 articles per set, a few steps: checks the pipeline")

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ROOT.parent / "shared" / "data" / "train"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from reader_data import BadTrainingFile, pairs, pronoun_version, read, swapped  # noqa: E402
+from reader_data import BadTrainingFile, Lexical, _sentences, pairs, pronoun_version, read, swapped  # noqa: E402
 
 ARTICLE = {
     "title": "Trondheim",
@@ -48,6 +48,24 @@ def test_each_question_gives_its_answer_sentence_and_sentences_without_the_answe
     negatives = [p for p in made if p.label == 0.0]
     assert negatives and not any("997" in p.second and "founded" in p.first for p in negatives)
     assert any(p.second.startswith("Oslo : ") for p in negatives)  # another article: "not in the documents"
+
+
+def test_the_lexical_negative_is_the_best_match_in_another_article_without_the_answer() -> None:
+    bergen = {"title": "Bergen", "paragraphs": [{"context": "Bergen was founded in 1070 by Olav Kyrre. "
+              "Bergen has rain.", "qas": []}]}  # fmt: skip
+    articles = [ARTICLE, OTHER, bergen]
+    pool = [(a["title"], s) for a in articles for p in a["paragraphs"] for s in _sentences(p["context"])]
+    lexical = Lexical(pool)
+    found = lexical.best({"founded", "olav", "trondheim"}, "Trondheim", "997")
+    assert found is not None and found[0] == "Bergen" and found[1].text.startswith("Bergen was founded")
+    found = lexical.best({"founded", "olav"}, "Bergen", "1070")  # never its own article
+    assert found is not None and found[0] == "Trondheim" and "997" in found[1].text
+    found = lexical.best({"founded", "olav"}, "Bergen", "997")  # nor a sentence with the answer: the next match
+    assert found is not None and found[1].text.startswith("The Nidaros Cathedral")
+    assert lexical.best({"nothing"}, "Bergen", "x") is None
+    made = list(pairs(articles, rng=random.Random(0), per_article=None, follow_share=0.0, far="lexical"))
+    founded = [p for p in made if p.first == "When was Trondheim founded?" and p.label == 0.0]
+    assert any(p.second.startswith("Bergen : Bergen was founded") for p in founded)
 
 
 def test_a_follow_up_names_its_subject_with_a_pronoun() -> None:
