@@ -45,7 +45,11 @@ SPAN_WEIGHT = 0.5
 CHECKPOINT_EVERY = 200
 LAYERS = 6  # MiniLM's transformer layers kept (--layers): fewer read faster
 POOL = "cls"  # what the sentence logit reads (--pool): [CLS], or the mean of the pair's tokens as MiniLM was trained
-FAR = "sample"  # the other-article negative (--far): see benchmarks/reader_data.py pairs
+FAR = "lexical"  # the other-article negative (--far): see benchmarks/reader_data.py pairs
+FAR_TEXT = {
+    "sample": "the most word-sharing of 64 random sentences of other articles",
+    "lexical": "the sentence of any other article that shares the most IDF-weighted words with it",
+}
 STEPS = 1600  # batches trained on (of about 3,400 the pairs make): about an hour on 2 cores
 
 
@@ -317,7 +321,7 @@ the span as the short answer. Input format: bot/reader_format.py.
 
 Pairs per question: the sentence holding the answer (positive, with the answer's characters), the most
 word-sharing and a random other sentence of its paragraph, the most word-sharing sentence of another paragraph of
-its article (same topic, no answer), and a word-sharing sentence of another article. {follow_share:.0%} of the
+its article (same topic, no answer), and {far_text}. {follow_share:.0%} of the
 questions become follow-ups: a second question on the same paragraph with the subject it shares with the title or the
 first question turned into a pronoun, the first question and its answer sentence as history; half as many keep an
 unrelated turn before them. Held back by article, before any pair was made: `dev` ({held}) to choose the answerer's
@@ -339,7 +343,7 @@ constants (benchmarks/tune_reader.py) and `fresh`, the same sizes, measured once
 
 ## Quality
 
-Measured with the commands in docs/quality.md; the numbers for the shipped model are there and in the README.
+Measured with the commands in docs/reader.md; the numbers for the shipped model are there.
 """
 
 
@@ -364,6 +368,7 @@ def write_card(target: Path, record: dict) -> None:
     text = CARD.format(data=data, held=held, stages=stages, trained=trained,
                        minutes=record["seconds"] / 60, kinds=record["kinds"], layers=record.get("layers", LAYERS),
                        pooled="the mean of the tokens" if record.get("pool") == "mean" else "[CLS]",
+                       far_text=FAR_TEXT[record.get("far", "sample")],
                        **{k: v for k, v in record.items() if k not in ("kinds", "layers", "pool")})  # fmt: skip
     (target / "MODEL_CARD.md").write_text(text, encoding="utf-8")
 
