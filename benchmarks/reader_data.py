@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from bot.reader_format import question_text, sentence_text
 from index.documents.chunking import split_sentences
 
@@ -161,8 +163,6 @@ class Lexical:
     MAX_DF = 0.02  # words in more of the sentences than this share (and than 100) are too common to match by
 
     def __init__(self, pool: list[tuple[str, _Sentence]]) -> None:
-        import numpy as np
-
         postings: dict[str, list[int]] = {}
         for i, (_, s) in enumerate(pool):
             for w in s.words:
@@ -174,8 +174,6 @@ class Lexical:
 
     def best(self, q_words: set[str], title: str, answer: str) -> tuple[str, _Sentence] | None:
         """The other article's sentence sharing most IDF weight with `q_words` and lacking `answer` (first on ties)."""
-        import numpy as np
-
         found = [w for w in sorted(q_words) if w in self.postings]
         if not found:
             return None
@@ -242,11 +240,7 @@ def pairs(
                 if changed:
                     yield Pair(question_text(changed), second, 0.0, kind="swapped")
             elsewhere = [s for p, ss in paragraphs if p is not paragraph for s in ss]
-            negatives = _negatives(title, sentences, elsewhere, pool, gold, text, q_words, rng)
-            if lexical is not None:  # the other article's negative: the best match in all of them
-                best = lexical.best(q_words, title, text)
-                mine = [n for n in negatives if n[0] == title]
-                negatives = ([best] if best else []) + mine
+            negatives = _negatives(title, sentences, elsewhere, pool, gold, text, q_words, rng, lexical)
             for other_title, sentence in negatives:
                 yield Pair(first_text, sentence_text(other_title, sentence.text)[0], 0.0, kind=kind)
 
@@ -260,13 +254,19 @@ def _negatives(
     answer: str,
     q_words: set[str],
     rng: random.Random,
+    lexical: Lexical | None = None,
 ) -> list[tuple[str, _Sentence]]:
-    """(title, sentence) pairs without the answer: from another article, from the paragraph, from the article."""
+    """(title, sentence) pairs without the answer: from another article (the best match among 64 random sentences, or
+    with `lexical` among all), from the paragraph, from the article."""
     same = [s for s in sentences if s is not gold and answer.lower() not in s.text.lower()]
     mine = [max(same, key=lambda s: len(q_words & s.words)), rng.choice(same)] if same else []
     neighbour = _best(elsewhere, q_words, answer)
     mine += [neighbour] if neighbour is not None else []
     sample = [pool[rng.randrange(len(pool))] for _ in range(64)]
-    sample = [(t, s) for t, s in sample if t != title]
-    far = [max(sample, key=lambda ts: len(q_words & ts[1].words))] if sample else []
+    sample = [(t, s) for t, s in sample if t != title]  # drawn either way: the same pairs otherwise, for either kind
+    if lexical is not None:
+        best = lexical.best(q_words, title, answer)
+        far = [best] if best else []
+    else:
+        far = [max(sample, key=lambda ts: len(q_words & ts[1].words))] if sample else []
     return far + [(title, s) for s in {id(s): s for s in mine}.values()]
