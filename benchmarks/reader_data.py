@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 import math
 import random
@@ -62,6 +63,7 @@ class Pair:
     start: int = -1
     end: int = -1
     kind: str = ""
+    group: int = -1  # the question it was made for: its answer sentence and negatives share it (-1: none)
 
 
 def read(folder: Path, name: str) -> list[dict]:
@@ -196,14 +198,17 @@ def pairs(
     follow_share: float,
     swap_share: float = 0.0,
     far: str = "sample",
+    first_group: int = 0,
 ) -> Iterator[Pair]:
     """Positive and negative pairs for up to `per_article` questions of each article (all when None); `swap_share`
     of them also give a swapped question (see `swapped`) paired, as a negative, with the answer sentence. The
     other-article negative is the best word match among 64 random sentences (far="sample") or among all of them
-    (far="lexical", see `Lexical`)."""
+    (far="lexical", see `Lexical`). A question's answer sentence and negatives share a `group`, numbered from
+    `first_group` (a swapped question has none)."""
     parsed = [(a["title"], [(p, _sentences(p["context"])) for p in a["paragraphs"]]) for a in articles]
     pool = [(t, s) for t, ps in parsed for _, ss in ps for s in ss]
     lexical = Lexical(pool) if far == "lexical" else None
+    group = itertools.count(first_group)
     for title, paragraphs in parsed:
         names = sorted({m.group() for p, _ in paragraphs for m in _NAME.finditer(p["context"]) if m.start() > 0})
         questions = [(p, ss, qa) for p, ss in paragraphs for qa in p["qas"]]
@@ -234,7 +239,8 @@ def pairs(
             q_words = words(question) | (words(" ".join(history)) if kind == "follow-up" else set())
             second, offset = sentence_text(title, gold.text)
             start = offset + at - gold.start
-            yield Pair(first_text, second, 1.0, start, start + len(text), kind)
+            mine = next(group)
+            yield Pair(first_text, second, 1.0, start, start + len(text), kind, mine)
             if kind == "alone" and rng.random() < swap_share:
                 changed = swapped(question, gold.text, names, rng)
                 if changed:
@@ -242,7 +248,7 @@ def pairs(
             elsewhere = [s for p, ss in paragraphs if p is not paragraph for s in ss]
             negatives = _negatives(title, sentences, elsewhere, pool, gold, text, q_words, rng, lexical)
             for other_title, sentence in negatives:
-                yield Pair(first_text, sentence_text(other_title, sentence.text)[0], 0.0, kind=kind)
+                yield Pair(first_text, sentence_text(other_title, sentence.text)[0], 0.0, kind=kind, group=mine)
 
 
 def _negatives(

@@ -5,8 +5,8 @@ marks the answer's span in it, then export it to ONNX int8 with its model card.
 
 Reads ../shared/data/train (sha256 checked), holds back two splits of articles (dev: choose; fresh: report once),
 writes training pairs (benchmarks/reader_data.py), fine-tunes all-MiniLM-L6-v2 (the embedding model the project
-ships) with a sentence-level logit (binary cross-entropy) and start/end logits (cross-entropy over the positive's
-tokens), checkpointing every few hundred steps so a stopped run resumes. Fixed seeds; 2 CPU threads.
+ships) with a sentence-level logit (binary cross-entropy; `--loss listwise` adds a softmax over each question's
+pairs) and start/end logits (cross-entropy over the positive's tokens), checkpointing every few hundred steps so a stopped run resumes. Fixed seeds; 2 CPU threads.
 Then `--export` writes model.onnx (dynamic int8), tokenizer.json, the card's numbers and their sha256.
 """
 
@@ -46,6 +46,12 @@ CHECKPOINT_EVERY = 200
 LAYERS = 6  # MiniLM's transformer layers kept (--layers): fewer read faster
 POOL = "cls"  # what the sentence logit reads (--pool): [CLS], or the mean of the pair's tokens as MiniLM was trained
 FAR = "lexical"  # the other-article negative (--far): see benchmarks/reader_data.py pairs
+LOSS = "pointwise"  # --loss: each pair alone, or also the answer sentence against its question's negatives
+LOSS_TEXT = {
+    "pointwise": "binary cross-entropy on the sentence logit",
+    "listwise": "binary cross-entropy on the sentence logit + cross-entropy of the answer sentence among its "
+    "question's pairs (softmax over their logits)",
+}
 FAR_TEXT = {
     "sample": "the most word-sharing of 64 random sentences of other articles",
     "lexical": "the sentence of any other article that shares the most IDF-weighted words with it",
@@ -80,7 +86,7 @@ def build(args: argparse.Namespace) -> list[Pair]:
         per = 3 if args.tiny else PER_ARTICLE[name]
         for _ in range(REPEAT[name]):
             made = list(pairs(train, rng=rng, per_article=per, follow_share=FOLLOW_SHARE, swap_share=args.swap_share,
-                              far=args.far))  # fmt: skip
+                              far=args.far, first_group=len(out)))  # fmt: skip
             out += made
         print(f"{name}: {len(train)} articles for training -> {len(out)} pairs so far", flush=True)
     rng.shuffle(out)
@@ -160,12 +166,45 @@ def reader_module(path: Path, layers: int = LAYERS, pool: str = POOL):  # type: 
     return Reader()
 
 
-def batches(data: list[Pair], rng: random.Random) -> list[list[Pair]]:
-    """Batches of similar length (less padding), in random order."""
-    order = sorted(range(len(data)), key=lambda i: len(data[i].first) + len(data[i].second) + rng.random() * 40)
-    chunks = [[data[i] for i in order[k : k + BATCH]] for k in range(0, len(order), BATCH)]
+def batches(data: list[Pair], rng: random.Random, *, grouped: bool = False) -> list[list[Pair]]:
+    """Batches of similar length (less padding), in random order; `grouped`: each question's pairs in one batch
+    (whole questions, at least BATCH pairs), for the listwise loss."""
+    if not grouped:
+        order = sorted(range(len(data)), key=lambda i: len(data[i].first) + len(data[i].second) + rng.random() * 40)
+        chunks = [[data[i] for i in order[k : k + BATCH]] for k in range(0, len(order), BATCH)]
+        rng.shuffle(chunks)
+        return chunks
+    groups: dict[int, list[Pair]] = {}
+    for n, p in enumerate(data):
+        groups.setdefault(p.group if p.group >= 0 else -1 - n, []).append(p)
+    ordered = sorted(groups.values(), key=lambda g: max(len(p.first) + len(p.second) for p in g) + rng.random() * 40)
+    chunks, batch = [], []
+    for g in ordered:
+        batch += g
+        if len(batch) >= BATCH:
+            chunks.append(batch)
+            batch = []
+    chunks += [batch] if batch else []
     rng.shuffle(chunks)
     return chunks
+
+
+def listwise(score, batch: list[Pair]):  # type: ignore[no-untyped-def]
+    """Mean over the batch's questions with an answer sentence and a negative: -log softmax of the answer's logit
+    among its question's pairs."""
+    import torch
+
+    rows: dict[int, list[int]] = {}
+    for i, p in enumerate(batch):
+        if p.group >= 0:
+            rows.setdefault(p.group, []).append(i)
+    terms = []
+    for members in rows.values():
+        positive = [i for i in members if batch[i].label > 0]
+        if len(positive) == 1 and len(members) > 1:
+            logits = score[members]
+            terms.append(torch.logsumexp(logits, 0) - score[positive[0]])
+    return torch.stack(terms).mean() if terms else score.sum() * 0.0
 
 
 def train(args: argparse.Namespace) -> None:
@@ -181,7 +220,7 @@ def train(args: argparse.Namespace) -> None:
     path = model_path()
     tok = tokenizer(path)
     model = reader_module(path, args.layers, args.pool)
-    plan = batches(data, random.Random(SEED))
+    plan = batches(data, random.Random(SEED), grouped=args.loss == "listwise")
     budget = args.minutes * 60
     plan_size = {"steps": min(len(plan), args.steps)}
     if args.init:  # start from an earlier run's weights, with a new optimiser and schedule
@@ -218,6 +257,8 @@ def train(args: argparse.Namespace) -> None:
         score, start, end = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
         loss = bce(score, batch["label"])
         sentence_losses.append(float(loss.detach()))
+        if args.loss == "listwise":
+            loss = loss + listwise(score, plan[step])
         if (batch["start"] >= 0).any():
             loss = loss + SPAN_WEIGHT * (ce(start, batch["start"]) + ce(end, batch["end"])) / 2
         loss.backward()
@@ -246,7 +287,7 @@ def train(args: argparse.Namespace) -> None:
               "per_article": PER_ARTICLE, "repeat": REPEAT, "follow_share": FOLLOW_SHARE, "swap_share": args.swap_share,
               "init": str(args.init or ""), "init_record": _record(args.init),
               "held_out_articles": HELD_OUT, "threads": args.threads,
-              "layers": args.layers, "pool": args.pool, "far": args.far}  # fmt: skip
+              "layers": args.layers, "pool": args.pool, "far": args.far, "loss": args.loss}  # fmt: skip
     (args.out / "training.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
     print(json.dumps(record), flush=True)
 
@@ -334,7 +375,7 @@ constants (benchmarks/tune_reader.py) and `fresh`, the same sizes, measured once
 | pairs made / trained on | {pairs:,} / {trained:,} ({steps_done} batches of {batch}) |
 | kinds | {kinds} |
 | optimiser | AdamW, learning rate {lr}, weight decay 0.01, linear warm-up {warmup:.0%} then linear decay |
-| loss | binary cross-entropy on the sentence logit + {span_weight} x mean of start and end cross-entropy (positives) |
+| loss | {loss_text} + {span_weight} x mean of start and end cross-entropy (positives) |
 | max tokens | {max_tokens} |
 | seed, threads | {seed}, {threads} CPU threads |
 | time | {minutes:.0f} minutes on this project's 2-core machine |
@@ -369,7 +410,8 @@ def write_card(target: Path, record: dict) -> None:
                        minutes=record["seconds"] / 60, kinds=record["kinds"], layers=record.get("layers", LAYERS),
                        pooled="the mean of the tokens" if record.get("pool") == "mean" else "[CLS]",
                        far_text=FAR_TEXT[record.get("far", "sample")],
-                       **{k: v for k, v in record.items() if k not in ("kinds", "layers", "pool")})  # fmt: skip
+                       loss_text=LOSS_TEXT[record.get("loss", "pointwise")],
+                       **{k: v for k, v in record.items() if k not in ("kinds", "layers", "pool", "loss")})  # fmt: skip
     (target / "MODEL_CARD.md").write_text(text, encoding="utf-8")
 
 
@@ -397,6 +439,12 @@ def main() -> None:
         choices=("sample", "lexical"),
         default=FAR,
         help="the other-article negative: best word match of 64 random sentences, or of all (default %(default)s)",
+    )
+    parser.add_argument(
+        "--loss",
+        choices=("pointwise", "listwise"),
+        default=LOSS,
+        help="each pair alone, or also each question's answer sentence against its negatives (default %(default)s)",
     )
     parser.add_argument("--init", type=Path, help="start from the weights of this checkpoint.pt (a second stage)")
     parser.add_argument("--tiny", action="store_true", help="3 articles per set, a few steps: checks the pipeline")

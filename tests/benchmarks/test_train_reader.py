@@ -88,6 +88,37 @@ def test_swapped_questions_are_negatives_for_the_sentence_that_answered_the_orig
     assert all(p.second in originals and "Trondheim" not in p.first for p in swaps)
 
 
+def test_a_questions_pairs_share_a_group_and_grouped_batches_keep_each_question_whole() -> None:
+    from train_reader import BATCH, batches
+
+    made = list(pairs([ARTICLE, OTHER] * 8, rng=random.Random(0), per_article=None, follow_share=0.0,
+                      swap_share=1.0, first_group=100))  # fmt: skip
+    groups = {p.group for p in made if p.kind != "swapped"}
+    assert min(groups) == 100 and len(groups) == sum(p.label == 1.0 for p in made)
+    assert all(p.group == -1 for p in made if p.kind == "swapped")
+    for group in groups:
+        members = [p for p in made if p.group == group]
+        assert sum(p.label == 1.0 for p in members) == 1 and len({p.first for p in members}) == 1
+    plan = batches(made, random.Random(0), grouped=True)
+    assert sorted(id(p) for b in plan for p in b) == sorted(id(p) for p in made)
+    where = {p.group: n for n, b in enumerate(plan) for p in b if p.group >= 0}
+    assert all(where[p.group] == n for n, b in enumerate(plan) for p in b if p.group >= 0)
+    assert sum(len(b) < BATCH for b in plan) <= 1  # whole questions until BATCH pairs; the rest last
+
+
+def test_the_listwise_loss_falls_as_the_answer_sentence_outscores_its_negatives() -> None:
+    import torch
+    from reader_data import Pair
+    from train_reader import listwise
+
+    batch = [Pair("q1", "a", 1.0, group=1), Pair("q1", "b", 0.0, group=1), Pair("q2", "c", 1.0, group=2),
+             Pair("q2", "d", 0.0, group=2), Pair("q3", "e", 0.0)]  # fmt: skip
+    low = listwise(torch.tensor([0.0, 2.0, 0.0, 2.0, 9.0]), batch)
+    high = listwise(torch.tensor([2.0, 0.0, 2.0, 0.0, -9.0]), batch)
+    assert float(high) < float(low)
+    assert abs(float(high) - float(torch.log1p(torch.exp(torch.tensor(-2.0))))) < 1e-6  # -log softmax, per question
+
+
 def test_a_training_file_that_differs_from_the_readme_is_refused(tmp_path: Path) -> None:
     (tmp_path / "nq-open-oracle-train.json.gz").write_bytes(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x03\x00"
                                                              b"\x00\x00\x00\x00\x00\x00\x00\x00")  # fmt: skip
