@@ -6,7 +6,8 @@ marks the answer's span in it, then export it to ONNX int8 with its model card.
 Reads ../shared/data/train (sha256 checked), holds back two splits of articles (dev: choose; fresh: report once),
 writes training pairs (benchmarks/reader_data.py), fine-tunes all-MiniLM-L6-v2 (the embedding model the project
 ships) with a sentence-level logit (binary cross-entropy; `--loss listwise` adds a softmax over each question's
-pairs) and start/end logits (cross-entropy over the positive's tokens), checkpointing every few hundred steps so a stopped run resumes. Fixed seeds; 2 CPU threads.
+pairs) and start/end logits (cross-entropy over the positive's tokens), checkpointing every few hundred steps so a
+stopped run resumes. Fixed seeds; 2 CPU threads.
 Then `--export` writes model.onnx (dynamic int8), tokenizer.json, the card's numbers and their sha256.
 """
 
@@ -36,7 +37,7 @@ SEED = 0
 # questions per article (None: all), so the small natural-question sets weigh more than their share
 PER_ARTICLE = {"squad": 40, "tydi": None, "nq": None}
 REPEAT = {"squad": 1, "tydi": 2, "nq": 2}  # passes over each set's questions (new negatives each time)
-FOLLOW_SHARE = 0.2
+FOLLOW_SHARE = 0.2  # questions made follow-ups (--follow-share); half as many get an unrelated turn before them
 SWAP_SHARE = 0.0  # questions that also give a swapped-name unanswerable (--swap-share)
 BATCH = 32
 LR = 8e-5
@@ -85,8 +86,8 @@ def build(args: argparse.Namespace) -> list[Pair]:
             train = train[:3]
         per = 3 if args.tiny else PER_ARTICLE[name]
         for _ in range(REPEAT[name]):
-            made = list(pairs(train, rng=rng, per_article=per, follow_share=FOLLOW_SHARE, swap_share=args.swap_share,
-                              far=args.far, first_group=len(out)))  # fmt: skip
+            made = list(pairs(train, rng=rng, per_article=per, follow_share=args.follow_share,
+                              swap_share=args.swap_share, far=args.far, first_group=len(out)))  # fmt: skip
             out += made
         print(f"{name}: {len(train)} articles for training -> {len(out)} pairs so far", flush=True)
     rng.shuffle(out)
@@ -284,7 +285,8 @@ def train(args: argparse.Namespace) -> None:
     record = {"pairs": len(data), "positives": positives, "kinds": counts, "steps_planned": len(plan),
               "steps_done": step, "seconds": round(time.monotonic() - began), "batch": BATCH, "lr": args.lr,
               "warmup": WARMUP, "span_weight": SPAN_WEIGHT, "max_tokens": MAX_TOKENS, "seed": SEED,
-              "per_article": PER_ARTICLE, "repeat": REPEAT, "follow_share": FOLLOW_SHARE, "swap_share": args.swap_share,
+              "per_article": PER_ARTICLE, "repeat": REPEAT, "follow_share": args.follow_share,
+              "swap_share": args.swap_share,
               "init": str(args.init or ""), "init_record": _record(args.init),
               "held_out_articles": HELD_OUT, "threads": args.threads,
               "layers": args.layers, "pool": args.pool, "far": args.far, "loss": args.loss}  # fmt: skip
@@ -433,6 +435,12 @@ def main() -> None:
         type=float,
         default=SWAP_SHARE,
         help=f"share of questions that also give a swapped-name unanswerable (default {SWAP_SHARE})",
+    )
+    parser.add_argument(
+        "--follow-share",
+        type=float,
+        default=FOLLOW_SHARE,
+        help=f"share of questions made pronoun follow-ups of another on their paragraph (default {FOLLOW_SHARE})",
     )
     parser.add_argument(
         "--far",
