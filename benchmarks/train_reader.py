@@ -170,14 +170,9 @@ def reader_module(path: Path, layers: int = LAYERS, pool: str = POOL):  # type: 
 def batches(data: list[Pair], rng: random.Random, *, grouped: bool = False) -> list[list[Pair]]:
     """Batches of similar length (less padding), in random order; `grouped`: each question's pairs in one batch
     (whole questions, at least BATCH pairs), for the listwise loss."""
-    if not grouped:
-        order = sorted(range(len(data)), key=lambda i: len(data[i].first) + len(data[i].second) + rng.random() * 40)
-        chunks = [[data[i] for i in order[k : k + BATCH]] for k in range(0, len(order), BATCH)]
-        rng.shuffle(chunks)
-        return chunks
     groups: dict[int, list[Pair]] = {}
     for n, p in enumerate(data):
-        groups.setdefault(p.group if p.group >= 0 else -1 - n, []).append(p)
+        groups.setdefault(p.group if grouped and p.group >= 0 else -1 - n, []).append(p)
     ordered = sorted(groups.values(), key=lambda g: max(len(p.first) + len(p.second) for p in g) + rng.random() * 40)
     chunks, batch = [], []
     for g in ordered:
