@@ -111,10 +111,13 @@ class _Sentence:
     start: int
     end: int
     words: set[str]
+    before: str = ""  # the sentence before it in its paragraph
 
 
 def _sentences(context: str) -> list[_Sentence]:
-    return [_Sentence(s.text, s.start, s.end, words(s.text)) for s in split_sentences("", context)]
+    spans = split_sentences("", context)
+    befores = ["", *(s.text for s in spans[:-1])]
+    return [_Sentence(s.text, s.start, s.end, words(s.text), b) for s, b in zip(spans, befores, strict=True)]
 
 
 def _best(sentences: list[_Sentence], q: set[str], exclude: str) -> _Sentence | None:
@@ -199,12 +202,14 @@ def pairs(
     swap_share: float = 0.0,
     far: str = "sample",
     first_group: int = 0,
+    before_chars: int = 0,
 ) -> Iterator[Pair]:
     """Positive and negative pairs for up to `per_article` questions of each article (all when None); `swap_share`
     of them also give a swapped question (see `swapped`) paired, as a negative, with the answer sentence. The
     other-article negative is the best word match among 64 random sentences (far="sample") or among all of them
     (far="lexical", see `Lexical`). A question's answer sentence and negatives share a `group`, numbered from
-    `first_group` (a swapped question has none)."""
+    `first_group` (a swapped question has none). Each sentence is read after the last `before_chars` characters of
+    the one before it (bot/reader_format.py `sentence_text`)."""
     parsed = [(a["title"], [(p, _sentences(p["context"])) for p in a["paragraphs"]]) for a in articles]
     pool = [(t, s) for t, ps in parsed for _, ss in ps for s in ss]
     lexical = Lexical(pool) if far == "lexical" else None
@@ -237,7 +242,7 @@ def pairs(
                 history, kind = [f"What about {other_title.replace('_', ' ')}?", other.text], "new topic"
             first_text = question_text(question, history)
             q_words = words(question) | (words(" ".join(history)) if kind == "follow-up" else set())
-            second, offset = sentence_text(title, gold.text)
+            second, offset = sentence_text(title, gold.text, gold.before, before_chars)
             start = offset + at - gold.start
             mine = next(group)
             yield Pair(first_text, second, 1.0, start, start + len(text), kind, mine)
@@ -248,7 +253,8 @@ def pairs(
             elsewhere = [s for p, ss in paragraphs if p is not paragraph for s in ss]
             negatives = _negatives(title, sentences, elsewhere, pool, gold, text, q_words, rng, lexical)
             for other_title, sentence in negatives:
-                yield Pair(first_text, sentence_text(other_title, sentence.text)[0], 0.0, kind=kind, group=mine)
+                second = sentence_text(other_title, sentence.text, sentence.before, before_chars)[0]
+                yield Pair(first_text, second, 0.0, kind=kind, group=mine)
 
 
 def _negatives(

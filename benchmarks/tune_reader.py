@@ -33,8 +33,7 @@ from reader_data import pronoun_version
 
 from bot import Bot, Settings, extractive
 from bot.conversation import queries_for
-from bot.engine import PRESELECT, PRIOR, Evidence
-from bot.question.titles import title
+from bot.engine import PRESELECT, PRIOR, Evidence, reader_input
 from bot.reader import log_odds as logit
 from bot.retrieval import Query
 
@@ -103,7 +102,7 @@ def _read(bot: Bot, name: str, question: str, history: list[str], evidence: Evid
     answer before it), which of them that answer quoted and their features."""
     distinct = {c.sentence.text: c for c in sorted(evidence.candidates, key=lambda c: c.score)}  # best kept
     top = sorted(distinct.values(), key=lambda c: -c.score)[:READ]
-    readings = bot.engine.reader.read(question, history, [(title(c.sentence.source), c.sentence.text) for c in top])
+    readings = bot.engine.reader.read(question, history, [reader_input(c) for c in top])
     golds = [normalize(a) for a in answers if normalize(a)]
     right = [any(g in normalize(c.sentence.text) for g in golds) for c in top]
     span_f1, span_score = None, 0.0

@@ -242,6 +242,7 @@ class Engine:
                     continue
                 lexical = self.vocabulary.coverage(wanted, sentence.text)
                 before = sentences[i - 1] if i > 0 and sentences[i - 1].source == sentence.source else None
+                same_paragraph = before is not None and not _new_paragraph(chunk, before, sentence)
                 out.append(
                     Candidate(
                         sentence,
@@ -253,7 +254,7 @@ class Engine:
                         chunk=hit.chunk,
                         typed=kind is None or kind(sentence.text),
                         window=self.vocabulary.coverage(wanted, before.text, sentence.text)
-                        if before and not _new_paragraph(chunk, before, sentence)
+                        if before and same_paragraph
                         else lexical,
                         lead=before is None,
                         title=named,
@@ -263,6 +264,7 @@ class Engine:
                         near=any(_near(sentence, q) for q in context.quotes) if context else False,
                         row=i,
                         wordless=not wanted,
+                        before=before.text if before and same_paragraph else "",
                     )
                 )
         return out
@@ -302,8 +304,7 @@ class Engine:
         """
         if asks_for_more(question):
             chosen = select(candidates, max_sentences=max_sentences)
-            first = chosen[0].sentence
-            return chosen, self.reader.read(question, history, [(title(first.source), first.text)])[0]
+            return chosen, self.reader.read(question, history, [reader_input(chosen[0])])[0]
         read = self.read(question, candidates, history)
         (best, reading), bar = read[0], _combined(read[0]) - SECOND_MARGIN
         same = [c for c, r in read[1:] if c.sentence.source == best.sentence.source and _combined((c, r)) >= bar]
@@ -314,7 +315,7 @@ class Engine:
     ) -> list[tuple[Candidate, Reading]]:
         """The PRESELECT best-scored distinct sentences, read (after `history`), best first by `_combined`."""
         top = select(candidates, max_sentences=PRESELECT, margin=float("inf"))
-        readings = self.reader.read(question, history, [(title(c.sentence.source), c.sentence.text) for c in top])
+        readings = self.reader.read(question, history, [reader_input(c) for c in top])
         return sorted(zip(top, readings, strict=True), key=lambda cr: -_combined(cr))
 
     def _named_first(
@@ -373,6 +374,11 @@ def _short(best: Candidate, reading: Reading, quotes: Sequence[tuple[Span, float
     at = best.sentence.start + reading.start
     text = best.sentence.text[reading.start : reading.end]
     return Short(n, text, best.sentence.source, at, at + len(text), round(reading.span_score, 4))
+
+
+def reader_input(candidate: Candidate) -> tuple[str, str, str]:
+    """What the reader reads of a candidate: its document's title, the sentence, the sentence before it."""
+    return title(candidate.sentence.source), candidate.sentence.text, candidate.before
 
 
 def _new_paragraph(chunk: Span, before: Span, sentence: Span) -> bool:

@@ -67,6 +67,7 @@ class Candidate:
     near: bool = False  # follow-ups: a sentence the previous answer quoted, or the one right after it
     row: int = -1  # the sentence's row in the index
     wordless: bool = False  # the question has no content words ("When?", "Why not?"): no coverage to speak of
+    before: str = ""  # the sentence before it in its paragraph, which the reader reads in front of it
 
     def features(self) -> dict[str, float]:
         """The evidence as numbers, keyed as in WEIGHTS."""

@@ -5,6 +5,7 @@ answers it and where in it the short answer is. Run by ONNX Runtime: no torch on
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from bot.reader_format import MAX_TOKENS, question_text, sentence_text
 
 MODEL_DIR = default_reader_dir()
 FILES = ("model.onnx", "tokenizer.json")
+FORMAT = "format.json"  # how the model reads a pair ({"before_chars": n}); optional, checked when SHA256SUMS lists it
 MAX_SPAN_TOKENS = 24  # the longest short answer, in word pieces
 
 
@@ -47,18 +49,22 @@ def log_odds(p: float) -> float:
 class Reader:
     """Scores (question, sentence) pairs, each pair alone, `workers` pairs at once. Thread-safe."""
 
-    def __init__(self, session: Any, tokenizer: Any, workers: int = 1) -> None:
+    def __init__(self, session: Any, tokenizer: Any, workers: int = 1, *, before_chars: int = 0) -> None:
         self.session = session
         self.tokenizer = tokenizer
+        self.before_chars = before_chars  # characters of the sentence before a candidate read in front of it
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="reader") if workers > 1 else None
 
-    def read(self, question: str, history: Sequence[str], sentences: Sequence[tuple[str, str]]) -> list[Reading]:
-        """One Reading per (title, sentence), for `question` asked after `history` (question, answer, ...)."""
+    def read(
+        self, question: str, history: Sequence[str], sentences: Sequence[tuple[str, str] | tuple[str, str, str]]
+    ) -> list[Reading]:
+        """One Reading per (title, sentence[, the sentence before it]), for `question` asked after `history`
+        (question, answer, ...)."""
         if not sentences:
             return []
         first = question_text(question, history)
-        seconds = [sentence_text(title, text) for title, text in sentences]
+        seconds = [sentence_text(title, text, "".join(before), self.before_chars) for title, text, *before in sentences]
         with self._lock:
             encodings = self.tokenizer.encode_batch([(first, s) for s, _ in seconds])
         feeds = [_feed(encoding) for encoding in encodings]
@@ -118,7 +124,7 @@ def load_reader(directory: Path = MODEL_DIR, *, threads: int = 1, workers: int =
 
 
 def _load(directory: Path, threads: int, workers: int) -> Reader:
-    _verify(directory)
+    checked = _verify(directory)
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
@@ -129,11 +135,13 @@ def _load(directory: Path, threads: int, workers: int) -> Reader:
     tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
     tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
     tokenizer.no_padding()
-    return Reader(session, tokenizer, workers)
+    form = json.loads((directory / FORMAT).read_text(encoding="utf-8")) if FORMAT in checked else {}
+    return Reader(session, tokenizer, workers, before_chars=int(form.get("before_chars", 0)))
 
 
-def _verify(directory: Path) -> None:
-    """Raise ReaderUnavailable unless every file is there with the sha256 that SHA256SUMS gives."""
+def _verify(directory: Path) -> tuple[str, ...]:
+    """The files checked: FILES, and FORMAT when SHA256SUMS lists it. Raise ReaderUnavailable unless each is there
+    with the sha256 that SHA256SUMS gives."""
     restore = f"restore it with `git checkout -- {directory}` or retrain it with `make reader`"
     sums = directory / "SHA256SUMS"
     try:
@@ -141,16 +149,19 @@ def _verify(directory: Path) -> None:
         expected = {name: digest for digest, name in rows}
     except (OSError, ValueError) as exc:
         raise ReaderUnavailable(f"The reader model's checksums ({sums}) cannot be read: {restore}") from exc
-    for name in FILES:
+    names = (*FILES, FORMAT) if FORMAT in expected else FILES
+    for name in names:
         try:
             digest = hashlib.sha256((directory / name).read_bytes()).hexdigest()
         except OSError as exc:
             raise ReaderUnavailable(f"The reader model file {directory / name} is missing: {restore}") from exc
         if digest != expected.get(name):
             raise ReaderUnavailable(f"The reader model file {directory / name} is damaged (sha256 differs): {restore}")
+    return names
 
 
 def write_checksums(directory: Path) -> None:
-    """SHA256SUMS for the reader's files (written by the export)."""
-    lines = [f"{hashlib.sha256((directory / n).read_bytes()).hexdigest()}  {n}" for n in FILES]
+    """SHA256SUMS for the reader's files, FORMAT included when there (written by the export)."""
+    names = (*FILES, FORMAT) if (directory / FORMAT).exists() else FILES
+    lines = [f"{hashlib.sha256((directory / n).read_bytes()).hexdigest()}  {n}" for n in names]
     (directory / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")

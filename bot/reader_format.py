@@ -33,7 +33,16 @@ def question_text(question: str, history: Sequence[str] = ()) -> str:
     return f"{question.strip()} [SEP] {earlier[:HISTORY_CHARS]}"
 
 
-def sentence_text(title: str, sentence: str) -> tuple[str, int]:
-    """The second text of the pair (the document's title, then the sentence) and where the sentence starts in it."""
+def sentence_text(title: str, sentence: str, before: str = "", before_chars: int = 0) -> tuple[str, int]:
+    """The second text of the pair (the document's title, the last `before_chars` characters of the sentence before
+    it in its paragraph, then the sentence) and where the sentence starts in it.
+
+    Example: sentence_text("Olav", "He founded it in 1030.", "Olav was a king.", 40) -> ("Olav : Olav was a king.
+    [SEP] He founded it in 1030.", 30)
+    """
     prefix = f"{clean_title(title)} : " if clean_title(title) else ""
+    tail = before.strip()[-before_chars:] if before_chars > 0 else ""
+    if tail:
+        cut = tail.find(" ") if len(before.strip()) > before_chars else -1
+        prefix += f"{tail[cut + 1 :]} [SEP] "
     return prefix + sentence, len(prefix)

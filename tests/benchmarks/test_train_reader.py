@@ -161,3 +161,13 @@ def test_the_held_back_splits_are_written_alone_and_share_no_article(tmp_path: P
         titles = [{a["title"] for a in json.loads((tmp_path / s / f"{name}.json").read_text())["data"]}
                   for s in ("dev", "fresh")]  # fmt: skip
         assert titles[0] and titles[1] and not titles[0] & titles[1]
+
+
+def test_with_before_chars_each_sentence_is_read_after_the_end_of_the_one_before_it() -> None:
+    plain = list(pairs([ARTICLE, OTHER], rng=random.Random(0), per_article=None, follow_share=0.0))
+    before = list(pairs([ARTICLE, OTHER], rng=random.Random(0), per_article=None, follow_share=0.0, before_chars=30))
+    assert [p.first for p in plain] == [p.first for p in before]  # the same questions and negatives, in order
+    capital = next(p for p in before if p.label == 1.0 and p.second[p.start : p.end] == "1217")
+    assert capital.second.startswith("Trondheim : in 997 by Olav Tryggvason. [SEP] It was the capital")
+    founded = next(p for p in before if p.label == 1.0 and p.second[p.start : p.end] == "997")
+    assert founded.second.startswith("Trondheim : Trondheim was founded")  # a paragraph's first sentence: none

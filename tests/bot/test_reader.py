@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,6 +107,29 @@ def test_the_pair_is_written_the_same_way_for_training_and_answering() -> None:
     )
     text, at = sentence_text("a_b.txt", "It rains.")
     assert text[at:] == "It rains." and text.startswith("a b")
+    assert sentence_text("a_b.txt", "It rains.", "Clouds came.") == (text, at)  # a model that reads none before
+
+
+def test_a_model_that_reads_the_sentence_before_gets_its_last_words_in_front_of_the_candidate() -> None:
+    before = "Olav Tryggvason, a Viking king, founded Trondheim."
+    text, at = sentence_text("Trondheim", "It was a trading post.", before, before_chars=20)
+    assert text == "Trondheim : founded Trondheim. [SEP] It was a trading post."  # "g," of "king," dropped
+    assert text[at:] == "It was a trading post."
+    whole = sentence_text("Trondheim", "It was a trading post.", "Olav came.", 20)[0]
+    assert whole.startswith("Trondheim : Olav came. [SEP]")
+
+
+def test_the_model_folder_says_how_much_of_the_sentence_before_it_reads(tmp_path: Path) -> None:
+    from bot.reader import write_checksums
+
+    folder = copy_model(tmp_path)
+    (folder / "format.json").write_text('{"before_chars": 40}', encoding="utf-8")
+    assert load_reader(folder).before_chars == 0  # not listed in SHA256SUMS: not part of the model
+    write_checksums(folder)
+    assert load_reader(folder, workers=2).before_chars == 40
+    (folder / "format.json").write_text('{"before_chars": 80}', encoding="utf-8")
+    with pytest.raises(ReaderUnavailable, match="format.json is damaged"):
+        load_reader(folder, workers=3)
 
 
 class _ReaderSaying:
@@ -115,14 +139,15 @@ class _ReaderSaying:
         self.scores = scores
         self.asked: list[list[str]] = []
 
-    def read(self, question: str, history: object, sentences: list[tuple[str, str]]) -> list[Reading]:
-        self.asked.append([text for _, text in sentences])
-        return [Reading(self.scores[text]) for _, text in sentences]
+    def read(self, question: str, history: object, sentences: list[tuple[str, str, str]]) -> list[Reading]:
+        self.asked.append([text for _, text, *_ in sentences])
+        self.befores = [before for _, _, *before in sentences]
+        return [Reading(self.scores[text]) for _, text, *_ in sentences]
 
 
-def _candidate(text: str, cosine: float, row: int, source: str = "a.txt") -> Candidate:
+def _candidate(text: str, cosine: float, row: int, source: str = "a.txt", before: str = "") -> Candidate:
     return Candidate(Span(source, text, row * 100, row * 100 + len(text)), cosine=cosine, lexical=0.0,
-                     passage_cosine=0.0, row=row)  # fmt: skip
+                     passage_cosine=0.0, row=row, before=before)  # fmt: skip
 
 
 def _engine(reader: _ReaderSaying) -> Engine:
@@ -143,7 +168,7 @@ def test_a_question_on_its_own_is_answered_by_the_sentence_the_reader_prefers() 
 class _ReaderWithHistory(_ReaderSaying):
     """Records the conversation each read was given."""
 
-    def read(self, question: str, history: object, sentences: list[tuple[str, str]]) -> list[Reading]:
+    def read(self, question: str, history: object, sentences: list[tuple[str, str, str]]) -> list[Reading]:
         self.histories = [*getattr(self, "histories", []), history]
         return super().read(question, history, sentences)
 
@@ -185,3 +210,25 @@ def test_tell_me_more_has_nothing_to_read_and_keeps_the_fitted_order() -> None:
     history = ["Who founded the town?", "Olav founded the town in 997."]
     chosen, _ = _engine(reader).choose("Tell me more", [wordy, likely], history, max_sentences=1)
     assert [c.sentence.text for c in chosen] == [wordy.sentence.text]
+
+
+def test_the_reader_reads_each_candidate_with_the_sentence_before_it() -> None:
+    founded = _candidate("He founded the town in 997.", 0.5, 2, before="Olav was a Viking king.")
+    first = _candidate("Olav was a Viking king.", 0.4, 1)
+    reader = _ReaderSaying({founded.sentence.text: 0.9, first.sentence.text: 0.1})
+    _engine(reader).choose("When did Olav found the town?", [first, founded], [], max_sentences=1)
+    pairs = dict(zip(reader.asked[0], reader.befores, strict=True))
+    assert pairs == {founded.sentence.text: ["Olav was a Viking king."], first.sentence.text: [""]}
+
+
+def test_a_candidates_sentence_before_is_the_one_before_it_in_its_paragraph(seed_bot: Any) -> None:
+    from bot.retrieval import Query
+
+    question = "Why can't Ukraine join NATO?"
+    candidates = seed_bot.engine.gather(question, [Query(question)], top_k=5).candidates
+    sentences = seed_bot.engine.stored.sentences
+    followers = [c for c in candidates if c.before]
+    assert followers and any(not c.before for c in candidates)  # a paragraph's first sentence has none
+    for c in followers:
+        before = sentences[c.row - 1]
+        assert before.source == c.sentence.source and before.text == c.before
