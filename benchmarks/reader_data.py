@@ -64,6 +64,9 @@ class Pair:
     end: int = -1
     kind: str = ""
     group: int = -1  # the question it was made for: its answer sentence and negatives share it (-1: none)
+    plain: str = (
+        ""  # `second` without the sentence before, read instead where the pair overflows (reader_format.fitted)
+    )
 
 
 def read(folder: Path, name: str) -> list[dict]:
@@ -245,7 +248,9 @@ def pairs(
             second, offset = sentence_text(title, gold.text, gold.before, before_chars)
             start = offset + at - gold.start
             mine = next(group)
-            yield Pair(first_text, second, 1.0, start, start + len(text), kind, mine)
+            yield Pair(
+                first_text, second, 1.0, start, start + len(text), kind, mine, sentence_text(title, gold.text)[0]
+            )
             if kind == "alone" and rng.random() < swap_share:
                 changed = swapped(question, gold.text, names, rng)
                 if changed:
@@ -254,7 +259,8 @@ def pairs(
             negatives = _negatives(title, sentences, elsewhere, pool, gold, text, q_words, rng, lexical)
             for other_title, sentence in negatives:
                 second = sentence_text(other_title, sentence.text, sentence.before, before_chars)[0]
-                yield Pair(first_text, second, 0.0, kind=kind, group=mine)
+                plain = sentence_text(other_title, sentence.text)[0]
+                yield Pair(first_text, second, 0.0, kind=kind, group=mine, plain=plain)
 
 
 def _negatives(

@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 from reader_data import HELD_OUT, Pair, pairs, read, split_articles, write_squad_file  # noqa: E402
 
 from bot.reader import FORMAT, write_checksums  # noqa: E402
-from bot.reader_format import MAX_TOKENS  # noqa: E402
+from bot.reader_format import MAX_TOKENS, fitted  # noqa: E402
 
 TRAIN = ROOT.parent / "shared" / "data" / "train"
 OUT = ROOT / "benchmarks" / "out" / "reader"
@@ -108,20 +108,23 @@ def encode(tok, batch: list[Pair]) -> dict:  # type: ignore[no-untyped-def]
     """Token ids (padded to the longest), labels and the answer's start/end token (-100: no span to learn)."""
     import torch
 
-    encodings = tok.encode_batch([(p.first, p.second) for p in batch])
+    fits = [fitted(tok.encode, p.first, p.second, p.plain or p.second) for p in batch]
+    encodings = [e for e, _ in fits]
+    shifts = [len(used) - len(p.second) for (_, used), p in zip(fits, batch, strict=True)]  # the cut words were before
     width = max(len(e.ids) for e in encodings)
     ids = np.zeros((len(batch), width), dtype=np.int64)
     types = np.zeros_like(ids)
     mask = np.zeros_like(ids)
     starts = np.full(len(batch), -100, dtype=np.int64)
     ends = np.full(len(batch), -100, dtype=np.int64)
-    for row, (e, p) in enumerate(zip(encodings, batch, strict=True)):
+    for row, (e, p, shift) in enumerate(zip(encodings, batch, shifts, strict=True)):
         n = len(e.ids)
         ids[row, :n], types[row, :n], mask[row, :n] = e.ids, e.type_ids, 1
         if p.start < 0:
             continue
+        a, b = p.start + shift, p.end + shift
         tokens = [i for i, (s, o) in enumerate(zip(e.sequence_ids, e.offsets, strict=True)) if s == 1
-                  and o[1] > p.start and o[0] < p.end]  # fmt: skip
+                  and o[1] > a and o[0] < b]  # fmt: skip
         if tokens:
             starts[row], ends[row] = tokens[0], tokens[-1]
     return {

@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.config import default_reader_dir
 from bot.errors import ReaderUnavailable
-from bot.reader_format import MAX_TOKENS, question_text, sentence_text
+from bot.reader_format import MAX_TOKENS, fitted, question_text, sentence_text
 
 MODEL_DIR = default_reader_dir()
 FILES = ("model.onnx", "tokenizer.json")
@@ -64,15 +64,21 @@ class Reader:
         if not sentences:
             return []
         first = question_text(question, history)
-        seconds = [sentence_text(title, text, "".join(before), self.before_chars) for title, text, *before in sentences]
         with self._lock:
-            encodings = self.tokenizer.encode_batch([(first, s) for s, _ in seconds])
-        feeds = [_feed(encoding) for encoding in encodings]
+            pairs = [self._encode(first, title, text, "".join(before)) for title, text, *before in sentences]
+        feeds = [_feed(encoding) for encoding, _ in pairs]
         runs = self._pool.map(self._run, feeds) if self._pool and len(feeds) > 1 else map(self._run, feeds)
         return [
             _reading(float(1 / (1 + np.exp(-score[0]))), start[0], end[0], encoding, offset)
-            for (score, start, end), encoding, (_, offset) in zip(runs, encodings, seconds, strict=True)
+            for (score, start, end), (encoding, offset) in zip(runs, pairs, strict=True)
         ]
+
+    def _encode(self, first: str, title: str, text: str, before: str) -> tuple[Any, int]:
+        """The pair's tokens (with the sentence before only where it fits) and where the sentence starts."""
+        plain = sentence_text(title, text)[0]
+        second = sentence_text(title, text, before, self.before_chars)[0]
+        encoding, used = fitted(self.tokenizer.encode, first, second, plain)
+        return encoding, len(used) - len(text)
 
     def _run(self, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
         """One pair through the model (ONNX Runtime runs sessions concurrently and releases the GIL)."""

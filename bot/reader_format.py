@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 MAX_TOKENS = 128
 HISTORY_CHARS = 240  # the conversation kept in front of a follow-up: its most recent words
@@ -46,3 +47,13 @@ def sentence_text(title: str, sentence: str, before: str = "", before_chars: int
         cut = tail.find(" ") if len(before.strip()) > before_chars else -1
         prefix += f"{tail[cut + 1 :]} [SEP] "
     return prefix + sentence, len(prefix)
+
+
+def fitted(encode: Callable[[str, str], Any], first: str, second: str, plain: str) -> tuple[Any, str]:
+    """`encode(first, second)`, or `encode(first, plain)` (the second text without the sentence before) when the
+    first overflows MAX_TOKENS: a sentence's end is worth more than the words before it. `encode` truncates at
+    MAX_TOKENS and lists what it cut in `.overflowing`."""
+    encoding = encode(first, second)
+    if encoding.overflowing and second != plain:
+        return encode(first, plain), plain
+    return encoding, second

@@ -171,3 +171,27 @@ def test_with_before_chars_each_sentence_is_read_after_the_end_of_the_one_before
     assert capital.second.startswith("Trondheim : in 997 by Olav Tryggvason. [SEP] It was the capital")
     founded = next(p for p in before if p.label == 1.0 and p.second[p.start : p.end] == "997")
     assert founded.second.startswith("Trondheim : Trondheim was founded")  # a paragraph's first sentence: none
+
+
+def test_a_pair_too_long_with_the_sentence_before_is_trained_without_it_and_its_answer_still_marked() -> None:
+    from reader_data import Pair
+    from train_reader import encode, model_path, tokenizer
+
+    from bot.reader_format import sentence_text
+
+    tok = tokenizer(model_path())
+    sentence, before = "It was founded in 997 by Olav.", "Trondheim lies in the middle of Norway, by a fjord."
+    second, at = sentence_text("Trondheim", sentence, before, 120)
+    plain = sentence_text("Trondheim", sentence)[0]
+    start = at + sentence.index("997")
+    short = Pair("When was it founded?", second, 1.0, start, start + 3, plain=plain)
+    long = Pair("When was it founded? [SEP] " + "Who built the old cathedral of the town? " * 14, second, 1.0,
+                start, start + 3, plain=plain)  # fmt: skip
+    batch = encode(tok, [short, long])
+    for row in range(2):
+        ids = batch["input_ids"][row].tolist()
+        marked = tok.decode(ids[int(batch["start"][row]) : int(batch["end"][row]) + 1])
+        assert marked == "997"
+    assert "fjord" in tok.decode(batch["input_ids"][0].tolist())
+    assert "fjord" not in tok.decode(batch["input_ids"][1].tolist())  # dropped, the sentence kept whole
+    assert "olav" in tok.decode(batch["input_ids"][1].tolist())

@@ -232,3 +232,14 @@ def test_a_candidates_sentence_before_is_the_one_before_it_in_its_paragraph(seed
     for c in followers:
         before = sentences[c.row - 1]
         assert before.source == c.sentence.source and before.text == c.before
+
+
+def test_the_sentence_before_is_read_only_where_the_pair_fits() -> None:
+    from bot.reader_format import fitted
+
+    reader = load_reader(MODEL_DIR)
+    second, plain = "Trondheim : Olav came. [SEP] It was founded in 997.", "Trondheim : It was founded in 997."
+    encoding, used = fitted(reader.tokenizer.encode, "When was it founded?", second, plain)
+    assert used == second and not encoding.overflowing
+    encoding, used = fitted(reader.tokenizer.encode, "When was it founded? " * 30, second, plain)
+    assert used == plain
