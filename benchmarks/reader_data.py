@@ -64,9 +64,7 @@ class Pair:
     end: int = -1
     kind: str = ""
     group: int = -1  # the question it was made for: its answer sentence and negatives share it (-1: none)
-    plain: str = (
-        ""  # `second` without the sentence before, read instead where the pair overflows (reader_format.fitted)
-    )
+    plain: str = ""  # `second` without the sentence before: read where the pair overflows (reader_format.fitted)
 
 
 def read(folder: Path, name: str) -> list[dict]:
@@ -248,9 +246,8 @@ def pairs(
             second, offset = sentence_text(title, gold.text, gold.before, before_chars)
             start = offset + at - gold.start
             mine = next(group)
-            yield Pair(
-                first_text, second, 1.0, start, start + len(text), kind, mine, sentence_text(title, gold.text)[0]
-            )
+            plain = sentence_text(title, gold.text)[0]
+            yield Pair(first_text, second, 1.0, start, start + len(text), kind, mine, plain)
             if kind == "alone" and rng.random() < swap_share:
                 changed = swapped(question, gold.text, names, rng)
                 if changed:

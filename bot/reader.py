@@ -65,7 +65,7 @@ class Reader:
             return []
         first = question_text(question, history)
         with self._lock:
-            pairs = [self._encode(first, title, text, "".join(before)) for title, text, *before in sentences]
+            pairs = [self._encode(first, *item) for item in sentences]
         feeds = [_feed(encoding) for encoding, _ in pairs]
         runs = self._pool.map(self._run, feeds) if self._pool and len(feeds) > 1 else map(self._run, feeds)
         return [
@@ -73,7 +73,7 @@ class Reader:
             for (score, start, end), (encoding, offset) in zip(runs, pairs, strict=True)
         ]
 
-    def _encode(self, first: str, title: str, text: str, before: str) -> tuple[Any, int]:
+    def _encode(self, first: str, title: str, text: str, before: str = "") -> tuple[Any, int]:
         """The pair's tokens (with the sentence before only where it fits) and where the sentence starts."""
         plain = sentence_text(title, text)[0]
         second = sentence_text(title, text, before, self.before_chars)[0]
