@@ -48,10 +48,11 @@ LAYERS = 6  # MiniLM's transformer layers kept (--layers): fewer read faster
 POOL = "cls"  # what the sentence logit reads (--pool): [CLS], or the mean of the pair's tokens as MiniLM was trained
 FAR = "lexical"  # the other-article negative (--far): see benchmarks/reader_data.py pairs
 LOSS = "pointwise"  # --loss: each pair alone, or also the answer sentence against its question's negatives
+LISTWISE_WEIGHT = 1.0  # --listwise-weight: the listwise term's weight beside the binary cross-entropy
 LOSS_TEXT = {
     "pointwise": "binary cross-entropy on the sentence logit",
-    "listwise": "binary cross-entropy on the sentence logit + cross-entropy of the answer sentence among its "
-    "question's pairs (softmax over their logits)",
+    "listwise": "binary cross-entropy on the sentence logit + {listwise_weight} x cross-entropy of the answer "
+    "sentence among its question's pairs (softmax over their logits)",
 }
 FAR_TEXT = {
     "sample": "the most word-sharing of 64 random sentences of other articles",
@@ -258,7 +259,7 @@ def train(args: argparse.Namespace) -> None:
         loss = bce(score, batch["label"])
         sentence_losses.append(float(loss.detach()))
         if args.loss == "listwise":
-            loss = loss + listwise(score, plan[step])
+            loss = loss + args.listwise_weight * listwise(score, plan[step])
         if (batch["start"] >= 0).any():
             loss = loss + SPAN_WEIGHT * (ce(start, batch["start"]) + ce(end, batch["end"])) / 2
         loss.backward()
@@ -289,7 +290,7 @@ def train(args: argparse.Namespace) -> None:
               "init": str(args.init or ""), "init_record": _record(args.init),
               "held_out_articles": HELD_OUT, "threads": args.threads,
               "layers": args.layers, "pool": args.pool, "far": args.far, "loss": args.loss,
-              "before_chars": args.before_chars}  # fmt: skip
+              "listwise_weight": args.listwise_weight, "before_chars": args.before_chars}  # fmt: skip
     (args.out / "training.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
     print(json.dumps(record), flush=True)
 
@@ -421,7 +422,8 @@ def write_card(target: Path, record: dict) -> None:
                        minutes=record["seconds"] / 60, kinds=record["kinds"], layers=record.get("layers", LAYERS),
                        pooled="the mean of the tokens" if record.get("pool") == "mean" else "[CLS]",
                        far_text=FAR_TEXT[record.get("far", "sample")],
-                       loss_text=LOSS_TEXT[record.get("loss", "pointwise")],
+                       loss_text=LOSS_TEXT[record.get("loss", "pointwise")].format(
+                           listwise_weight=record.get("listwise_weight", LISTWISE_WEIGHT)),
                        **{k: v for k, v in record.items() if k not in ("kinds", "layers", "pool", "loss")})  # fmt: skip
     (target / "MODEL_CARD.md").write_text(text, encoding="utf-8")
 
@@ -462,6 +464,12 @@ def main() -> None:
         choices=("pointwise", "listwise"),
         default=LOSS,
         help="each pair alone, or also each question's answer sentence against its negatives (default %(default)s)",
+    )
+    parser.add_argument(
+        "--listwise-weight",
+        type=float,
+        default=LISTWISE_WEIGHT,
+        help="weight of the listwise term beside the binary cross-entropy, with --loss listwise (default %(default)s)",
     )
     parser.add_argument(
         "--before-chars",

@@ -147,6 +147,11 @@ def test_the_training_command_runs_end_to_end_on_a_tiny_sample(tmp_path: Path) -
                      if "MatMul" in i.name and i.name.endswith("_scale")]  # fmt: skip
     assert weight_scales and all(len(i.dims) == 1 and i.dims[0] > 1 for i in weight_scales)  # one per column
     assert "2 of its 6 layers kept" in (model / "MODEL_CARD.md").read_text(encoding="utf-8")
+    from train_reader import write_card
+
+    record = json.loads((out / "training.json").read_text(encoding="utf-8"))
+    write_card(tmp_path, {**record, "loss": "listwise", "listwise_weight": 0.3})
+    assert "+ 0.3 x cross-entropy of the answer sentence" in (tmp_path / "MODEL_CARD.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(not TRAIN.is_dir(), reason="../shared/data/train is not beside the repository")
